@@ -1,0 +1,166 @@
+/**
+ * The `AsyncBackend` contract.
+ *
+ * @module
+ */
+
+import { CancelledError } from "../errors.ts";
+import type { TimeoutHandle } from "./cancel_scope.ts";
+import type {
+  AsyncDatagramSocketAdapter,
+  AsyncHalfCloseableStreamSocketAdapter,
+  AsyncListenerSocketAdapter,
+  AsyncStreamSocketAdapter,
+  TcpConnectionOptions,
+  TcpListenerOptions,
+  TlsConnectionOptions,
+  TlsListenerOptions,
+  TlsOptions,
+  TlsWrapOptions,
+  UdpEndpointOptions,
+} from "./socket.ts";
+import type { Condition, Event, Lock } from "./sync.ts";
+import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./tasks.ts";
+import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./threads.ts";
+
+/**
+ * An asynchronous backend: runners, tasks, cancellation, timeouts, sockets,
+ * synchronization primitives and threads, with one API on every runtime.
+ *
+ * Time is in milliseconds; `Infinity` means no deadline. Every `await` of this
+ * API is a checkpoint where cancellation is delivered.
+ */
+export abstract class AsyncBackend {
+  // ---- Runners ----
+
+  /** Returns a new runner. */
+  abstract newRunner(): Runner;
+
+  /**
+   * Runs `fn(...args)` in a new runner, closes the runner and returns the result.
+   *
+   * @param fn The function to run.
+   * @param args Its arguments.
+   */
+  // deno-lint-ignore no-explicit-any
+  async bootstrap<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T> {
+    const runner = this.newRunner();
+    try {
+      return await runner.run(fn, ...args);
+    } finally {
+      await runner.close();
+    }
+  }
+
+  // ---- Coroutines and tasks ----
+
+  /** A checkpoint that lets timers and I/O run (a macrotask yield). */
+  abstract coroYield(): Promise<void>;
+  /** Yields like {@linkcode AsyncBackend.coroYield}, but never rejects. */
+  abstract cancelShieldedCoroYield(): Promise<void>;
+  /** Returns the cancellation error class, {@linkcode CancelledError}. */
+  getCancelledExcClass(): typeof CancelledError {
+    return CancelledError;
+  }
+  /**
+   * Runs `fn` shielded from the caller's cancellation; an outer cancellation waits
+   * for it and arrives at the next checkpoint after it.
+   */
+  abstract ignoreCancellation<T>(fn: () => T | PromiseLike<T>): Promise<T>;
+  /**
+   * Runs `fn` with a deadline `ms` from now; rejects with a `DOMException` named
+   * `"TimeoutError"` when the deadline cancels it.
+   */
+  abstract timeout<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T>;
+  /** Like {@linkcode AsyncBackend.timeout} with an absolute deadline. */
+  abstract timeoutAt<T>(deadline: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T>;
+  /** Runs `fn` with a deadline `ms` from now; resolves `undefined` when the deadline cancels it. */
+  abstract moveOnAfter<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined>;
+  /** Like {@linkcode AsyncBackend.moveOnAfter} with an absolute deadline. */
+  abstract moveOnAt<T>(deadline: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined>;
+  /** The backend clock: monotonic milliseconds. */
+  abstract currentTime(): number;
+  /** Sleeps `ms` milliseconds; `0` is a checkpoint. */
+  abstract sleep(ms: number): Promise<void>;
+  /** Sleeps until cancelled. */
+  abstract sleepForever(): Promise<never>;
+  /** Sleeps until `deadline` on the backend clock; a past deadline is a checkpoint. */
+  abstract sleepUntil(deadline: number): Promise<void>;
+  /** Starts a system task: it runs under the runner, outside the caller's scopes. */
+  // deno-lint-ignore no-explicit-any
+  abstract spawnTask<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): SystemTask<T>;
+  /**
+   * Runs `body(tg)` and waits for every task started in the group. The first
+   * error (body or child) cancels the rest; the call rejects with it, or with an
+   * `AggregateError` when there are several. Resolves the body's result, or
+   * `undefined` when the group's own scope was cancelled before the body returned.
+   */
+  abstract createTaskGroup<T>(body: (tg: TaskGroup) => T | PromiseLike<T>): Promise<T | undefined>;
+
+  // ---- Networking ----
+
+  /** Opens a TCP connection, trying every resolved address (RFC 8305). */
+  abstract createTcpConnection(
+    host: string,
+    port: number,
+    options?: TcpConnectionOptions,
+  ): Promise<AsyncHalfCloseableStreamSocketAdapter>;
+  /** Opens a TLS connection over TCP. */
+  abstract createSslOverTcpConnection(
+    host: string,
+    port: number,
+    tls: TlsOptions,
+    options?: TlsConnectionOptions,
+  ): Promise<AsyncStreamSocketAdapter>;
+  /** Takes ownership of a connected runtime TCP socket. */
+  abstract wrapTcpClientSocket(conn: unknown): Promise<AsyncHalfCloseableStreamSocketAdapter>;
+  /** Upgrades a connected runtime TCP socket to TLS (client STARTTLS). */
+  abstract wrapSslOverTcpClientSocket(
+    conn: unknown,
+    tls: TlsOptions,
+    options: TlsWrapOptions,
+  ): Promise<AsyncStreamSocketAdapter>;
+  /** Opens one TCP listener per bound address; `host` `null` means every interface. */
+  abstract createTcpListeners(
+    host: string | readonly string[] | null,
+    port: number,
+    backlog: number,
+    options?: TcpListenerOptions,
+  ): Promise<AsyncListenerSocketAdapter[]>;
+  /** Like {@linkcode AsyncBackend.createTcpListeners}; the handshake happens in `AcceptedSocket.connect()`. */
+  abstract createSslOverTcpListeners(
+    host: string | readonly string[] | null,
+    port: number,
+    backlog: number,
+    tls: TlsOptions,
+    options?: TlsListenerOptions,
+  ): Promise<AsyncListenerSocketAdapter[]>;
+  /** Opens a UDP endpoint. */
+  abstract createUdpEndpoint(options?: UdpEndpointOptions): Promise<AsyncDatagramSocketAdapter>;
+  /** Takes ownership of a runtime UDP socket. */
+  abstract wrapUdpSocket(sock: unknown): Promise<AsyncDatagramSocketAdapter>;
+
+  // ---- Synchronization ----
+
+  /** Creates a FIFO-fair lock. */
+  abstract createLock(): Lock;
+  /** Creates an event. */
+  abstract createEvent(): Event;
+  /** Creates a condition variable over `lock` (a lock of this backend) or a new lock. */
+  abstract createConditionVar(lock?: Lock): Condition;
+
+  // ---- Threads ----
+
+  /** Runs a worker-module function in a pooled worker thread. */
+  abstract runInThread<F extends AnyFunction>(
+    fn: ThreadFunction<F>,
+    ...args: Parameters<F>
+  ): Promise<Awaited<ReturnType<F>>>;
+  /** Creates a portal over loop-thread functions, to pass to a worker. */
+  abstract createThreadsPortal<F extends Record<string, AnyFunction>>(functions: F): ThreadsPortal<F>;
+  /**
+   * Awaits a promise-like as a checkpoint; when the waiter is cancelled, the
+   * future's `cancel()` is called.
+   */
+  abstract waitFuture<T>(future: CancellableFuture<T>): Promise<T>;
+}

@@ -1,0 +1,53 @@
+/**
+ * Handles on cancel scopes and timeout scopes.
+ *
+ * @module
+ */
+
+/**
+ * A handle on a cancel scope: the region of code run by a scope callback such as
+ * `moveOnAfter`, `timeout`, `ignoreCancellation` or a task group body.
+ *
+ * Cancelling a scope cancels every scope inside it, except inside a shielded
+ * scope. Cancellation is level-triggered: every checkpoint inside a cancelled
+ * scope rejects with `CancelledError` until the scope is left.
+ */
+export interface CancelScopeHandle {
+  /** Cancels the scope. Idempotent; has no effect after the scope has exited. */
+  cancel(): void;
+  /** `true` once {@linkcode CancelScopeHandle.cancel} was called or the deadline passed. */
+  readonly cancelCalled: boolean;
+  /** `true` once the scope has caught the `CancelledError` caused by its own cancellation. */
+  readonly cancelledCaught: boolean;
+  /** While `true`, cancellation of enclosing scopes does not reach inside this scope. */
+  shield: boolean;
+  /**
+   * An `AbortSignal` aborted (with a `CancelledError` as reason) when this scope is
+   * cancelled, directly or through an enclosing scope, to hand to `fetch` and other
+   * foreign APIs. It is detached when the scope exits: nothing aborts it afterwards.
+   */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A handle on a scope with a deadline, given to the callbacks of `timeout`,
+ * `timeoutAt`, `moveOnAfter` and `moveOnAt`.
+ *
+ * Times are milliseconds on the backend clock (`currentTime()`); `Infinity` means
+ * no deadline.
+ */
+export interface TimeoutHandle extends CancelScopeHandle {
+  /** Returns the current deadline, `Infinity` when none is set. */
+  when(): number;
+  /**
+   * Moves the deadline. A deadline in the past cancels the scope at once; `Infinity`
+   * removes the deadline.
+   *
+   * @param deadline The new absolute deadline (ms on the backend clock).
+   */
+  reschedule(deadline: number): void;
+  /** Returns `true` when the deadline was reached and cancelled the scope. */
+  expired(): boolean;
+  /** The deadline, read-write: `handle.deadline += 1000` postpones it by one second. */
+  deadline: number;
+}

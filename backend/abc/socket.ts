@@ -1,0 +1,136 @@
+/**
+ * Socket adapter contracts and networking option types.
+ *
+ * @module
+ */
+
+/** A socket address: host name or IP address, and port. */
+export interface SocketAddress {
+  /** Host name or IP address. */
+  hostname: string;
+  /** Port number, 0 to 65535. */
+  port: number;
+}
+
+/** TLS settings, in Deno's words. Certificates are verified by default, host name included. */
+export interface TlsOptions {
+  /** PEM-encoded CA certificates to trust instead of the system ones. */
+  caCerts?: string[];
+  /** PEM-encoded certificate chain (servers; clients for mutual TLS). */
+  cert?: string;
+  /** PEM-encoded private key matching {@linkcode TlsOptions.cert}. */
+  key?: string;
+  /** ALPN protocols to offer or accept. */
+  alpnProtocols?: string[];
+}
+
+/** Options of `createTcpConnection`. */
+export interface TcpConnectionOptions {
+  /** Local address to bind before connecting. */
+  localAddress?: SocketAddress;
+  /** RFC 8305 delay between connection attempts, in ms (default 250). */
+  happyEyeballsDelay?: number;
+}
+
+/** Options of `createSslOverTcpConnection`. */
+export interface TlsConnectionOptions extends TcpConnectionOptions {
+  /** Name to verify the certificate against and send as SNI (default: `host`). */
+  serverHostname?: string;
+  /** Bound on the handshake, in ms (default 60 000). */
+  sslHandshakeTimeout?: number;
+  /** Bound on the closing handshake, in ms (default 30 000). */
+  sslShutdownTimeout?: number;
+}
+
+/** Options of `wrapSslOverTcpClientSocket`. */
+export interface TlsWrapOptions {
+  /** Name to verify the certificate against and send as SNI. */
+  serverHostname: string;
+  /** Bound on the handshake, in ms (default 60 000). */
+  sslHandshakeTimeout?: number;
+  /** Bound on the closing handshake, in ms (default 30 000). */
+  sslShutdownTimeout?: number;
+}
+
+/** Options of `createTcpListeners`. */
+export interface TcpListenerOptions {
+  /** Let several listeners bind the same port (`SO_REUSEPORT`). */
+  reusePort?: boolean;
+}
+
+/** Options of `createSslOverTcpListeners`. */
+export interface TlsListenerOptions extends TcpListenerOptions {
+  /** Bound on each accepted connection's handshake, in ms (default 60 000). */
+  sslHandshakeTimeout?: number;
+  /** Bound on the closing handshake, in ms (default 30 000). */
+  sslShutdownTimeout?: number;
+}
+
+/** Options of `createUdpEndpoint`. */
+export interface UdpEndpointOptions {
+  /** Local address to bind (default: an ephemeral port on the remote address's family). */
+  localAddress?: SocketAddress;
+  /** The only peer this endpoint talks to and accepts datagrams from. */
+  remoteAddress?: SocketAddress;
+  /** Let several endpoints bind the same port (`SO_REUSEPORT`). */
+  reusePort?: boolean;
+}
+
+/** The base of every socket adapter. */
+export abstract class AsyncBaseSocketAdapter implements AsyncDisposable {
+  /** `true` once `aclose()` was called. */
+  abstract isClosing(): boolean;
+  /** Closes the socket. Idempotent; wakes pending calls with `ClosedResourceError`. */
+  abstract aclose(): Promise<void>;
+  /** The local address the socket is bound to. */
+  abstract getLocalAddress(): SocketAddress;
+  /** The runtime's own socket object (`Deno.Conn`, `net.Socket`, ...). */
+  abstract socket(): unknown;
+  /** Calls {@linkcode AsyncBaseSocketAdapter.aclose}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.aclose();
+  }
+}
+
+/** A connected stream socket (TCP or TLS). */
+export abstract class AsyncStreamSocketAdapter extends AsyncBaseSocketAdapter {
+  /** The peer's address. */
+  abstract getRemoteAddress(): SocketAddress;
+  /**
+   * Receives up to `bufsize` bytes; resolves an empty array at EOF, repeatedly.
+   * A cancelled `recv` loses no bytes.
+   */
+  abstract recv(bufsize: number): Promise<Uint8Array>;
+  /** Sends every byte of `data`. */
+  abstract sendall(data: Uint8Array): Promise<void>;
+  /** Sends every chunk in order, without joining them into one buffer. */
+  abstract sendallFromiter(chunks: Iterable<Uint8Array>): Promise<void>;
+}
+
+/** A stream socket whose write side can be closed alone. */
+export abstract class AsyncHalfCloseableStreamSocketAdapter extends AsyncStreamSocketAdapter {
+  /** Closes the write side; the peer reads EOF. */
+  abstract sendEof(): Promise<void>;
+}
+
+/** A UDP socket. */
+export abstract class AsyncDatagramSocketAdapter extends AsyncBaseSocketAdapter {
+  /** The connected peer, or `null` for an unconnected endpoint. */
+  abstract getRemoteAddress(): SocketAddress | null;
+  /** Receives one datagram (truncated to `bufsize`) and its sender. */
+  abstract recvfrom(bufsize: number): Promise<[Uint8Array, SocketAddress]>;
+  /** Sends one datagram to `address`, or to the connected peer when `null`. */
+  abstract sendto(data: Uint8Array, address: SocketAddress | null): Promise<void>;
+}
+
+/** A connection accepted by a listener, whose setup finishes in `connect()`. */
+export abstract class AcceptedSocket {
+  /** Finishes the setup (the TLS handshake, if any) and returns the stream. */
+  abstract connect(): Promise<AsyncStreamSocketAdapter>;
+}
+
+/** A listening socket. */
+export abstract class AsyncListenerSocketAdapter extends AsyncBaseSocketAdapter {
+  /** Waits for a connection. A cancelled `accept` loses no connection. */
+  abstract accept(): Promise<AcceptedSocket>;
+}

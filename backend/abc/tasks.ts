@@ -1,0 +1,99 @@
+/**
+ * Tasks, system tasks, task groups and runners.
+ *
+ * @module
+ */
+
+import type { CancelScopeHandle } from "./cancel_scope.ts";
+
+/** A function run as a task: it may be sync or async. */
+// deno-lint-ignore no-explicit-any
+export type TaskFunction<A extends any[], T> = (...args: A) => T | PromiseLike<T>;
+
+/**
+ * A concurrent "thread" of execution started by a task group.
+ */
+export interface Task<T> {
+  /** `true` once the task returned, threw, or was cancelled. */
+  done(): boolean;
+  /**
+   * Requests the cancellation of the task: its next checkpoint rejects with
+   * `CancelledError`.
+   *
+   * @returns `false` if the task is already done, `true` otherwise.
+   */
+  cancel(): boolean;
+  /** `true` when the task ended by a `CancelledError`. */
+  cancelled(): boolean;
+  /** Waits for the task to finish without unwrapping its outcome. Cancelling the wait does not cancel the task. */
+  wait(): Promise<void>;
+  /**
+   * Waits for the task and returns its result, rethrows its error, or rejects with
+   * `CancelledError` if the task was cancelled. Cancelling the join does not cancel
+   * the task.
+   */
+  join(): Promise<T>;
+}
+
+/** A task spawned with `spawnTask()`: it runs under the runner, outside the caller's scopes. */
+export interface SystemTask<T> extends Task<T> {
+  /**
+   * Like {@linkcode Task.join}, except that if the caller is cancelled while waiting,
+   * the task is cancelled too and waited for before the call rejects.
+   */
+  joinOrCancel(): Promise<T>;
+}
+
+/** Given to the function started by {@linkcode TaskGroup.start}. */
+export interface TaskStatus<V> {
+  /**
+   * Signals that the task has started; `start()` then resolves with `value`.
+   * Calling it twice throws.
+   */
+  readonly started: (value: V) => void;
+}
+
+/**
+ * A group of tasks: the group's body callback returns only after every child
+ * task has finished. A child's error (or the body's) cancels the others.
+ */
+export interface TaskGroup {
+  /**
+   * Starts `fn(...args)` as a child task, soon (not synchronously).
+   *
+   * @throws {Error} if the group has already exited.
+   */
+  // deno-lint-ignore no-explicit-any
+  startSoon<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Task<T>;
+  /**
+   * Starts `fn(status, ...args)` as a child task and waits until it calls
+   * `status.started(value)`; resolves with that value. An error thrown before
+   * `started()` rejects this call instead of failing the group.
+   */
+  // deno-lint-ignore no-explicit-any
+  start<A extends any[], V = void>(
+    fn: (status: TaskStatus<V>, ...args: A) => unknown,
+    ...args: A
+  ): Promise<V>;
+  /** The cancel scope of the group: cancelling it cancels the body and every child. */
+  readonly cancelScope: CancelScopeHandle;
+}
+
+/**
+ * Runs async functions in one context: its system tasks and deadline timer are
+ * shared by every `run()`.
+ */
+export interface Runner extends AsyncDisposable {
+  /**
+   * Runs `fn(...args)` as a task of this runner and returns its result.
+   *
+   * @throws {Error} if the runner is closed.
+   */
+  // deno-lint-ignore no-explicit-any
+  run<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T>;
+  /**
+   * Closes the runner: cancels leftover system tasks and running `run()` calls and
+   * waits for them. Idempotent.
+   */
+  close(): Promise<void>;
+}

@@ -1,0 +1,264 @@
+/**
+ * Cancel scopes: nesting, shielding, level-triggered delivery and deadlines.
+ *
+ * @module
+ */
+
+import type { TimeoutHandle } from "../abc/cancel_scope.ts";
+import { CancelledError } from "../errors.ts";
+import { ContextVariable } from "./context.ts";
+import { type DeadlineEntry, DeadlineQueue, type TimerHost } from "./deadline_queue.ts";
+
+/** A pending checkpoint registered on a scope, woken when the scope is cancelled. */
+export interface Waiter {
+  /** Stops waiting: cleans up and rejects with `error`. Called at most once. */
+  abort(error: CancelledError): void;
+}
+
+/** What a scope knows about the runner it belongs to. */
+export interface ScopeLoop {
+  /** The runner's deadline queue. */
+  readonly deadlines: DeadlineQueue;
+}
+
+/** How a scope got cancelled. */
+const enum Cause {
+  None,
+  Manual,
+  Deadline,
+}
+
+/** The innermost cancel scope of the current task, carried across `await`. */
+export const currentScopeVar: ContextVariable<CancelScope> = new ContextVariable<CancelScope>();
+
+/** Returns the innermost cancel scope of the caller, if any. */
+export function currentScope(): CancelScope | undefined {
+  return currentScopeVar.get();
+}
+
+/**
+ * A cancel scope. Scopes form a tree: the root scope of a runner, task scopes,
+ * group scopes and timeout scopes. The innermost scope of the running code is
+ * the value of {@linkcode currentScopeVar}.
+ */
+export class CancelScope implements TimeoutHandle, DeadlineEntry {
+  /** The enclosing scope, `null` for a root. */
+  readonly parent: CancelScope | null;
+  /** The runner this scope belongs to, `null` outside any runner. */
+  readonly loop: ScopeLoop | null;
+  /** The task that runs this scope's code (an opaque identity for lock ownership). */
+  readonly task: object | null;
+  /** Position in the deadline queue; owned by the queue. */
+  heapIndex = -1;
+  #cause: Cause = Cause.None;
+  #shield: boolean;
+  #deadline = Infinity;
+  #caught = false;
+  #entered = false;
+  #exited = false;
+  #children: Set<CancelScope> | null = null;
+  #waiters: Set<Waiter> | null = null;
+  #controller: AbortController | null = null;
+
+  /**
+   * @param parent The enclosing scope.
+   * @param task The task running the scope (defaults to the parent's).
+   * @param shield Whether the scope starts shielded.
+   * @param loop The runner (defaults to the parent's).
+   */
+  constructor(
+    parent: CancelScope | null,
+    task: object | null = parent?.task ?? null,
+    shield = false,
+    loop: ScopeLoop | null = parent?.loop ?? null,
+  ) {
+    this.parent = parent;
+    this.task = task;
+    this.#shield = shield;
+    this.loop = loop;
+  }
+
+  // ---- Public handle ----
+
+  /** Cancels the scope (see {@linkcode TimeoutHandle.cancel}). */
+  cancel(): void {
+    this.#cancel(Cause.Manual);
+  }
+
+  /** `true` once the scope was cancelled. */
+  get cancelCalled(): boolean {
+    return this.#cause !== Cause.None;
+  }
+
+  /** `true` once the scope caught its own cancellation. */
+  get cancelledCaught(): boolean {
+    return this.#caught;
+  }
+
+  /** Whether enclosing cancellations are kept out. */
+  get shield(): boolean {
+    return this.#shield;
+  }
+
+  set shield(value: boolean) {
+    if (typeof value !== "boolean") {
+      throw new TypeError(`The 'shield' value must be a boolean, got ${typeof value}`);
+    }
+    const was = this.#shield;
+    this.#shield = value;
+    if (was && !value && this.#entered && !this.#exited && this.isCancelled()) this.#deliver();
+  }
+
+  /** An `AbortSignal` aborted when the scope is cancelled. */
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#exited ? this.#cause !== Cause.None : this.isCancelled()) {
+        this.#controller.abort(new CancelledError());
+      }
+    }
+    return this.#controller.signal;
+  }
+
+  /** Returns the deadline, `Infinity` if none. */
+  when(): number {
+    return this.#deadline;
+  }
+
+  /** Moves the deadline (see {@linkcode TimeoutHandle.reschedule}). */
+  reschedule(deadline: number): void {
+    if (typeof deadline !== "number" || Number.isNaN(deadline)) {
+      throw new RangeError(`The 'deadline' argument must be a number, got ${String(deadline)}`);
+    }
+    this.#deadline = deadline;
+    if (!this.#entered || this.#exited || this.#cause !== Cause.None) return;
+    this.#syncDeadline();
+  }
+
+  /** `true` when the deadline cancelled the scope. */
+  expired(): boolean {
+    return this.#cause === Cause.Deadline;
+  }
+
+  /** The deadline, read-write. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  set deadline(value: number) {
+    this.reschedule(value);
+  }
+
+  // ---- Core ----
+
+  /** The deadline as the queue reads it. */
+  get deadlineValue(): number {
+    return this.#deadline;
+  }
+
+  /** Called by the deadline queue. */
+  deadlineReached(): void {
+    this.#cancel(Cause.Deadline);
+  }
+
+  /** `true` when a checkpoint in this scope must reject: this or an unshielded enclosing scope is cancelled. */
+  isCancelled(): boolean {
+    // deno-lint-ignore no-this-alias
+    let scope: CancelScope | null = this;
+    do {
+      if (scope.#cause !== Cause.None) return true;
+      if (scope.#shield) return false;
+      scope = scope.parent;
+    } while (scope !== null);
+    return false;
+  }
+
+  /** Links the scope into the tree and arms its deadline. Call once, before running its code. */
+  enter(): void {
+    this.#entered = true;
+    const parent = this.parent;
+    if (parent !== null && !parent.#exited) (parent.#children ??= new Set()).add(this);
+    if (this.#deadline !== Infinity && this.#cause === Cause.None) this.#syncDeadline();
+  }
+
+  /** Unlinks the scope and disarms its deadline; nothing reaches it afterwards. */
+  exit(): void {
+    this.#exited = true;
+    if (this.heapIndex >= 0) queueOf(this).remove(this);
+    const parent = this.parent;
+    if (parent !== null) parent.#children?.delete(this);
+  }
+
+  /**
+   * Decides whether this scope catches `error`, which ended its body: it does when
+   * it is a `CancelledError` and this scope was cancelled.
+   */
+  catches(error: unknown): boolean {
+    if (this.#cause !== Cause.None && error instanceof CancelledError) {
+      this.#caught = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** Registers a pending checkpoint. */
+  addWaiter(waiter: Waiter): void {
+    (this.#waiters ??= new Set()).add(waiter);
+  }
+
+  /** Unregisters a pending checkpoint. */
+  removeWaiter(waiter: Waiter): void {
+    this.#waiters?.delete(waiter);
+  }
+
+  #syncDeadline(): void {
+    const queue = queueOf(this);
+    if (this.#deadline <= queue.now()) {
+      this.#cancel(Cause.Deadline);
+      return;
+    }
+    if (this.#deadline === Infinity) queue.remove(this);
+    else queue.update(this);
+  }
+
+  #cancel(cause: Cause): void {
+    if (this.#cause !== Cause.None) return;
+    this.#cause = cause;
+    if (this.heapIndex >= 0) queueOf(this).remove(this);
+    if (this.#entered && !this.#exited && this.isCancelled()) this.#deliver();
+  }
+
+  /** Wakes every checkpoint pending in this scope and in unshielded scopes inside it. */
+  #deliver(): void {
+    const controller = this.#controller;
+    if (controller !== null && !controller.signal.aborted) controller.abort(new CancelledError());
+    const waiters = this.#waiters;
+    if (waiters !== null && waiters.size > 0) {
+      for (const waiter of waiters) {
+        waiters.delete(waiter);
+        waiter.abort(new CancelledError());
+      }
+    }
+    const children = this.#children;
+    if (children !== null) {
+      for (const child of children) {
+        if (!child.#shield && child.#cause === Cause.None) child.#deliver();
+      }
+    }
+  }
+}
+
+/** Timers of the web platform, for scopes created outside any runner. */
+const webTimers: TimerHost = {
+  now: () => performance.now(),
+  setTimer: (cb, ms) => setTimeout(cb, ms),
+  clearTimer: (id) => clearTimeout(id as number),
+  refTimer: () => {},
+};
+
+let fallbackDeadlines: DeadlineQueue | undefined;
+
+/** The deadline queue of a scope: its runner's, or an eager one outside runners. */
+function queueOf(scope: CancelScope): DeadlineQueue {
+  return scope.loop?.deadlines ?? (fallbackDeadlines ??= new DeadlineQueue(webTimers, false));
+}

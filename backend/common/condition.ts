@@ -1,0 +1,75 @@
+/**
+ * A condition variable over a {@linkcode LockCore}.
+ *
+ * @module
+ */
+
+import type { Condition, Lock, LockGuard } from "../abc/sync.ts";
+import { CancelledError } from "../errors.ts";
+import { currentScope } from "./cancel_scope.ts";
+import { suspend } from "./checkpoint.ts";
+import { LockCore } from "./lock.ts";
+import { ignoreCancellation } from "./timeouts.ts";
+
+/** The condition implementation shared by every backend. */
+export class ConditionCore implements Condition {
+  #lock: LockCore;
+  #waiters: Set<() => void> = new Set();
+
+  /** @param lock A lock made by `createLock()`, or `undefined` for a new one. */
+  constructor(lock?: Lock) {
+    if (lock !== undefined && !(lock instanceof LockCore)) {
+      throw new TypeError("The 'lock' argument must be a lock created by createLock()");
+    }
+    this.#lock = lock ?? new LockCore();
+  }
+
+  acquire(): Promise<LockGuard> {
+    return this.#lock.acquire();
+  }
+
+  release(): void {
+    this.#lock.release();
+  }
+
+  locked(): boolean {
+    return this.#lock.locked();
+  }
+
+  async wait(): Promise<void> {
+    this.#lock.assertOwned("wait");
+    if (currentScope()?.isCancelled()) throw new CancelledError();
+    this.#lock.release();
+    let failed = false;
+    let error: unknown = undefined;
+    try {
+      await suspend<void>((resolve) => {
+        const waiter = () => resolve();
+        this.#waiters.add(waiter);
+        return () => this.#waiters.delete(waiter);
+      });
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+    await ignoreCancellation(() => this.#lock.acquire());
+    if (failed) throw error;
+  }
+
+  notify(n: number = 1): void {
+    if (!Number.isInteger(n) || n < 0) {
+      throw new RangeError(`The 'n' argument must be a non-negative integer, got ${String(n)}`);
+    }
+    for (const waiter of this.#waiters) {
+      if (n-- <= 0) break;
+      this.#waiters.delete(waiter);
+      waiter();
+    }
+  }
+
+  notifyAll(): void {
+    const waiters = this.#waiters;
+    this.#waiters = new Set();
+    for (const waiter of waiters) waiter();
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * The task context: a value carried across `await` for the current task.
+ *
+ * This is the one module of the shared core that imports a `node:` module:
+ * `AsyncLocalStorage` exists on Deno, Node and Bun. Keep it the only place that
+ * knows how the context is carried, so it can move to TC39 `AsyncContext`.
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** A variable whose value follows the asynchronous flow of control. */
+export class ContextVariable<T> {
+  #storage: AsyncLocalStorage<T> = new AsyncLocalStorage<T>();
+
+  /** Returns the value of the current flow, `undefined` outside any `run()`. */
+  get(): T | undefined {
+    return this.#storage.getStore();
+  }
+
+  /**
+   * Calls `fn` with the variable set to `value` for `fn` and everything it awaits.
+   *
+   * @param value The value seen by `fn`.
+   * @param fn The function to call.
+   */
+  run<R>(value: T, fn: () => R): R {
+    return this.#storage.run(value, fn);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The runtime-neutral part of every backend: runners, tasks, cancellation,
+ * timeouts and synchronization. Backends add networking and threads.
+ *
+ * @module
+ */
+
+import { AsyncBackend } from "../abc/backend.ts";
+import type { TimeoutHandle } from "../abc/cancel_scope.ts";
+import type { Condition, Event, Lock } from "../abc/sync.ts";
+import type { Runner, SystemTask, TaskFunction, TaskGroup } from "../abc/tasks.ts";
+import type { CancellableFuture } from "../abc/threads.ts";
+import { coroYield, type MacrotaskScheduler } from "./checkpoint.ts";
+import { ConditionCore } from "./condition.ts";
+import type { TimerHost } from "./deadline_queue.ts";
+import { EventCore } from "./event.ts";
+import { LockCore } from "./lock.ts";
+import { RunnerCore, spawnSystemTask } from "./runner.ts";
+import { sleep, sleepForever, sleepUntil } from "./sleep.ts";
+import { runTaskGroup } from "./task_group.ts";
+import { ignoreCancellation, moveOnAfter, moveOnAt, timeout, timeoutAt } from "./timeouts.ts";
+import { waitFuture } from "./wait_future.ts";
+
+/** What a runtime gives the core. */
+export interface RuntimeHost {
+  /** Timers and the monotonic clock. */
+  readonly timers: TimerHost;
+  /** The fastest macrotask yield of the runtime. */
+  readonly yieldMacrotask: MacrotaskScheduler;
+}
+
+/**
+ * Implements every non-I/O method of {@linkcode AsyncBackend} on a
+ * {@linkcode RuntimeHost}: the base of the Deno and Node backends, and of custom
+ * backends that bring their own networking and threads.
+ *
+ * @example
+ * ```ts
+ * import { CoreBackend } from "@easynetwork/async-backend/backend";
+ * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+ *
+ * console.log(new DenoBackend() instanceof CoreBackend); // true
+ * ```
+ */
+export abstract class CoreBackend extends AsyncBackend {
+  #host: RuntimeHost;
+
+  /**
+   * Builds the core on a runtime's timers and macrotask yield.
+   *
+   * @param host The runtime's timers and macrotask yield.
+   */
+  constructor(host: RuntimeHost) {
+    super();
+    this.#host = host;
+  }
+
+  /** Returns a new runner. */
+  newRunner(): Runner {
+    return new RunnerCore(this.#host.timers);
+  }
+
+  /** A checkpoint that yields one macrotask. */
+  coroYield(): Promise<void> {
+    return coroYield(this.#host.yieldMacrotask);
+  }
+
+  /** Yields one macrotask; never rejects. */
+  cancelShieldedCoroYield(): Promise<void> {
+    const schedule = this.#host.yieldMacrotask;
+    return new Promise<void>((resolve) => schedule(resolve));
+  }
+
+  /** Runs `fn` shielded from outer cancellation. */
+  ignoreCancellation<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+    return ignoreCancellation(fn);
+  }
+
+  /** Runs `fn` with a relative deadline; rejects with `TimeoutError` when it expires. */
+  timeout<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T> {
+    return timeout(this.#host.timers.now(), ms, fn);
+  }
+
+  /** Runs `fn` with an absolute deadline; rejects with `TimeoutError` when it expires. */
+  timeoutAt<T>(deadline: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T> {
+    return timeoutAt(deadline, fn);
+  }
+
+  /** Runs `fn` with a relative deadline; resolves `undefined` when it expires. */
+  moveOnAfter<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined> {
+    return moveOnAfter(this.#host.timers.now(), ms, fn);
+  }
+
+  /** Runs `fn` with an absolute deadline; resolves `undefined` when it expires. */
+  moveOnAt<T>(deadline: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined> {
+    return moveOnAt(deadline, fn);
+  }
+
+  /** The monotonic clock, in ms. */
+  currentTime(): number {
+    return this.#host.timers.now();
+  }
+
+  /** Sleeps `ms` milliseconds. */
+  sleep(ms: number): Promise<void> {
+    return sleep(this.#host.timers, this.#host.yieldMacrotask, ms);
+  }
+
+  /** Sleeps until cancelled. */
+  sleepForever(): Promise<never> {
+    return sleepForever();
+  }
+
+  /** Sleeps until `deadline`. */
+  sleepUntil(deadline: number): Promise<void> {
+    return sleepUntil(this.#host.timers, this.#host.yieldMacrotask, deadline);
+  }
+
+  /** Starts a system task in the current runner. */
+  // deno-lint-ignore no-explicit-any
+  spawnTask<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): SystemTask<T> {
+    return spawnSystemTask(fn, args);
+  }
+
+  /** Runs `body` in a task group and waits for its tasks. */
+  createTaskGroup<T>(body: (tg: TaskGroup) => T | PromiseLike<T>): Promise<T | undefined> {
+    return runTaskGroup(body);
+  }
+
+  /** Creates a FIFO lock. */
+  createLock(): Lock {
+    return new LockCore();
+  }
+
+  /** Creates an event. */
+  createEvent(): Event {
+    return new EventCore();
+  }
+
+  /** Creates a condition variable. */
+  createConditionVar(lock?: Lock): Condition {
+    return new ConditionCore(lock);
+  }
+
+  /** Awaits `future` as a checkpoint, cancelling it if the waiter is cancelled. */
+  waitFuture<T>(future: CancellableFuture<T>): Promise<T> {
+    return waitFuture(future);
+  }
+}

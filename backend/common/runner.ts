@@ -1,0 +1,98 @@
+/**
+ * Runners: the root of a scope tree, its deadline timer and its system tasks.
+ *
+ * @module
+ */
+
+import type { Runner, SystemTask, TaskFunction } from "../abc/tasks.ts";
+import { CancelScope, currentScope, type ScopeLoop } from "./cancel_scope.ts";
+import { DeadlineQueue, type TimerHost } from "./deadline_queue.ts";
+import { TaskCore } from "./task.ts";
+import { assertFunction } from "./validate.ts";
+
+/** The state shared by everything that runs under one runner. */
+export class Loop implements ScopeLoop {
+  readonly deadlines: DeadlineQueue;
+  readonly root: CancelScope;
+  #tasks: Set<TaskCore<unknown>> = new Set();
+  #closed = false;
+
+  /** @param timers The runtime's timers. */
+  constructor(timers: TimerHost) {
+    this.deadlines = new DeadlineQueue(timers, true);
+    this.root = new CancelScope(null, null, false, this);
+    this.root.enter();
+  }
+
+  /** `true` once the runner started closing. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Starts a task directly under the root scope. */
+  // deno-lint-ignore no-explicit-any
+  spawn<T>(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[]): TaskCore<T> {
+    const task = new TaskCore<T>(this.root, this, this.#onTaskDone);
+    this.#tasks.add(task as TaskCore<unknown>);
+    task.start(fn, args);
+    return task;
+  }
+
+  #onTaskDone = (task: TaskCore<unknown>): void => {
+    this.#tasks.delete(task);
+  };
+
+  /** Cancels everything under the root and waits for every task. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.root.cancel();
+    while (this.#tasks.size > 0) {
+      await Promise.all(Array.from(this.#tasks, (task) => task.settled()));
+    }
+    this.root.exit();
+    this.deadlines.close();
+  }
+}
+
+/** The runner implementation shared by every backend. */
+export class RunnerCore implements Runner {
+  #loop: Loop;
+  #closing: Promise<void> | null = null;
+
+  /** @param timers The runtime's timers. */
+  constructor(timers: TimerHost) {
+    this.#loop = new Loop(timers);
+  }
+
+  // deno-lint-ignore no-explicit-any
+  async run<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T> {
+    assertFunction(fn, "fn");
+    if (this.#closing !== null) throw new Error("Cannot call run(): the runner is closed");
+    const task = this.#loop.spawn(fn, args);
+    await task.settled();
+    return task.unwrap();
+  }
+
+  close(): Promise<void> {
+    return (this.#closing ??= this.#loop.close());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Starts a system task in the caller's runner.
+ *
+ * @param fn The task function.
+ * @param args Its arguments.
+ */
+// deno-lint-ignore no-explicit-any
+export function spawnSystemTask<A extends any[], T>(fn: TaskFunction<A, T>, args: A): SystemTask<T> {
+  assertFunction(fn, "fn");
+  const loop = currentScope()?.loop;
+  if (!(loop instanceof Loop)) throw new Error("spawnTask() must be called from code run by a runner");
+  if (loop.closed) throw new Error("Cannot call spawnTask(): the runner is closed");
+  return loop.spawn(fn, args);
+}

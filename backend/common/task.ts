@@ -1,0 +1,130 @@
+/**
+ * Tasks: a function run in its own cancel scope, observable and joinable.
+ *
+ * @module
+ */
+
+import type { SystemTask } from "../abc/tasks.ts";
+import { CancelledError } from "../errors.ts";
+import { CancelScope, currentScopeVar, type ScopeLoop } from "./cancel_scope.ts";
+import { suspend } from "./checkpoint.ts";
+
+const enum State {
+  Pending,
+  Fulfilled,
+  Rejected,
+  Cancelled,
+}
+
+/** Called once when a task finishes. */
+export type TaskObserver = (task: TaskCore<unknown>) => void;
+
+/** The task implementation shared by task groups, system tasks and runners. */
+export class TaskCore<T> implements SystemTask<T> {
+  /** The task's own scope: cancelling it cancels the task. */
+  readonly scope: CancelScope;
+  #state: State = State.Pending;
+  #value: T | undefined = undefined;
+  #error: unknown = undefined;
+  #observer: TaskObserver | null;
+  #doneCallbacks: Set<() => void> | null = null;
+
+  /**
+   * @param parent The scope the task runs under.
+   * @param loop The runner.
+   * @param observer Told when the task finishes.
+   */
+  constructor(parent: CancelScope | null, loop: ScopeLoop | null, observer: TaskObserver | null) {
+    this.scope = new CancelScope(parent, this, false, loop);
+    this.#observer = observer;
+  }
+
+  /** Runs `fn(...args)` on a microtask. */
+  // deno-lint-ignore no-explicit-any
+  start(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[]): void {
+    queueMicrotask(() => void this.#run(fn, args));
+  }
+
+  // deno-lint-ignore no-explicit-any
+  async #run(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[]): Promise<void> {
+    const scope = this.scope;
+    scope.enter();
+    try {
+      this.#value = await currentScopeVar.run(scope, () => fn(...args));
+      this.#state = State.Fulfilled;
+    } catch (error) {
+      this.#error = error;
+      this.#state = error instanceof CancelledError ? State.Cancelled : State.Rejected;
+    }
+    scope.exit();
+    const callbacks = this.#doneCallbacks;
+    this.#doneCallbacks = null;
+    if (callbacks !== null) { for (const callback of callbacks) callback(); }
+    this.#observer?.(this as TaskCore<unknown>);
+  }
+
+  /** The error the task failed with, when it failed with something other than a cancellation. */
+  failure(): { error: unknown } | undefined {
+    return this.#state === State.Rejected ? { error: this.#error } : undefined;
+  }
+
+  /** Waits for the task without being a checkpoint. */
+  settled(): Promise<void> {
+    if (this.#state !== State.Pending) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.#doneCallbacks ??= new Set()).add(resolve));
+  }
+
+  /** Returns the result of a finished task, or throws its error. */
+  unwrap(): T {
+    switch (this.#state) {
+      case State.Fulfilled:
+        return this.#value as T;
+      case State.Rejected:
+        throw this.#error;
+      case State.Cancelled:
+        throw new CancelledError("The task was cancelled");
+      default:
+        throw new Error("The task is not done");
+    }
+  }
+
+  done(): boolean {
+    return this.#state !== State.Pending;
+  }
+
+  cancel(): boolean {
+    if (this.#state !== State.Pending) return false;
+    this.scope.cancel();
+    return true;
+  }
+
+  cancelled(): boolean {
+    return this.#state === State.Cancelled;
+  }
+
+  wait(): Promise<void> {
+    if (this.#state !== State.Pending) return suspend<void>((resolve) => resolve());
+    return suspend<void>((resolve) => {
+      const callback = () => resolve();
+      const callbacks = (this.#doneCallbacks ??= new Set());
+      callbacks.add(callback);
+      return () => callbacks.delete(callback);
+    });
+  }
+
+  async join(): Promise<T> {
+    await this.wait();
+    return this.unwrap();
+  }
+
+  async joinOrCancel(): Promise<T> {
+    try {
+      await this.wait();
+    } catch (error) {
+      if (!(error instanceof CancelledError)) throw error;
+      this.cancel();
+      await this.settled();
+    }
+    return this.unwrap();
+  }
+}

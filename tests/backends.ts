@@ -19,6 +19,11 @@ if (typeof Deno !== "undefined") {
   const { DenoBackend } = await import("../backend/deno/mod.ts");
   list.push({ name: "deno", create: () => new DenoBackend() });
 }
+// The Node backend runs everywhere: on Node, and on Deno through its `node:` modules.
+{
+  const { NodeBackend } = await import("../backend/node/mod.ts");
+  list.push({ name: "node", create: () => new NodeBackend() });
+}
 
 /** Every backend available on this runtime. */
 export const backends: readonly BackendUnderTest[] = list;

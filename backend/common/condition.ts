@@ -39,6 +39,7 @@ export class ConditionCore implements Condition {
   async wait(): Promise<void> {
     this.#lock.assertOwned("wait");
     if (currentScope()?.isCancelled()) throw new CancelledError();
+    const hold = this.#lock.holdId();
     this.#lock.release();
     let failed = false;
     let error: unknown = undefined;
@@ -53,6 +54,8 @@ export class ConditionCore implements Condition {
       error = e;
     }
     await ignoreCancellation(() => this.#lock.acquire());
+    // The caller's guard (`using _ = await cond.acquire()`) must release this hold.
+    this.#lock.restoreHold(hold);
     if (failed) throw error;
   }
 

@@ -39,7 +39,10 @@ class Guard implements LockGuard {
 /** The lock implementation shared by every backend. */
 export class LockCore implements Lock {
   #owner: object | null = null;
+  /** The id of the current hold; a guard releases only the hold it was given. */
   #generation = 0;
+  /** Source of hold ids, never reused (a condition wait restores an older id). */
+  #counter = 0;
   #waiters: Set<LockWaiter> = new Set();
 
   acquire(): Promise<LockGuard> {
@@ -50,7 +53,8 @@ export class LockCore implements Lock {
     if (this.#owner === null && this.#waiters.size === 0) {
       if (currentScope()?.isCancelled()) return Promise.reject(new CancelledError());
       this.#owner = owner;
-      return Promise.resolve(new Guard(this, ++this.#generation));
+      this.#generation = ++this.#counter;
+      return Promise.resolve(new Guard(this, this.#generation));
     }
     return suspend<LockGuard>((resolve) => {
       const waiter: LockWaiter = { owner, grant: () => resolve(new Guard(this, this.#generation)) };
@@ -83,8 +87,21 @@ export class LockCore implements Lock {
     }
   }
 
+  /** The id of the current hold, for {@linkcode LockCore.restoreHold}. */
+  holdId(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Makes the current hold carry the id of an earlier one, so that the guard of
+   * that hold (released and reacquired by a condition wait) still releases it.
+   */
+  restoreHold(id: number): void {
+    this.#generation = id;
+  }
+
   #handOff(): void {
-    this.#generation++;
+    this.#generation = ++this.#counter;
     const next = this.#waiters.values().next();
     if (next.done) {
       this.#owner = null;

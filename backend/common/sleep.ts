@@ -8,6 +8,8 @@ import { coroYield, type MacrotaskScheduler, suspend } from "./checkpoint.ts";
 import type { TimerHost } from "./deadline_queue.ts";
 import { assertDeadline, assertDelay } from "./validate.ts";
 
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
 /**
  * Sleeps until `deadline` on the host clock; never wakes early.
  *
@@ -28,7 +30,8 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
     const arm = () => {
       const left = deadline - timers.now();
       if (left <= 0) resolve();
-      else id = timers.setTimer(arm, Math.ceil(left));
+      // Longer delays overflow 32-bit timers, which then fire at once: wait in steps.
+      else id = timers.setTimer(arm, Math.min(Math.ceil(left), MAX_TIMER_DELAY));
     };
     arm();
     return () => timers.clearTimer(id);

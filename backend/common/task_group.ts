@@ -42,8 +42,13 @@ class TaskGroupCore implements TaskGroup {
 
   // deno-lint-ignore no-explicit-any
   start<A extends any[], V = void>(fn: (status: TaskStatus<V>, ...args: A) => unknown, ...args: A): Promise<V> {
-    this.#assertOpen("start");
-    assertFunction(fn, "fn");
+    try {
+      this.#assertOpen("start");
+      assertFunction(fn, "fn");
+    } catch (error) {
+      // An async method rejects on bad input rather than throwing.
+      return Promise.reject(error);
+    }
     return suspend<V>((resolve, reject) => {
       // Assigned right below; `started` and the cleanup only run after that.
       // deno-lint-ignore prefer-const
@@ -123,20 +128,30 @@ export async function runTaskGroup<T>(body: (tg: TaskGroup) => T | PromiseLike<T
   let value: T | undefined = undefined;
   let failed = false;
   let bodyError: unknown = undefined;
+  // A CancelledError raised while no scope around the body is cancelled (from
+  // joining a cancelled task, say) is an ordinary body error: it cancels the
+  // children, and the group's scope must not catch it.
+  let foreign = false;
   try {
     value = await currentScopeVar.run(scope, () => body(group));
   } catch (error) {
     failed = true;
     bodyError = error;
     if (!(error instanceof CancelledError)) scope.cancel();
+    else if (!scope.isCancelled()) {
+      foreign = true;
+      scope.cancel();
+    }
   }
   await group.drain();
   scope.exit();
-  const errors = failed && !(bodyError instanceof CancelledError) ? [bodyError, ...group.errors] : group.errors;
+  const all = failed && !(bodyError instanceof CancelledError) ? [bodyError, ...group.errors] : group.errors;
+  // The body rethrowing a child's error (`await task.join()`) is still one error.
+  const errors = [...new Set(all)];
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) throw new AggregateError(errors, `${errors.length} tasks of the task group failed`);
   if (failed) {
-    if (scope.catches(bodyError)) return undefined;
+    if (!foreign && scope.catches(bodyError)) return undefined;
     throw bodyError;
   }
   return value;

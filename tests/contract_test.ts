@@ -9,8 +9,11 @@
 
 import { backends } from "./backends.ts";
 import * as core from "./contract/core.ts";
+import * as coreCancel from "./contract/core_cancel.ts";
+import * as coreSync from "./contract/core_sync.ts";
+import * as coreTasks from "./contract/core_tasks.ts";
 
-const areas = [core];
+const areas = [core, coreCancel, coreTasks, coreSync];
 
 for (const backend of backends) {
   for (const area of areas) area.register(backend);

@@ -52,6 +52,14 @@ export interface TlsWrapOptions {
   sslShutdownTimeout?: number;
 }
 
+/** Options of `wrapSslOverTcpServerSocket` (server-side STARTTLS, beyond the seed). */
+export interface TlsServerWrapOptions {
+  /** Bound on the handshake, in ms (default 60 000). */
+  sslHandshakeTimeout?: number;
+  /** Bound on the closing handshake, in ms (default 30 000). */
+  sslShutdownTimeout?: number;
+}
+
 /** Options of `createTcpListeners`. */
 export interface TcpListenerOptions {
   /** Let several listeners bind the same port (`SO_REUSEPORT`). */

@@ -14,11 +14,16 @@ import type {
   TlsConnectionOptions,
   TlsListenerOptions,
   TlsOptions,
+  TlsServerWrapOptions,
   TlsWrapOptions,
   UdpEndpointOptions,
 } from "../abc/socket.ts";
 import type { AnyFunction, ThreadFunction, ThreadsPortal } from "../abc/threads.ts";
 import { CoreBackend, type RuntimeHost } from "../common/core_backend.ts";
+import * as connect from "./connect.ts";
+import * as datagram from "./datagram_socket.ts";
+import * as listener from "./listener_socket.ts";
+import * as starttls from "./starttls_server.ts";
 
 const denoHost: RuntimeHost = {
   timers: {
@@ -35,7 +40,6 @@ function notYetAvailable(method: string, area: string): Error {
   return new Error(`${method}() is not yet available on the Deno backend: it is delivered with ${area}`);
 }
 
-const NETWORKING = "the Deno networking work (issue #4)";
 const THREADS = "the worker-thread work (issue #5)";
 
 /**
@@ -65,68 +69,82 @@ export class DenoBackend extends CoreBackend {
     super(denoHost);
   }
 
-  /** Opens a TCP connection (not yet available). */
+  /** Opens a TCP connection, racing every resolved address (RFC 8305). */
   createTcpConnection(
-    _host: string,
-    _port: number,
-    _options?: TcpConnectionOptions,
+    host: string,
+    port: number,
+    options?: TcpConnectionOptions,
   ): Promise<AsyncHalfCloseableStreamSocketAdapter> {
-    return Promise.reject(notYetAvailable("createTcpConnection", NETWORKING));
+    return connect.createTcpConnection(host, port, options);
   }
 
-  /** Opens a TLS connection (not yet available). */
+  /** Opens a TLS connection over TCP (`Deno.startTls` after the Happy Eyeballs race). */
   createSslOverTcpConnection(
-    _host: string,
-    _port: number,
-    _tls: TlsOptions,
-    _options?: TlsConnectionOptions,
+    host: string,
+    port: number,
+    tls: TlsOptions,
+    options?: TlsConnectionOptions,
   ): Promise<AsyncStreamSocketAdapter> {
-    return Promise.reject(notYetAvailable("createSslOverTcpConnection", NETWORKING));
+    return connect.createSslOverTcpConnection(host, port, tls, options);
   }
 
-  /** Wraps a `Deno.TcpConn` (not yet available). */
-  wrapTcpClientSocket(_conn: unknown): Promise<AsyncHalfCloseableStreamSocketAdapter> {
-    return Promise.reject(notYetAvailable("wrapTcpClientSocket", NETWORKING));
+  /** Takes ownership of a connected `Deno.TcpConn`. */
+  wrapTcpClientSocket(conn: unknown): Promise<AsyncHalfCloseableStreamSocketAdapter> {
+    return connect.wrapTcpClientSocket(conn);
   }
 
-  /** Upgrades a `Deno.TcpConn` to TLS (not yet available). */
+  /** Upgrades a connected `Deno.TcpConn` to TLS as a client (`Deno.startTls`). */
   wrapSslOverTcpClientSocket(
-    _conn: unknown,
-    _tls: TlsOptions,
-    _options: TlsWrapOptions,
+    conn: unknown,
+    tls: TlsOptions,
+    options: TlsWrapOptions,
   ): Promise<AsyncStreamSocketAdapter> {
-    return Promise.reject(notYetAvailable("wrapSslOverTcpClientSocket", NETWORKING));
+    return connect.wrapSslOverTcpClientSocket(conn, tls, options);
   }
 
-  /** Opens TCP listeners (not yet available). */
+  /**
+   * Upgrades an accepted plain connection to TLS as the server (server-side
+   * STARTTLS). Deno has no API for it, so this one method uses Deno's `node:tls`.
+   * `conn` is a `Deno.TcpConn` or a stream adapter of this backend that was never
+   * read from.
+   */
+  wrapSslOverTcpServerSocket(
+    conn: unknown,
+    tls: TlsOptions,
+    options?: TlsServerWrapOptions,
+  ): Promise<AsyncStreamSocketAdapter> {
+    return starttls.wrapSslOverTcpServerSocket(conn, tls, options);
+  }
+
+  /** Opens one TCP listener per bound address; `host` `null` means every interface. */
   createTcpListeners(
-    _host: string | readonly string[] | null,
-    _port: number,
-    _backlog: number,
-    _options?: TcpListenerOptions,
+    host: string | readonly string[] | null,
+    port: number,
+    backlog: number,
+    options?: TcpListenerOptions,
   ): Promise<AsyncListenerSocketAdapter[]> {
-    return Promise.reject(notYetAvailable("createTcpListeners", NETWORKING));
+    return listener.createTcpListeners(host, port, backlog, options);
   }
 
-  /** Opens TLS listeners (not yet available). */
+  /** Opens TLS listeners; the handshake happens in `AcceptedSocket.connect()`. */
   createSslOverTcpListeners(
-    _host: string | readonly string[] | null,
-    _port: number,
-    _backlog: number,
-    _tls: TlsOptions,
-    _options?: TlsListenerOptions,
+    host: string | readonly string[] | null,
+    port: number,
+    backlog: number,
+    tls: TlsOptions,
+    options?: TlsListenerOptions,
   ): Promise<AsyncListenerSocketAdapter[]> {
-    return Promise.reject(notYetAvailable("createSslOverTcpListeners", NETWORKING));
+    return listener.createSslOverTcpListeners(host, port, backlog, tls, options);
   }
 
-  /** Opens a UDP endpoint (not yet available). */
-  createUdpEndpoint(_options?: UdpEndpointOptions): Promise<AsyncDatagramSocketAdapter> {
-    return Promise.reject(notYetAvailable("createUdpEndpoint", NETWORKING));
+  /** Opens a UDP endpoint (needs `--unstable-net`). */
+  createUdpEndpoint(options?: UdpEndpointOptions): Promise<AsyncDatagramSocketAdapter> {
+    return datagram.createUdpEndpoint(options);
   }
 
-  /** Wraps a `Deno.DatagramConn` (not yet available). */
-  wrapUdpSocket(_sock: unknown): Promise<AsyncDatagramSocketAdapter> {
-    return Promise.reject(notYetAvailable("wrapUdpSocket", NETWORKING));
+  /** Takes ownership of a UDP `Deno.DatagramConn` (needs `--unstable-net`). */
+  wrapUdpSocket(sock: unknown): Promise<AsyncDatagramSocketAdapter> {
+    return datagram.wrapUdpSocket(sock);
   }
 
   /** Runs a function in a worker (not yet available). */

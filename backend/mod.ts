@@ -25,3 +25,6 @@ export * from "./errors.ts";
 export { CoreBackend, type RuntimeHost } from "./common/core_backend.ts";
 export type { TimerHost } from "./common/deadline_queue.ts";
 export type { MacrotaskScheduler } from "./common/checkpoint.ts";
+export { type ThreadFunctionRef, type ThreadModule, threadModule } from "./common/thread_module.ts";
+export { isThreadCancelled, threadName, threadSignal, throwIfThreadCancelled } from "./common/thread_context.ts";
+export { activeThreadWorkers } from "./common/worker_pool.ts";

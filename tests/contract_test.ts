@@ -12,12 +12,14 @@ import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
+import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
+import * as threads from "./contract/threads.ts";
 
-const areas = [core, coreCancel, coreTasks, coreSync, netTcp, netListeners, netTls, netUdp];
+const areas = [core, coreCancel, coreTasks, coreSync, netTcp, netListeners, netTls, netUdp, threads, futures];
 
 for (const backend of backends) {
   for (const area of areas) area.register(backend);

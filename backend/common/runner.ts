@@ -15,7 +15,9 @@ export class Loop implements ScopeLoop {
   readonly deadlines: DeadlineQueue;
   readonly root: CancelScope;
   #tasks: Set<TaskCore<unknown>> = new Set();
+  #resources: Map<unknown, { value: unknown; close: (value: never) => void | Promise<void> }> = new Map();
   #closed = false;
+  #resourcesClosed = false;
 
   /** @param timers The runtime's timers. */
   constructor(timers: TimerHost) {
@@ -38,6 +40,24 @@ export class Loop implements ScopeLoop {
     return task;
   }
 
+  /**
+   * Returns the runner-wide resource stored under `key` (a worker pool, a
+   * portal), creating it on first use. `Runner.close()` closes every resource
+   * after every task ended. Throws once the resources were closed.
+   *
+   * @param key Identifies the resource.
+   * @param create Makes it.
+   * @param close Releases it; must not hang.
+   */
+  resource<T>(key: unknown, create: () => T, close: (value: T) => void | Promise<void>): T {
+    const entry = this.#resources.get(key);
+    if (entry !== undefined) return entry.value as T;
+    if (this.#resourcesClosed) throw new Error("The runner is closed");
+    const value = create();
+    this.#resources.set(key, { value, close: close as (value: never) => void | Promise<void> });
+    return value;
+  }
+
   #onTaskDone = (task: TaskCore<unknown>): void => {
     this.#tasks.delete(task);
   };
@@ -49,6 +69,10 @@ export class Loop implements ScopeLoop {
     while (this.#tasks.size > 0) {
       await Promise.all(Array.from(this.#tasks, (task) => task.settled()));
     }
+    this.#resourcesClosed = true;
+    const resources = Array.from(this.#resources.values());
+    this.#resources.clear();
+    await Promise.all(resources.map((entry) => entry.close(entry.value as never)));
     this.root.exit();
     this.deadlines.close();
   }

@@ -24,6 +24,7 @@ import * as connect from "./connect.ts";
 import * as datagram from "./datagram_socket.ts";
 import * as listener from "./listener_socket.ts";
 import * as starttls from "./starttls_server.ts";
+import * as threads from "./threads.ts";
 
 const denoHost: RuntimeHost = {
   timers: {
@@ -35,12 +36,6 @@ const denoHost: RuntimeHost = {
   // setImmediate is Deno's cheapest macrotask (about 1 µs), far below setTimeout(0).
   yieldMacrotask: (callback) => void setImmediate(callback),
 };
-
-function notYetAvailable(method: string, area: string): Error {
-  return new Error(`${method}() is not yet available on the Deno backend: it is delivered with ${area}`);
-}
-
-const THREADS = "the worker-thread work (issue #5)";
 
 /**
  * The backend for Deno: the shared cancellation core on Deno's timers, with
@@ -147,16 +142,21 @@ export class DenoBackend extends CoreBackend {
     return datagram.wrapUdpSocket(sock);
   }
 
-  /** Runs a function in a worker (not yet available). */
+  /**
+   * Runs `fn(...args)` in a Web Worker of the runner's pool (see `threadModule`).
+   * Rejects with a `TypeError` for a plain function: workers cannot receive closures.
+   */
   runInThread<F extends AnyFunction>(
-    _fn: ThreadFunction<F>,
-    ..._args: Parameters<F>
+    fn: ThreadFunction<F>,
+    ...args: Parameters<F>
   ): Promise<Awaited<ReturnType<F>>> {
-    return Promise.reject(notYetAvailable("runInThread", THREADS));
+    return threads.runInThread(fn, args);
   }
 
-  /** Creates a threads portal (not yet available). */
-  createThreadsPortal<F extends Record<string, AnyFunction>>(_functions: F): ThreadsPortal<F> {
-    throw notYetAvailable("createThreadsPortal", THREADS);
+  /** Creates a portal over loop functions, to pass to `runInThread` as an argument. */
+  createThreadsPortal<F extends Record<string, AnyFunction>>(functions: F): ThreadsPortal<F> {
+    return threads.createThreadsPortal(functions);
   }
 }
+
+threads.registerThreadHost(DenoBackend);

@@ -1,0 +1,187 @@
+/**
+ * The loop's side of a threads portal: receives requests from workers, runs
+ * the functions on the loop and answers through the portal's channel.
+ *
+ * @module
+ */
+
+import type { AnyFunction, ThreadsPortal } from "../abc/threads.ts";
+import type { Loop } from "./runner.ts";
+import { describe } from "./validate.ts";
+import {
+  PORTAL_CLOSED,
+  PORTAL_KEY,
+  PORTAL_SEQ,
+  type PortalDescriptor,
+  type PortalReply,
+  type PortalRequest,
+  serializeError,
+  TO_WORKER,
+  type WorkerTransferable,
+} from "./worker_protocol.ts";
+
+let nextPortalId = 1;
+
+/** One worker's channel to the portal. */
+interface Channel {
+  port: MessagePort;
+  state: Int32Array;
+}
+
+/** A portal over functions of the loop's thread (see `AsyncBackend.createThreadsPortal`). */
+export class LoopPortal<F extends Record<string, AnyFunction>> implements ThreadsPortal<F>, WorkerTransferable {
+  readonly #id = nextPortalId++;
+  readonly #loop: Loop;
+  readonly #functions: F;
+  #channels: Map<object, Channel> = new Map();
+  #closed = false;
+
+  /**
+   * @param loop The runner whose loop runs the functions; closing it closes the portal.
+   * @param functions The functions callable through the portal.
+   */
+  constructor(loop: Loop, functions: F) {
+    if (functions === null || typeof functions !== "object") {
+      throw new TypeError(`The 'functions' argument must be an object of functions, got ${describe(functions)}`);
+    }
+    for (const [name, fn] of Object.entries(functions)) {
+      if (typeof fn !== "function") {
+        throw new TypeError(`The 'functions.${name}' value must be a function, got ${describe(fn)}`);
+      }
+    }
+    this.#loop = loop;
+    this.#functions = functions;
+    loop.resource(this, () => this, (portal) => portal.close());
+  }
+
+  /** Throws: blocking the loop's own thread would deadlock. */
+  runSync<K extends keyof F & string>(name: K, ..._args: Parameters<F[K]>): Awaited<ReturnType<F[K]>> {
+    throw new Error(
+      `ThreadsPortal.runSync('${name}') was called on the loop's own thread: it would block the loop it waits ` +
+        `for (deadlock). Pass the portal to runInThread() and call it in the worker, or use call()`,
+    );
+  }
+
+  /** Throws: blocking the loop's own thread would deadlock. */
+  runCoroutine<K extends keyof F & string>(name: K, ..._args: Parameters<F[K]>): Awaited<ReturnType<F[K]>> {
+    throw new Error(
+      `ThreadsPortal.runCoroutine('${name}') was called on the loop's own thread: it would block the loop it ` +
+        `waits for (deadlock). Pass the portal to runInThread() and call it in the worker, or use call()`,
+    );
+  }
+
+  /** On the loop's thread: calls the function directly. */
+  async call<K extends keyof F & string>(name: K, ...args: Parameters<F[K]>): Promise<Awaited<ReturnType<F[K]>>> {
+    if (this.#closed) throw new Error("The runner that owns this threads portal is closed");
+    return await this.#lookup(name)(...args);
+  }
+
+  /** Encodes the portal for `worker`: the channel travels the first time only. */
+  [TO_WORKER](worker: object): { value: unknown; transfer: Transferable[]; rollback(): void } {
+    const known = this.#channels.get(worker);
+    if (known !== undefined || this.#closed) {
+      const descriptor: PortalDescriptor = { [PORTAL_KEY]: this.#id };
+      if (known === undefined) {
+        // Closed: hand the worker a dead channel so its calls throw instead of blocking.
+        const state = new Int32Array(new SharedArrayBuffer(8));
+        state[PORTAL_CLOSED] = 1;
+        const { port1, port2 } = new MessageChannel();
+        port1.close();
+        descriptor.port = port2;
+        descriptor.state = state.buffer as SharedArrayBuffer;
+        return { value: descriptor, transfer: [port2], rollback: () => port2.close() };
+      }
+      return { value: descriptor, transfer: [], rollback: () => {} };
+    }
+    const { port1, port2 } = new MessageChannel();
+    const channel: Channel = { port: port1, state: new Int32Array(new SharedArrayBuffer(8)) };
+    port1.onmessage = (event: MessageEvent<PortalRequest>) => this.#handle(channel, event.data);
+    this.#channels.set(worker, channel);
+    const descriptor: PortalDescriptor = {
+      [PORTAL_KEY]: this.#id,
+      port: port2,
+      state: channel.state.buffer as SharedArrayBuffer,
+    };
+    return {
+      value: descriptor,
+      transfer: [port2],
+      rollback: () => {
+        this.#channels.delete(worker);
+        port1.close();
+        port2.close();
+      },
+    };
+  }
+
+  /** Wakes every blocked worker with "closed" and closes the channels. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const channel of this.#channels.values()) {
+      Atomics.store(channel.state, PORTAL_CLOSED, 1);
+      Atomics.add(channel.state, PORTAL_SEQ, 1);
+      Atomics.notify(channel.state, PORTAL_SEQ);
+      channel.port.close();
+    }
+    this.#channels.clear();
+  }
+
+  #lookup(name: string): AnyFunction {
+    const fn = Object.hasOwn(this.#functions, name) ? this.#functions[name] : undefined;
+    if (typeof fn !== "function") throw new TypeError(`The threads portal has no function named '${name}'`);
+    return fn;
+  }
+
+  #handle(channel: Channel, request: PortalRequest): void {
+    const { id } = request;
+    if (this.#closed) return;
+    let fn: AnyFunction;
+    try {
+      fn = this.#lookup(request.name);
+    } catch (error) {
+      this.#reply(channel, { id, ok: false, error: serializeError(error) });
+      return;
+    }
+    if (request.sync) {
+      let result: unknown;
+      try {
+        result = fn(...request.args);
+      } catch (error) {
+        this.#reply(channel, { id, ok: false, error: serializeError(error) });
+        return;
+      }
+      if (
+        result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function"
+      ) {
+        (result as PromiseLike<unknown>).then(
+          (value) => this.#reply(channel, { id, ok: true, value }),
+          (error) => this.#reply(channel, { id, ok: false, error: serializeError(error) }),
+        );
+      } else {
+        this.#reply(channel, { id, ok: true, value: result });
+      }
+      return;
+    }
+    // A coroutine runs as a task of the runner: closing the runner cancels it.
+    const task = this.#loop.spawn(fn, request.args);
+    task.settled().then(() => {
+      try {
+        this.#reply(channel, { id, ok: true, value: task.unwrap() });
+      } catch (error) {
+        this.#reply(channel, { id, ok: false, error: serializeError(error) });
+      }
+    });
+  }
+
+  #reply(channel: Channel, reply: PortalReply): void {
+    if (Atomics.load(channel.state, PORTAL_CLOSED) !== 0) return;
+    try {
+      channel.port.postMessage(reply);
+    } catch (error) {
+      // The result cannot be cloned: send the error instead.
+      channel.port.postMessage({ id: reply.id, ok: false, error: serializeError(error) });
+    }
+    Atomics.add(channel.state, PORTAL_SEQ, 1);
+    Atomics.notify(channel.state, PORTAL_SEQ);
+  }
+}

@@ -1,0 +1,520 @@
+/**
+ * A bounded, lazily started pool of worker threads. Runtime-neutral: each
+ * backend injects how to start a worker ({@linkcode SpawnWorker}).
+ *
+ * @module
+ */
+
+import type { ThreadFunction } from "../abc/threads.ts";
+import { CancelledError } from "../errors.ts";
+import type { TimerHost } from "./deadline_queue.ts";
+import {
+  type FromWorker,
+  reviveError,
+  type SerializedError,
+  TO_WORKER,
+  type ToWorker,
+  type WorkerTransferable,
+} from "./worker_protocol.ts";
+
+/** A started worker, as the pool drives it. */
+export interface ThreadWorker {
+  /** Posts a message to the worker. */
+  postMessage(message: ToWorker, transfer: Transferable[]): void;
+  /** Stops the worker at once. Idempotent; no event is delivered afterwards. */
+  terminate(): void | Promise<void>;
+}
+
+/** What a worker reports to the pool. */
+export interface WorkerEvents {
+  /** A message from the worker. */
+  message(message: FromWorker): void;
+  /** The worker died on its own (uncaught error, exit). At most once, never after `terminate()`. */
+  died(reason: string): void;
+}
+
+/** Starts a worker running the backend's worker entry script. */
+export type SpawnWorker = (name: string, events: WorkerEvents) => ThreadWorker;
+
+/** Options of {@linkcode WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Starts a worker. */
+  spawn: SpawnWorker;
+  /** Timers for idle retirement (timers are unref'd). */
+  timers: TimerHost;
+  /** Most workers alive at once; default `navigator.hardwareConcurrency`. */
+  maxWorkers?: number;
+  /** How long an idle worker lives, in ms; default 10 000. */
+  idleTimeout?: number;
+  /** Worker names are `${namePrefix}_${n}`. */
+  namePrefix?: string;
+  /** Runs once in every new worker before its first call. */
+  initializer?: ThreadFunction;
+  /** The initializer's arguments. */
+  initargs?: unknown[];
+}
+
+let liveWorkers = 0;
+
+/**
+ * The number of worker threads started by this library's pools that are still
+ * alive. `0` once every runner and executor that used threads is closed.
+ *
+ * @example
+ * ```ts
+ * import { activeThreadWorkers } from "@easynetwork/async-backend";
+ *
+ * console.log(activeThreadWorkers()); // 0
+ * ```
+ */
+export function activeThreadWorkers(): number {
+  return liveWorkers;
+}
+
+/** Describes a thread function for error messages. */
+export function describeThreadFunction(ref: ThreadFunction): string {
+  return `${ref.exportName} (${ref.moduleUrl})`;
+}
+
+const enum JobState {
+  Queued,
+  Running,
+  Done,
+}
+
+/** One call submitted to the pool. */
+export class PoolJob {
+  readonly id: number;
+  readonly ref: ThreadFunction;
+  readonly args: unknown[];
+  state: JobState = JobState.Queued;
+  worker: PoolWorker | null = null;
+  #onDone: ((ok: boolean, value: unknown) => void) | null;
+
+  constructor(id: number, ref: ThreadFunction, args: unknown[], onDone: (ok: boolean, value: unknown) => void) {
+    this.id = id;
+    this.ref = ref;
+    this.args = args;
+    this.#onDone = onDone;
+  }
+
+  /** `true` while the job waits in the queue. */
+  get queued(): boolean {
+    return this.state === JobState.Queued;
+  }
+
+  /** `true` while a worker runs the job. */
+  get running(): boolean {
+    return this.state === JobState.Running;
+  }
+
+  /** Settles the job; later calls are ignored. */
+  finish(ok: boolean, value: unknown): void {
+    if (this.state === JobState.Done) return;
+    this.state = JobState.Done;
+    const onDone = this.#onDone;
+    this.#onDone = null;
+    onDone?.(ok, value);
+  }
+
+  /** Drops the result: the caller left. */
+  detach(): void {
+    this.#onDone = null;
+  }
+}
+
+/** A worker as the pool tracks it. */
+class PoolWorker {
+  readonly name: string;
+  readonly handle: ThreadWorker;
+  readonly flag: Int32Array;
+  /** The running job; `INIT` while the initializer runs. */
+  job: PoolJob | typeof INIT | null = null;
+  idleSince = 0;
+  dead = false;
+
+  constructor(name: string, handle: ThreadWorker, flag: Int32Array) {
+    this.name = name;
+    this.handle = handle;
+    this.flag = flag;
+  }
+}
+
+const INIT = Symbol("init");
+
+/** A FIFO queue, O(1) per push and shift. */
+class Queue<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
+/** Rebuilds errors whose class this side knows. */
+function knownError(name: string, message: string): Error | undefined {
+  return name === "CancelledError" ? new CancelledError(message) : undefined;
+}
+
+/** The pool. */
+export class WorkerPool {
+  #spawn: SpawnWorker;
+  #timers: TimerHost;
+  #max: number;
+  #idleTimeout: number;
+  #prefix: string;
+  #initializer: ThreadFunction | undefined;
+  #initargs: unknown[];
+  #workers: Set<PoolWorker> = new Set();
+  #idle: PoolWorker[] = [];
+  #queue: Queue<PoolJob> = new Queue();
+  #queued = 0;
+  #nextJob = 1;
+  #nextName = 0;
+  #sweep: unknown = undefined;
+  #accepting = true;
+  #error: Error | null = null;
+  #terminating: Set<Promise<void>> = new Set();
+  #drained: { promise: Promise<void>; resolve: () => void } | null = null;
+
+  /** @param options The pool's options. */
+  constructor(options: WorkerPoolOptions) {
+    this.#spawn = options.spawn;
+    this.#timers = options.timers;
+    this.#max = options.maxWorkers ?? Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 4);
+    this.#idleTimeout = options.idleTimeout ?? 10_000;
+    this.#prefix = options.namePrefix ?? "async-backend-thread";
+    this.#initializer = options.initializer;
+    this.#initargs = options.initargs ?? [];
+  }
+
+  /** Most workers alive at once. */
+  get maxWorkers(): number {
+    return this.#max;
+  }
+
+  /** `false` once the pool is shutting down. */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  /**
+   * Submits a call. `onDone(ok, value)` receives the result or the error.
+   * Throws when the pool no longer accepts calls.
+   */
+  submit(ref: ThreadFunction, args: unknown[], onDone: (ok: boolean, value: unknown) => void): PoolJob {
+    if (!this.#accepting) throw this.#error ?? new Error("The thread pool is shut down");
+    const job = new PoolJob(this.#nextJob++, ref, args, onDone);
+    const worker = this.#idle.pop();
+    if (worker !== undefined) {
+      this.#dispatch(worker, job);
+      return job;
+    }
+    this.#queue.push(job);
+    this.#queued++;
+    if (this.#workers.size < this.#max) this.#startWorker();
+    return job;
+  }
+
+  /** Removes a queued job; it never runs. */
+  dequeue(job: PoolJob): void {
+    if (!job.queued) return;
+    job.detach();
+    job.finish(false, undefined);
+    this.#queued--;
+  }
+
+  /** Sets the running job's cancel flag and aborts its worker-side signal. */
+  signalCancel(job: PoolJob): void {
+    const worker = job.worker;
+    if (!job.running || worker === null) return;
+    Atomics.store(worker.flag, 0, 1);
+    try {
+      worker.handle.postMessage({ t: "cancel", id: job.id }, []);
+    } catch {
+      // The worker is going away; its death settles the job.
+    }
+  }
+
+  /** Terminates the worker running `job` and replaces it when calls wait. */
+  terminateJob(job: PoolJob): void {
+    const worker = job.worker;
+    job.detach();
+    job.finish(false, undefined);
+    if (worker === null || worker.job !== job) return;
+    worker.job = null;
+    this.#remove(worker);
+    this.#fill();
+    this.#checkDrained();
+  }
+
+  /**
+   * Stops accepting calls. With `cancelPending`, queued calls reject with
+   * `CancelledError`; otherwise they still run. Workers are terminated as they
+   * become idle. Resolves once every worker is gone.
+   */
+  shutdown(cancelPending: boolean): Promise<void> {
+    this.#accepting = false;
+    if (cancelPending) this.#rejectQueued(() => new CancelledError("The thread pool was shut down"));
+    for (const worker of this.#idle.splice(0)) this.#remove(worker);
+    if (this.#drained === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => resolve = done);
+      this.#drained = { promise, resolve };
+    }
+    this.#checkDrained();
+    return this.#drained.promise;
+  }
+
+  /** Terminates every worker now; pending calls reject. Never hangs. */
+  async close(): Promise<void> {
+    this.#accepting = false;
+    this.#rejectQueued(() => new Error("The thread pool was closed before the call started"));
+    for (const worker of Array.from(this.#workers)) {
+      const job = worker.job;
+      worker.job = null;
+      if (job instanceof PoolJob) {
+        job.finish(false, new Error(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`));
+      }
+      this.#remove(worker);
+    }
+    this.#idle.length = 0;
+    this.#clearSweep();
+    while (this.#terminating.size > 0) await Promise.all(this.#terminating);
+    this.#drained?.resolve();
+  }
+
+  #rejectQueued(error: () => Error): void {
+    for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
+      if (job.queued) job.finish(false, error());
+    }
+    this.#queued = 0;
+  }
+
+  #startWorker(): void {
+    const name = `${this.#prefix}_${this.#nextName++}`;
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    let worker: PoolWorker | undefined = undefined;
+    const events: WorkerEvents = {
+      message: (message) => {
+        if (worker !== undefined) this.#onMessage(worker, message);
+      },
+      died: (reason) => {
+        if (worker !== undefined) this.#onDeath(worker, reason);
+      },
+    };
+    let handle: ThreadWorker;
+    try {
+      handle = this.#spawn(name, events);
+    } catch (error) {
+      this.#fail(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    liveWorkers++;
+    worker = new PoolWorker(name, handle, flag);
+    this.#workers.add(worker);
+    const initializer = this.#initializer;
+    try {
+      handle.postMessage({
+        t: "init",
+        name,
+        flag: flag.buffer as SharedArrayBuffer,
+        initializer: initializer === undefined
+          ? undefined
+          : { url: initializer.moduleUrl, name: initializer.exportName, args: this.#initargs },
+      }, []);
+    } catch (error) {
+      this.#remove(worker);
+      this.#fail(new Error(`Cannot start a worker: ${error instanceof Error ? error.message : error}`));
+      return;
+    }
+    if (initializer !== undefined) worker.job = INIT;
+    else this.#free(worker);
+  }
+
+  #onMessage(worker: PoolWorker, message: FromWorker): void {
+    if (worker.dead) return;
+    if (message.t === "exit") {
+      this.#onDeath(worker, message.reason);
+      return;
+    }
+    const job = worker.job;
+    if (message.id === 0 && job === INIT) {
+      worker.job = null;
+      if (message.ok) {
+        this.#free(worker);
+      } else {
+        const cause = reviveError(message.error as SerializedError, knownError);
+        this.#remove(worker);
+        this.#fail(
+          new Error(
+            `The thread pool's initializer ${describeThreadFunction(this.#initializer!)} failed: ${cause.message}`,
+            {
+              cause,
+            },
+          ),
+        );
+      }
+      return;
+    }
+    if (!(job instanceof PoolJob) || job.id !== message.id) return;
+    worker.job = null;
+    job.worker = null;
+    if (message.ok) job.finish(true, message.value);
+    else job.finish(false, reviveError(message.error as SerializedError, knownError));
+    this.#free(worker);
+  }
+
+  #onDeath(worker: PoolWorker, reason: string): void {
+    if (worker.dead) return;
+    const job = worker.job;
+    worker.job = null;
+    this.#remove(worker);
+    if (job === INIT) {
+      this.#fail(new Error(`A worker died while running the thread pool's initializer: ${reason}`));
+    } else if (job !== null) {
+      job.finish(false, new Error(`The worker thread running ${describeThreadFunction(job.ref)} died: ${reason}`));
+    }
+    this.#fill();
+    this.#checkDrained();
+  }
+
+  /** The pool cannot work (initializer failure, spawn failure): reject everything queued. */
+  #fail(error: Error): void {
+    this.#error = error;
+    this.#accepting = false;
+    this.#rejectQueued(() => error);
+    for (const worker of this.#idle.splice(0)) this.#remove(worker);
+    this.#checkDrained();
+  }
+
+  /** Gives `worker` the next queued job, or parks it. */
+  #free(worker: PoolWorker): void {
+    while (this.#queued > 0) {
+      const job = this.#queue.shift()!;
+      if (!job.queued) continue;
+      this.#queued--;
+      if (this.#dispatch(worker, job)) return;
+    }
+    if (!this.#accepting) {
+      this.#remove(worker);
+      this.#checkDrained();
+      return;
+    }
+    worker.idleSince = this.#timers.now();
+    this.#idle.push(worker);
+    if (this.#sweep === undefined) this.#armSweep(this.#idleTimeout);
+  }
+
+  /** Posts `job` to `worker`; `false` when the post failed (the job is settled with the error). */
+  #dispatch(worker: PoolWorker, job: PoolJob): boolean {
+    const transfer: Transferable[] = [];
+    const rollbacks: (() => void)[] = [];
+    const args = job.args.map((arg) => {
+      if (arg !== null && typeof arg === "object" && TO_WORKER in arg) {
+        const encoded = (arg as WorkerTransferable)[TO_WORKER](worker);
+        transfer.push(...encoded.transfer);
+        rollbacks.push(encoded.rollback);
+        return encoded.value;
+      }
+      return arg;
+    });
+    Atomics.store(worker.flag, 0, 0);
+    try {
+      worker.handle.postMessage(
+        { t: "call", id: job.id, url: job.ref.moduleUrl, name: job.ref.exportName, args },
+        transfer,
+      );
+    } catch (error) {
+      for (const rollback of rollbacks) rollback();
+      job.finish(false, error);
+      return false;
+    }
+    job.state = JobState.Running;
+    job.worker = worker;
+    worker.job = job;
+    return true;
+  }
+
+  /** Starts workers while calls wait and room is left. */
+  #fill(): void {
+    while (this.#accepting && this.#queued > this.#starting() && this.#workers.size < this.#max) this.#startWorker();
+  }
+
+  /** Workers busy with their initializer: they will take queued jobs. */
+  #starting(): number {
+    let n = 0;
+    for (const worker of this.#workers) if (worker.job === INIT) n++;
+    return n;
+  }
+
+  #remove(worker: PoolWorker): void {
+    if (worker.dead) return;
+    worker.dead = true;
+    this.#workers.delete(worker);
+    const index = this.#idle.indexOf(worker);
+    if (index >= 0) this.#idle.splice(index, 1);
+    let result: void | Promise<void>;
+    try {
+      result = worker.handle.terminate();
+    } catch {
+      result = undefined;
+    }
+    if (result instanceof Promise) {
+      const done: Promise<void> = result.then(() => {}, () => {}).finally(() => {
+        liveWorkers--;
+        this.#terminating.delete(done);
+        this.#checkDrained();
+      });
+      this.#terminating.add(done);
+    } else {
+      liveWorkers--;
+    }
+  }
+
+  #checkDrained(): void {
+    if (this.#drained === null || this.#accepting || this.#workers.size > 0 || this.#terminating.size > 0) return;
+    this.#clearSweep();
+    this.#drained.resolve();
+  }
+
+  #armSweep(ms: number): void {
+    const timers = this.#timers;
+    const id = timers.setTimer(() => {
+      this.#sweep = undefined;
+      this.#retireIdle();
+    }, ms);
+    timers.refTimer(id, false);
+    this.#sweep = id;
+  }
+
+  #clearSweep(): void {
+    if (this.#sweep !== undefined) this.#timers.clearTimer(this.#sweep);
+    this.#sweep = undefined;
+  }
+
+  #retireIdle(): void {
+    const now = this.#timers.now();
+    const idle = this.#idle;
+    let retired = 0;
+    while (retired < idle.length && now - idle[retired].idleSince >= this.#idleTimeout) retired++;
+    for (const worker of idle.splice(0, retired)) this.#remove(worker);
+    if (idle.length > 0) this.#armSweep(Math.max(1, idle[0].idleSince + this.#idleTimeout - now));
+  }
+}

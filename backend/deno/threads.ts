@@ -1,0 +1,27 @@
+/**
+ * `runInThread` and `createThreadsPortal` for Deno.
+ *
+ * @module
+ */
+
+import type { AnyFunction, ThreadFunction } from "../abc/threads.ts";
+import { registerThreadHost as register, runInThread as runInThreadOn, type ThreadHost } from "../common/threads.ts";
+import { denoPoolTimers, denoSpawnWorker } from "./worker_pool.ts";
+
+export { createThreadsPortal } from "../common/threads.ts";
+
+/** Deno's workers and timers for the per-runner pool. */
+export const denoThreadHost: ThreadHost = { spawn: denoSpawnWorker, timers: denoPoolTimers };
+
+/** Runs `fn(...args)` in the caller's runner's pool of Web Workers. */
+export function runInThread<F extends AnyFunction>(
+  fn: ThreadFunction<F>,
+  args: Parameters<F>,
+): Promise<Awaited<ReturnType<F>>> {
+  return runInThreadOn(denoThreadHost, fn, args);
+}
+
+/** Lets executors of `backendClass` (and subclasses) start Deno workers. */
+export function registerThreadHost(backendClass: abstract new (...args: never[]) => unknown): void {
+  register(backendClass, denoThreadHost);
+}

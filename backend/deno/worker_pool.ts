@@ -1,0 +1,49 @@
+/**
+ * Deno's workers for the shared pool: Web Workers running `worker_entry.ts`.
+ *
+ * @module
+ */
+
+import type { TimerHost } from "../common/deadline_queue.ts";
+import type { SpawnWorker, ThreadWorker } from "../common/worker_pool.ts";
+import type { FromWorker, ToWorker } from "../common/worker_protocol.ts";
+
+// A literal `new URL("./x.ts", import.meta.url)`: the npm build rewrites `.ts` to `.js`.
+const ENTRY = new URL("./worker_entry.ts", import.meta.url);
+
+/** Starts a Web Worker running the pool's entry script. */
+export const denoSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
+  const worker = new Worker(ENTRY, { type: "module", name });
+  let gone = false;
+  const die = (reason: string): void => {
+    if (gone) return;
+    gone = true;
+    events.died(reason);
+  };
+  worker.onmessage = (event: MessageEvent<FromWorker>) => {
+    if (!gone) events.message(event.data);
+  };
+  worker.onerror = (event: ErrorEvent) => {
+    // Handled here: an uncaught error in a worker must not take the loop down.
+    event.preventDefault();
+    die(event.message || "uncaught error");
+  };
+  worker.onmessageerror = () => die("a message from the worker could not be deserialized");
+  return {
+    postMessage(message: ToWorker, transfer: Transferable[]): void {
+      worker.postMessage(message, transfer);
+    },
+    terminate(): void {
+      gone = true;
+      worker.terminate();
+    },
+  };
+};
+
+/** Deno's timers, for idle retirement. */
+export const denoPoolTimers: TimerHost = {
+  now: () => performance.now(),
+  setTimer: (callback, ms) => setTimeout(callback, ms),
+  clearTimer: (id) => clearTimeout(id as number),
+  refTimer: (id, ref) => ref ? Deno.refTimer(id as number) : Deno.unrefTimer(id as number),
+};

@@ -1,0 +1,158 @@
+/**
+ * `AsyncThreadPoolExecutor`: an executor over its own pool of worker threads.
+ *
+ * @module
+ */
+
+import type { AsyncBackend } from "../backend/abc/backend.ts";
+import type { AnyFunction, CancellableFuture, ThreadFunction } from "../backend/abc/threads.ts";
+import { assertThreadFunction, runInPool, threadHostOf } from "../backend/common/threads.ts";
+import { describe } from "../backend/common/validate.ts";
+import { WorkerPool } from "../backend/common/worker_pool.ts";
+import { CancelledError } from "../backend/errors.ts";
+import { AsyncExecutor, type Executor } from "./async_executor.ts";
+
+/** Options of {@linkcode AsyncThreadPoolExecutor}. */
+export interface AsyncThreadPoolExecutorOptions {
+  /** Most workers alive at once; default `navigator.hardwareConcurrency`. */
+  maxWorkers?: number;
+  /** Worker names are `${threadNamePrefix}_${n}`; default `AsyncThreadPoolExecutor-${k}`. */
+  threadNamePrefix?: string;
+  /** Runs once in every new worker, before its first call; if it fails, the pool is broken. */
+  initializer?: ThreadFunction;
+  /** The initializer's arguments. */
+  initargs?: unknown[];
+  /** How long an idle worker lives, in ms; default 10 000. */
+  idleTimeout?: number;
+}
+
+let executors = 0;
+
+/** The pool as an {@linkcode Executor}: futures with `cancel()`. */
+class PoolExecutor implements Executor {
+  readonly pool: WorkerPool;
+
+  constructor(pool: WorkerPool) {
+    this.pool = pool;
+  }
+
+  submit(fn: ThreadFunction, ...args: unknown[]): CancellableFuture<unknown> {
+    assertThreadFunction(fn);
+    let cancelled = false;
+    let settle!: { resolve(value: unknown): void; reject(error: unknown): void };
+    const promise = new Promise<unknown>((resolve, reject) => settle = { resolve, reject });
+    const job = this.pool.submit(fn, args, (ok, value) => ok ? settle.resolve(value) : settle.reject(value));
+    return {
+      then: (onFulfilled, onRejected) => promise.then(onFulfilled, onRejected),
+      cancel: () => {
+        if (!job.queued) return false;
+        cancelled = true;
+        this.pool.dequeue(job);
+        settle.reject(new CancelledError());
+        return true;
+      },
+      cancelled: () => cancelled,
+    };
+  }
+
+  shutdown(options: { wait: boolean; cancelFutures: boolean }): Promise<void> | void {
+    const drained = this.pool.shutdown(options.cancelFutures);
+    return options.wait ? drained : undefined;
+  }
+}
+
+/**
+ * An {@linkcode AsyncExecutor} over its own pool of worker threads, like
+ * Python's `ThreadPoolExecutor`: functions are named with `threadModule()`;
+ * `run()` has the cancellation of `runInThread` (`ref.with({ onCancel })`).
+ * Not tied to a runner: shut it down (`await using` does) or its idle workers
+ * retire after `idleTimeout`.
+ *
+ * @example
+ * ```ts
+ * import { DenoBackend, threadModule } from "@easynetwork/async-backend";
+ * import { AsyncThreadPoolExecutor } from "@easynetwork/async-backend/futures";
+ *
+ * const url = "data:text/javascript,export const square = (n) => n * n;";
+ * const work = threadModule<{ square(n: number): number }>(url);
+ * const backend = new DenoBackend();
+ * await backend.bootstrap(async () => {
+ *   await using executor = new AsyncThreadPoolExecutor(backend, { maxWorkers: 2 });
+ *   console.log(await executor.map(work.square, [1, 2, 3])); // [1, 4, 9]
+ * });
+ * ```
+ */
+export class AsyncThreadPoolExecutor extends AsyncExecutor {
+  readonly #pool: WorkerPool;
+
+  /**
+   * Prepares the pool; workers start on the first call.
+   *
+   * @param backend A backend with worker threads (Deno, Node).
+   * @param options Pool size, worker names and initializer.
+   */
+  constructor(backend: AsyncBackend, options: AsyncThreadPoolExecutorOptions = {}) {
+    const host = backend !== null && typeof backend === "object" ? threadHostOf(backend) : undefined;
+    if (host === undefined) {
+      throw new TypeError(`The 'backend' argument must be a backend with worker threads, got ${describe(backend)}`);
+    }
+    const { maxWorkers, threadNamePrefix, initializer, initargs, idleTimeout } = options;
+    if (maxWorkers !== undefined && (!Number.isInteger(maxWorkers) || maxWorkers < 1)) {
+      throw new RangeError(`The 'maxWorkers' option must be a positive integer, got ${describe(maxWorkers)}`);
+    }
+    if (threadNamePrefix !== undefined && typeof threadNamePrefix !== "string") {
+      throw new TypeError(`The 'threadNamePrefix' option must be a string, got ${describe(threadNamePrefix)}`);
+    }
+    if (initializer !== undefined) assertThreadFunction(initializer, "initializer");
+    if (initargs !== undefined && !Array.isArray(initargs)) {
+      throw new TypeError(`The 'initargs' option must be an array, got ${describe(initargs)}`);
+    }
+    if (idleTimeout !== undefined && !(typeof idleTimeout === "number" && idleTimeout >= 0)) {
+      throw new RangeError(
+        `The 'idleTimeout' option must be a non-negative number of ms, got ${describe(idleTimeout)}`,
+      );
+    }
+    const pool = new WorkerPool({
+      spawn: host.spawn,
+      timers: host.timers,
+      maxWorkers,
+      idleTimeout,
+      namePrefix: threadNamePrefix ?? `AsyncThreadPoolExecutor-${executors++}`,
+      initializer,
+      initargs,
+    });
+    super(backend, new PoolExecutor(pool));
+    this.#pool = pool;
+  }
+
+  /** Most workers alive at once. */
+  get maxWorkers(): number {
+    return this.#pool.maxWorkers;
+  }
+
+  /**
+   * Runs `fn(...args)` in a worker of the pool; cancellation as in
+   * `runInThread` (default: wait for the function, then reject with
+   * `CancelledError`).
+   *
+   * @param fn A reference made by `threadModule()`.
+   * @param args Its arguments.
+   */
+  override run<F extends AnyFunction>(
+    fn: F | ThreadFunction<F>,
+    ...args: Parameters<F>
+  ): Promise<Awaited<ReturnType<F>>> {
+    try {
+      assertThreadFunction(fn);
+      if (this.isShutdown) throw new Error("Cannot call run(): the executor is shut down");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return runInPool(this.#pool, fn, args);
+  }
+
+  /** `maxWorkers`. */
+  protected override defaultConcurrency(): number {
+    return this.#pool.maxWorkers;
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * Contract tests: runInThread, the worker pool, cancellation of thread calls,
+ * threads portals. Worker code lives in `tests/fixtures/work.ts`.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { activeThreadWorkers, CancelledError, threadModule } from "../../backend/mod.ts";
+import type { AsyncBackend } from "../../backend/mod.ts";
+import { AsyncThreadPoolExecutor } from "../../futures/mod.ts";
+import type { BackendUnderTest } from "../backends.ts";
+import type { LoopFunctions } from "../fixtures/work.ts";
+import { test } from "../harness.ts";
+
+const work = threadModule<typeof import("../fixtures/work.ts")>(new URL("../fixtures/work.ts", import.meta.url));
+
+/** A shared slot the worker sets to 1 when the function started; resolves then. */
+function startedSignal(): { buffer: SharedArrayBuffer; started: Promise<void> } {
+  const buffer = new SharedArrayBuffer(8);
+  const result = Atomics.waitAsync(new Int32Array(buffer), 0, 0);
+  return { buffer, started: result.async ? result.value.then(() => {}) : Promise.resolve() };
+}
+
+/** Waits until the worker function started; fails fast if the call ends first. */
+async function whenStarted(started: Promise<void>, call: Promise<unknown>): Promise<void> {
+  await Promise.race([
+    started,
+    call.then(
+      () => Promise.reject(new Error("The call ended before its function started")),
+      (error) => Promise.reject(error),
+    ),
+  ]);
+}
+
+function loopFunctions(backend: AsyncBackend): LoopFunctions {
+  return {
+    double: (n: number) => n * 2,
+    later: async (n: number) => {
+      await backend.sleep(1);
+      return n * 10;
+    },
+    fails: (message: string) => {
+      throw new TypeError(message);
+    },
+    forever: () => backend.sleepForever(),
+  };
+}
+
+/** Registers this area's tests for `backend`. */
+export function register({ name, create }: BackendUnderTest): void {
+  test(`${name}: threads: results of sync and async functions, structured-cloned`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      assert.equal(await backend.runInThread(work.add, 40, 2), 42);
+      assert.equal(await backend.runInThread(work.addLater, 1, 2), 3);
+      const value = { list: [1, 2], map: new Map([["a", 1]]), bytes: new Uint8Array([1, 2, 3]) };
+      assert.deepEqual(await backend.runInThread(work.echo, value), value);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: errors keep their name, message, stack and code`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      await assert.rejects(backend.runInThread(work.fail, "range", "out of range"), (error: Error) => {
+        assert.ok(error instanceof RangeError);
+        assert.equal(error.message, "out of range");
+        assert.match(error.stack ?? "", /fail/);
+        return true;
+      });
+      await assert.rejects(backend.runInThread(work.fail, "custom", "mine"), (error: Error & { code?: string }) => {
+        assert.equal(error.name, "CustomError");
+        assert.equal(error.message, "mine");
+        assert.equal(error.code, "ECUSTOM");
+        assert.match(error.stack ?? "", /work\.ts/);
+        return true;
+      });
+      await assert.rejects(backend.runInThread(work.unclonable), (error: Error) => error.name === "DataCloneError");
+      const missing = threadModule<{ nope(): void }>(new URL("../fixtures/work.ts", import.meta.url));
+      await assert.rejects(backend.runInThread(missing.nope), { name: "TypeError", message: /'nope'/ });
+      // The pool still works after errors.
+      assert.equal(await backend.runInThread(work.add, 1, 1), 2);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: a closure or a non-reference is refused with a TypeError`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const closure = (() => 1) as unknown as typeof work.name;
+      await assert.rejects(backend.runInThread(closure), {
+        name: "TypeError",
+        message: /cannot receive closures.*threadModule/s,
+      });
+      await assert.rejects(backend.runInThread({} as typeof work.name), { name: "TypeError", message: /'fn'/ });
+    });
+    assert.throws(() => threadModule("./relative.ts"), { name: "TypeError", message: /'url'/ });
+    assert.throws(() => work.add.with({ onCancel: "later" as "wait" }), { name: "TypeError", message: /onCancel/ });
+    assert.equal((work as unknown as { then?: unknown }).then, undefined);
+    await assert.rejects(create().runInThread(work.add, 1, 2), /runner/);
+  });
+
+  test(`${name}: threads: 16 concurrent calls share the bounded pool`, async () => {
+    const backend = create();
+    const names = await backend.bootstrap(async () => {
+      const results: (string | undefined)[] = [];
+      await backend.createTaskGroup((tg) => {
+        for (let i = 0; i < 16; i++) {
+          tg.startSoon(async () => results.push(await backend.runInThread(work.nameAfter, 5)));
+        }
+      });
+      return results;
+    });
+    assert.equal(names.length, 16);
+    const distinct = new Set(names);
+    assert.ok(distinct.size >= 1 && distinct.size <= navigator.hardwareConcurrency, `${distinct.size} workers`);
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: a cancelled caller waits for the function (which sees the flag), then rejects`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const { buffer, started } = startedSignal();
+      let settledWhileRunning = false;
+      const outcome = await backend.createTaskGroup(async (tg) => {
+        const task = tg.startSoon(() => backend.runInThread(work.startedThenWaitCancel, buffer, 30_000));
+        await whenStarted(started, task.join());
+        task.cancel();
+        await task.wait();
+        settledWhileRunning = true;
+        return task.cancelled();
+      });
+      assert.ok(settledWhileRunning);
+      assert.equal(outcome, true);
+      assert.equal(Atomics.load(new Int32Array(buffer), 1), 2, "the function saw the flag and ended first");
+      // The function returned (it saw the flag) before the caller was released: the next call runs at once.
+      assert.equal(await backend.runInThread(work.add, 2, 2), 4);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: default cancellation delivers CancelledError after the function ends`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const { buffer, started } = startedSignal();
+      const result = await backend.moveOnAfter(Infinity, async (scope) => {
+        const call = backend.runInThread(work.startedThenThrowIfCancelled, buffer, 30_000);
+        await whenStarted(started, call);
+        scope.cancel();
+        await assert.rejects(call, CancelledError);
+        return "rejected";
+      });
+      assert.equal(result, "rejected");
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: threadSignal() aborts in an async worker function`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const { buffer, started } = startedSignal();
+      await backend.moveOnAfter(Infinity, async (scope) => {
+        const call = backend.runInThread(work.startedThenAwaitSignal, buffer);
+        await whenStarted(started, call);
+        scope.cancel();
+        await assert.rejects(call, CancelledError);
+      });
+      assert.equal(await backend.runInThread(work.add, 1, 2), 3);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: onCancel "terminate" returns at once and the pool still works`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const { buffer, started } = startedSignal();
+      const forever = work.startedThenBlockForever.with({ onCancel: "terminate" });
+      const before = backend.currentTime();
+      await backend.moveOnAfter(Infinity, async (scope) => {
+        const call = backend.runInThread(forever, buffer);
+        await whenStarted(started, call);
+        scope.cancel();
+        await assert.rejects(call, CancelledError);
+      });
+      assert.ok(backend.currentTime() - before < 10_000);
+      assert.equal(await backend.runInThread(work.add, 5, 5), 10);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: onCancel "abandon" returns at once; runner close ends the worker`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const { buffer, started } = startedSignal();
+      await backend.moveOnAfter(Infinity, async (scope) => {
+        const call = backend.runInThread(work.startedThenBlockForever.with({ onCancel: "abandon" }), buffer);
+        await whenStarted(started, call);
+        scope.cancel();
+        await assert.rejects(call, CancelledError);
+      });
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: a queued call cancelled before it starts never runs`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      await using executor = new AsyncThreadPoolExecutor(backend, { maxWorkers: 1 });
+      const { buffer, started } = startedSignal();
+      await backend.moveOnAfter(Infinity, async (scope) => {
+        const first = executor.run(work.startedThenWaitCancel, buffer, 30_000);
+        const second = executor.run(work.add, 1, 2);
+        await whenStarted(started, first);
+        scope.cancel();
+        await assert.rejects(second, CancelledError);
+        await assert.rejects(first, CancelledError);
+      });
+      assert.equal(await executor.run(work.add, 1, 2), 3);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: a dying worker rejects its call naming the function, and is replaced`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      await assert.rejects(backend.runInThread(work.crash), (error: Error) => {
+        assert.match(error.message, /crash/);
+        assert.match(error.message, /boom from a timer/);
+        return true;
+      });
+      await assert.rejects(backend.runInThread(work.closeSelf), /closeSelf/);
+      assert.equal(await backend.runInThread(work.add, 3, 4), 7);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: portal runSync, runCoroutine and errors from a worker`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const portal = backend.createThreadsPortal(loopFunctions(backend));
+      assert.deepEqual(await backend.runInThread(work.usePortal, portal), [42, 50, "TypeError", "no good"]);
+      // Reused by the same worker (the channel is cached) and by async calls.
+      assert.deepEqual(await backend.runInThread(work.usePortalAsync, portal), [10, 4, 30]);
+      assert.deepEqual(await backend.runInThread(work.usePortal, portal), [42, 50, "TypeError", "no good"]);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: portal blocking calls throw on the loop's thread; call() works there`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const portal = backend.createThreadsPortal(loopFunctions(backend));
+      assert.throws(() => portal.runSync("double", 1), /loop's own thread/);
+      assert.throws(() => portal.runCoroutine("later", 1), /deadlock/);
+      assert.equal(await portal.call("later", 2), 20);
+      await assert.rejects(portal.call("nope" as "double", 1), /no function named 'nope'/);
+    });
+    assert.throws(() => create().createThreadsPortal({}), /runner/);
+  });
+
+  test(`${name}: threads: after the runner closed, portal calls throw instead of blocking`, async () => {
+    const backend = create();
+    await using executor = new AsyncThreadPoolExecutor(backend, { maxWorkers: 1 });
+    await backend.bootstrap(async () => {
+      const portal = backend.createThreadsPortal(loopFunctions(backend));
+      await executor.run(work.keepPortal, portal);
+      assert.equal(await executor.run(work.callKeptPortal), "2");
+    });
+    assert.match(await executor.run(work.callKeptPortal), /threw: .*closed/);
+  });
+
+  test(`${name}: threads: closing the runner wakes a worker blocked in a portal call`, async () => {
+    const backend = create();
+    const runner = backend.newRunner();
+    const { buffer, started } = startedSignal();
+    await runner.run(async () => {
+      const portal = backend.createThreadsPortal(loopFunctions(backend));
+      const task = backend.spawnTask(() => backend.runInThread(work.blockInPortal, portal, buffer));
+      await whenStarted(started, task.join());
+    });
+    await runner.close();
+    assert.equal(activeThreadWorkers(), 0);
+  });
+}

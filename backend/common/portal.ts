@@ -133,43 +133,45 @@ export class LoopPortal<F extends Record<string, AnyFunction>> implements Thread
   }
 
   #handle(channel: Channel, request: PortalRequest): void {
-    const { id } = request;
+    const [id, sync, name, args] = request;
     if (this.#closed) return;
     let fn: AnyFunction;
     try {
-      fn = this.#lookup(request.name);
+      fn = this.#lookup(name);
     } catch (error) {
-      this.#reply(channel, { id, ok: false, error: serializeError(error) });
+      this.#reply(channel, [id, false, serializeError(error)]);
       return;
     }
-    if (request.sync) {
+    if (sync) {
       let result: unknown;
       try {
-        result = fn(...request.args);
+        result = fn(...args);
       } catch (error) {
-        this.#reply(channel, { id, ok: false, error: serializeError(error) });
+        this.#reply(channel, [id, false, serializeError(error)]);
         return;
       }
       if (
         result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function"
       ) {
         (result as PromiseLike<unknown>).then(
-          (value) => this.#reply(channel, { id, ok: true, value }),
-          (error) => this.#reply(channel, { id, ok: false, error: serializeError(error) }),
+          (value) => this.#reply(channel, [id, true, value]),
+          (error) => this.#reply(channel, [id, false, serializeError(error)]),
         );
       } else {
-        this.#reply(channel, { id, ok: true, value: result });
+        this.#reply(channel, [id, true, result]);
       }
       return;
     }
     // A coroutine runs as a task of the runner: closing the runner cancels it.
-    const task = this.#loop.spawn(fn, request.args);
+    const task = this.#loop.spawn(fn, args);
     task.settled().then(() => {
+      let reply: PortalReply;
       try {
-        this.#reply(channel, { id, ok: true, value: task.unwrap() });
+        reply = [id, true, task.unwrap()];
       } catch (error) {
-        this.#reply(channel, { id, ok: false, error: serializeError(error) });
+        reply = [id, false, serializeError(error)];
       }
+      this.#reply(channel, reply);
     });
   }
 
@@ -179,7 +181,7 @@ export class LoopPortal<F extends Record<string, AnyFunction>> implements Thread
       channel.port.postMessage(reply);
     } catch (error) {
       // The result cannot be cloned: send the error instead.
-      channel.port.postMessage({ id: reply.id, ok: false, error: serializeError(error) });
+      channel.port.postMessage([reply[0], false, serializeError(error)] satisfies PortalReply);
     }
     Atomics.add(channel.state, PORTAL_SEQ, 1);
     Atomics.notify(channel.state, PORTAL_SEQ);

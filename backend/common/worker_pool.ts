@@ -132,6 +132,8 @@ class PoolWorker {
   job: PoolJob | typeof INIT | null = null;
   idleSince = 0;
   dead = false;
+  /** Keys of the functions this worker was told about. */
+  functions: Set<number> = new Set();
 
   constructor(name: string, handle: ThreadWorker, flag: Int32Array) {
     this.name = name;
@@ -141,6 +143,22 @@ class PoolWorker {
 }
 
 const INIT = Symbol("init");
+const NO_TRANSFER: Transferable[] = [];
+
+const keysByRef = new WeakMap<ThreadFunction, number>();
+const keysByName = new Map<string, number>();
+
+/** A small number naming `ref`'s function, so a worker needs its URL and name only once. */
+function functionKey(ref: ThreadFunction): number {
+  let key = keysByRef.get(ref);
+  if (key === undefined) {
+    const name = `${ref.moduleUrl}\n${ref.exportName}`;
+    key = keysByName.get(name);
+    if (key === undefined) keysByName.set(name, key = keysByName.size + 1);
+    keysByRef.set(ref, key);
+  }
+  return key;
+}
 
 /** A FIFO queue, O(1) per push and shift. */
 class Queue<T> {
@@ -350,34 +368,29 @@ export class WorkerPool {
 
   #onMessage(worker: PoolWorker, message: FromWorker): void {
     if (worker.dead) return;
-    if (message.t === "exit") {
-      this.#onDeath(worker, message.reason);
+    if (!Array.isArray(message)) {
+      if (message.t === "exit") this.#onDeath(worker, message.reason);
       return;
     }
+    const [id, ok, payload] = message;
     const job = worker.job;
-    if (message.id === 0 && job === INIT) {
+    if (id === 0 && job === INIT) {
       worker.job = null;
-      if (message.ok) {
+      if (ok) {
         this.#free(worker);
       } else {
-        const cause = reviveError(message.error as SerializedError, knownError);
+        const cause = reviveError(payload as SerializedError, knownError);
         this.#remove(worker);
-        this.#fail(
-          new Error(
-            `The thread pool's initializer ${describeThreadFunction(this.#initializer!)} failed: ${cause.message}`,
-            {
-              cause,
-            },
-          ),
-        );
+        const name = describeThreadFunction(this.#initializer!);
+        this.#fail(new Error(`The thread pool's initializer ${name} failed: ${cause.message}`, { cause }));
       }
       return;
     }
-    if (!(job instanceof PoolJob) || job.id !== message.id) return;
+    if (!(job instanceof PoolJob) || job.id !== id) return;
     worker.job = null;
     job.worker = null;
-    if (message.ok) job.finish(true, message.value);
-    else job.finish(false, reviveError(message.error as SerializedError, knownError));
+    if (ok) job.finish(true, payload);
+    else job.finish(false, reviveError(payload as SerializedError, knownError));
     this.#free(worker);
   }
 
@@ -424,25 +437,32 @@ export class WorkerPool {
 
   /** Posts `job` to `worker`; `false` when the post failed (the job is settled with the error). */
   #dispatch(worker: PoolWorker, job: PoolJob): boolean {
-    const transfer: Transferable[] = [];
-    const rollbacks: (() => void)[] = [];
-    const args = job.args.map((arg) => {
+    let args = job.args;
+    let transfer: Transferable[] = NO_TRANSFER;
+    let rollbacks: (() => void)[] | null = null;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i];
       if (arg !== null && typeof arg === "object" && TO_WORKER in arg) {
         const encoded = (arg as WorkerTransferable)[TO_WORKER](worker);
+        if (rollbacks === null) {
+          args = args.slice();
+          transfer = [];
+          rollbacks = [];
+        }
+        args[i] = encoded.value;
         transfer.push(...encoded.transfer);
         rollbacks.push(encoded.rollback);
-        return encoded.value;
       }
-      return arg;
-    });
+    }
     Atomics.store(worker.flag, 0, 0);
+    const key = functionKey(job.ref);
+    const known = worker.functions.has(key);
+    const fn = known ? key : { key, url: job.ref.moduleUrl, name: job.ref.exportName };
     try {
-      worker.handle.postMessage(
-        { t: "call", id: job.id, url: job.ref.moduleUrl, name: job.ref.exportName, args },
-        transfer,
-      );
+      worker.handle.postMessage([job.id, fn, args], transfer);
+      if (!known) worker.functions.add(key);
     } catch (error) {
-      for (const rollback of rollbacks) rollback();
+      if (rollbacks !== null) { for (const rollback of rollbacks) rollback(); }
       job.finish(false, error);
       return false;
     }

@@ -77,7 +77,7 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
 
   #send(sync: boolean, name: string, args: unknown[]): number {
     const id = this.#nextId++;
-    const request: PortalRequest = { id, sync, name, args };
+    const request: PortalRequest = [id, sync, name, args];
     this.#port.postMessage(request);
     return id;
   }
@@ -88,33 +88,40 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
     const id = this.#send(sync, name, args);
     for (;;) {
       const seen = Atomics.load(state, PORTAL_SEQ);
-      this.#drain();
-      const reply = this.#replies.get(id);
-      if (reply !== undefined) {
-        this.#replies.delete(id);
-        return unwrap(reply);
-      }
+      const reply = this.#drain(id);
+      if (reply !== undefined) return unwrap(reply);
       if (Atomics.load(state, PORTAL_CLOSED) !== 0) throw closedError();
       Atomics.wait(state, PORTAL_SEQ, seen);
     }
   }
 
-  /** Reads every queued reply; settles pending `call()`s, keeps the others for `#block`. */
-  #drain(): void {
+  /**
+   * Reads every queued reply: settles pending `call()`s, returns the reply to
+   * `wanted` (a blocking call), keeps replies to other blocking calls.
+   */
+  #drain(wanted: number): PortalReply | undefined {
+    let found = this.#replies.get(wanted);
+    if (found !== undefined) this.#replies.delete(wanted);
     for (let item = this.#receive(this.#port); item !== undefined; item = this.#receive(this.#port)) {
       const reply = item.message as PortalReply;
-      const pending = this.#pending.get(reply.id);
-      if (pending === undefined) {
-        this.#replies.set(reply.id, reply);
+      const id = reply[0];
+      if (id === wanted) {
+        found = reply;
         continue;
       }
-      this.#pending.delete(reply.id);
+      const pending = this.#pending.get(id);
+      if (pending === undefined) {
+        this.#replies.set(id, reply);
+        continue;
+      }
+      this.#pending.delete(id);
       try {
         pending.resolve(unwrap(reply));
       } catch (error) {
         pending.reject(error);
       }
     }
+    return found;
   }
 
   async #pump(): Promise<void> {
@@ -125,7 +132,7 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
     try {
       while (this.#pending.size > 0) {
         const seen = Atomics.load(state, PORTAL_SEQ);
-        this.#drain();
+        this.#drain(0);
         if (this.#pending.size === 0) break;
         if (Atomics.load(state, PORTAL_CLOSED) !== 0) {
           for (const pending of this.#pending.values()) pending.reject(closedError());
@@ -146,6 +153,6 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
 }
 
 function unwrap(reply: PortalReply): unknown {
-  if (reply.ok) return reply.value;
-  throw reviveError(reply.error as SerializedError, knownError);
+  if (reply[1]) return reply[2];
+  throw reviveError(reply[2] as SerializedError, knownError);
 }

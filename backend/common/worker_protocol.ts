@@ -30,14 +30,21 @@ export interface InitMessage {
   initializer?: { url: string; name: string; args: unknown[] };
 }
 
-/** Runs `name` exported by the module at `url`. */
-export interface CallMessage {
-  t: "call";
-  id: number;
+/** Names a function the first time a worker sees it; later calls send `key` alone. */
+export interface FunctionSpec {
+  /** The number later calls use. */
+  key: number;
+  /** The module's URL. */
   url: string;
+  /** The export's name. */
   name: string;
-  args: unknown[];
 }
+
+/**
+ * Runs a function: `[call id, function, arguments]`. A tuple, not an object:
+ * the hot path clones as little as possible.
+ */
+export type CallMessage = [id: number, fn: number | FunctionSpec, args: unknown[]];
 
 /** The caller of call `id` was cancelled: abort the worker-side signal. */
 export interface CancelMessage {
@@ -48,14 +55,14 @@ export interface CancelMessage {
 /** A message from the loop to a worker. */
 export type ToWorker = InitMessage | CallMessage | CancelMessage;
 
-/** The result of call `id` (`id` 0 is the initializer). */
-export interface DoneMessage {
-  t: "done";
-  id: number;
-  ok: boolean;
-  value?: unknown;
-  error?: SerializedError;
-}
+/**
+ * The result of call `id` (`id` 0 is the initializer): `[id, true, value]` or
+ * `[id, false, serialized error]`.
+ */
+export type DoneMessage = [id: number, ok: boolean, payload: unknown] & {
+  /** Absent: lets `message.t === "exit"` tell the two kinds apart. */
+  readonly t?: undefined;
+};
 
 /** The worker is about to close itself (`self.close()`, `Deno.exit()`). */
 export interface ExitMessage {
@@ -90,22 +97,11 @@ export interface PortalDescriptor {
   state?: SharedArrayBuffer;
 }
 
-/** A request from a worker's portal to the loop. */
-export interface PortalRequest {
-  id: number;
-  /** `true` for `runSync`: call the function directly on the loop. */
-  sync: boolean;
-  name: string;
-  args: unknown[];
-}
+/** A request from a worker's portal to the loop: `sync` is `true` for `runSync`. */
+export type PortalRequest = [id: number, sync: boolean, name: string, args: unknown[]];
 
-/** The loop's answer to a {@linkcode PortalRequest}. */
-export interface PortalReply {
-  id: number;
-  ok: boolean;
-  value?: unknown;
-  error?: SerializedError;
-}
+/** The loop's answer to a {@linkcode PortalRequest}: the value, or the serialized error. */
+export type PortalReply = [id: number, ok: boolean, payload: unknown];
 
 /** Index of the reply counter in a portal's state. */
 export const PORTAL_SEQ = 0;

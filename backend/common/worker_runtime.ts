@@ -11,7 +11,6 @@ import { type ReceiveMessageOnPort, WorkerPortal } from "./worker_portal.ts";
 import { CancelledError } from "../errors.ts";
 import {
   type CallMessage,
-  type DoneMessage,
   type FromWorker,
   type InitMessage,
   PORTAL_KEY,
@@ -34,21 +33,25 @@ export interface WorkerHost {
 
 type Module = Record<string, unknown>;
 
+/** A function this worker was told about: loaded on first use. */
+interface FunctionEntry {
+  url: string;
+  name: string;
+  fn: ((...args: unknown[]) => unknown) | null;
+}
+
 /** Starts serving calls from the loop. */
 export function startWorkerRuntime(host: WorkerHost): void {
   const state = threadState();
-  const modules = new Map<string, Module>();
   const loading = new Map<string, Promise<Module>>();
+  const functions = new Map<number, FunctionEntry>();
   const portals = new Map<number, WorkerPortal<Record<string, never>>>();
   const importModule = host.importModule ?? ((url: string) => import(url) as Promise<Module>);
 
   const load = (url: string): Promise<Module> => {
     let promise = loading.get(url);
     if (promise === undefined) {
-      promise = importModule(url).then((module) => {
-        modules.set(url, module);
-        return module;
-      });
+      promise = importModule(url);
       loading.set(url, promise);
       promise.catch(() => loading.delete(url));
     }
@@ -60,13 +63,11 @@ export function startWorkerRuntime(host: WorkerHost): void {
       state.callId = 0;
       state.controller = null;
     }
-    let message: DoneMessage = ok ? { t: "done", id, ok, value } : { t: "done", id, ok, error: serializeError(value) };
     try {
-      host.post(message);
+      host.post(ok ? [id, true, value] : [id, false, serializeError(value)]);
     } catch (error) {
       // The result cannot be cloned: report why.
-      message = { t: "done", id, ok: false, error: serializeError(error) };
-      host.post(message);
+      host.post([id, false, serializeError(error)]);
     }
   };
 
@@ -82,14 +83,16 @@ export function startWorkerRuntime(host: WorkerHost): void {
     return portal;
   };
 
-  const invoke = (id: number, module: Module, url: string, name: string, args: unknown[]): void => {
+  const invoke = (id: number, fn: (...args: unknown[]) => unknown, args: unknown[]): void => {
     state.callId = id;
     state.controller = null;
     let result: unknown;
     try {
-      const fn = module[name];
-      if (typeof fn !== "function") throw new TypeError(`The module ${url} has no exported function named '${name}'`);
-      result = fn(...args.map(revive));
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i];
+        if (arg !== null && typeof arg === "object" && PORTAL_KEY in arg) args[i] = revive(arg);
+      }
+      result = fn(...args);
     } catch (error) {
       finish(id, false, error);
       return;
@@ -101,22 +104,36 @@ export function startWorkerRuntime(host: WorkerHost): void {
     }
   };
 
-  const run = (id: number, url: string, name: string, args: unknown[]): void => {
-    const module = modules.get(url);
-    if (module !== undefined) {
-      invoke(id, module, url, name, args);
+  const run = (id: number, entry: FunctionEntry, args: unknown[]): void => {
+    if (entry.fn !== null) {
+      invoke(id, entry.fn, args);
       return;
     }
-    load(url).then((loaded) => invoke(id, loaded, url, name, args), (error) => finish(id, false, error));
+    load(entry.url).then((module) => {
+      const fn = module[entry.name];
+      if (typeof fn !== "function") {
+        throw new TypeError(`The module ${entry.url} has no exported function named '${entry.name}'`);
+      }
+      entry.fn = fn as (...args: unknown[]) => unknown;
+      invoke(id, entry.fn, args);
+    }).catch((error) => finish(id, false, error));
   };
 
   host.listen((message: ToWorker) => {
-    switch (message.t) {
-      case "call": {
-        const call = message as CallMessage;
-        run(call.id, call.url, call.name, call.args);
-        return;
+    if (Array.isArray(message)) {
+      const [id, fn, args] = message as CallMessage;
+      let entry: FunctionEntry | undefined;
+      if (typeof fn === "number") {
+        entry = functions.get(fn);
+      } else {
+        entry = { url: fn.url, name: fn.name, fn: null };
+        functions.set(fn.key, entry);
       }
+      if (entry === undefined) finish(id, false, new Error("This worker received an unknown function key"));
+      else run(id, entry, args);
+      return;
+    }
+    switch (message.t) {
       case "cancel": {
         if (state.callId === message.id) state.controller?.abort(new CancelledError());
         return;
@@ -125,7 +142,10 @@ export function startWorkerRuntime(host: WorkerHost): void {
         const init = message as InitMessage;
         state.name = init.name;
         state.flag = new Int32Array(init.flag);
-        if (init.initializer !== undefined) run(0, init.initializer.url, init.initializer.name, init.initializer.args);
+        const initializer = init.initializer;
+        if (initializer !== undefined) {
+          run(0, { url: initializer.url, name: initializer.name, fn: null }, initializer.args);
+        }
         return;
       }
     }

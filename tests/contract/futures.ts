@@ -212,6 +212,20 @@ export function register({ name, create }: BackendUnderTest): void {
     assert.equal(activeThreadWorkers(), 0);
   });
 
+  test(`${name}: futures: idle workers retire after idleTimeout and come back on demand`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      await using executor = new AsyncThreadPoolExecutor(backend, { maxWorkers: 1, idleTimeout: 1 });
+      assert.equal(await executor.run(work.add, 1, 1), 2);
+      assert.equal(activeThreadWorkers(), 1);
+      // The retirement timer is unref'd and has no event to await: poll, bounded.
+      for (let i = 0; i < 400 && activeThreadWorkers() > 0; i++) await backend.sleep(5);
+      assert.equal(activeThreadWorkers(), 0);
+      assert.equal(await executor.run(work.add, 2, 2), 4);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
   test(`${name}: futures: bad options are refused`, () => {
     const backend = create();
     assert.throws(() => new AsyncThreadPoolExecutor(backend, { maxWorkers: 0 }), RangeError);

@@ -56,7 +56,12 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   #caught = false;
   #entered = false;
   #exited = false;
-  #children: Set<CancelScope> | null = null;
+  // The entered scopes inside this one, in entering order: an intrusive doubly
+  // linked list, so that linking and unlinking a scope allocate nothing.
+  #firstChild: CancelScope | null = null;
+  #lastChild: CancelScope | null = null;
+  #prevSibling: CancelScope | null = null;
+  #nextSibling: CancelScope | null = null;
   #waiters: Set<Waiter> | null = null;
   #controller: AbortController | null = null;
 
@@ -173,12 +178,16 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     return false;
   }
 
-  /** Links the scope into the tree and arms its deadline. Call once, before running its code. */
-  enter(): void {
+  /**
+   * Links the scope into the tree and arms its deadline. Call once, before running its code.
+   *
+   * @param now The clock of the scope's runner, when the caller has just read it: saves reading it again.
+   */
+  enter(now?: number): void {
     this.#entered = true;
     const parent = this.parent;
-    if (parent !== null && !parent.#exited) (parent.#children ??= new Set()).add(this);
-    if (this.#deadline !== Infinity && this.#cause === Cause.None) this.#syncDeadline();
+    if (parent !== null && !parent.#exited) parent.#link(this);
+    if (this.#deadline !== Infinity && this.#cause === Cause.None) this.#syncDeadline(now);
   }
 
   /** Unlinks the scope and disarms its deadline; nothing reaches it afterwards. */
@@ -186,7 +195,26 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     this.#exited = true;
     if (this.heapIndex >= 0) queueOf(this).remove(this);
     const parent = this.parent;
-    if (parent !== null) parent.#children?.delete(this);
+    if (parent !== null && (this.#prevSibling !== null || parent.#firstChild === this)) parent.#unlink(this);
+  }
+
+  #link(child: CancelScope): void {
+    const last = this.#lastChild;
+    child.#prevSibling = last;
+    if (last === null) this.#firstChild = child;
+    else last.#nextSibling = child;
+    this.#lastChild = child;
+  }
+
+  /** Unlinks `child`, leaving its `#nextSibling` so that a {@linkcode #deliver} loop standing on it goes on. */
+  #unlink(child: CancelScope): void {
+    const prev = child.#prevSibling;
+    const next = child.#nextSibling;
+    if (prev === null) this.#firstChild = next;
+    else prev.#nextSibling = next;
+    if (next === null) this.#lastChild = prev;
+    else next.#prevSibling = prev;
+    child.#prevSibling = null;
   }
 
   /**
@@ -211,9 +239,9 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     this.#waiters?.delete(waiter);
   }
 
-  #syncDeadline(): void {
+  #syncDeadline(now?: number): void {
     const queue = queueOf(this);
-    if (this.#deadline <= queue.now()) {
+    if (this.#deadline <= (now ?? queue.now())) {
       this.#cancel(Cause.Deadline);
       return;
     }
@@ -239,11 +267,8 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
         waiter.abort(new CancelledError());
       }
     }
-    const children = this.#children;
-    if (children !== null) {
-      for (const child of children) {
-        if (!child.#shield && child.#cause === Cause.None) child.#deliver();
-      }
+    for (let child = this.#firstChild; child !== null; child = child.#nextSibling) {
+      if (!child.#exited && !child.#shield && child.#cause === Cause.None) child.#deliver();
     }
   }
 }

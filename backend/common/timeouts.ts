@@ -19,11 +19,16 @@ const enum OnCaught {
   Throw,
 }
 
-async function runDeadlineScope<T>(deadline: number, fn: ScopeBody<T>, onCaught: OnCaught): Promise<T | undefined> {
+async function runDeadlineScope<T>(
+  deadline: number,
+  fn: ScopeBody<T>,
+  onCaught: OnCaught,
+  now?: number,
+): Promise<T | undefined> {
   assertFunction(fn, "fn");
   const scope = new CancelScope(currentScope() ?? null);
   scope.reschedule(deadline);
-  scope.enter();
+  scope.enter(now);
   try {
     return await currentScopeVar.run(scope, () => fn(scope));
   } catch (error) {
@@ -66,7 +71,7 @@ export function moveOnAfter<T>(now: number, ms: number, fn: ScopeBody<T>): Promi
   } catch (error) {
     return Promise.reject(error);
   }
-  return runDeadlineScope(now + ms, fn, OnCaught.MoveOn);
+  return runDeadlineScope(now + ms, fn, OnCaught.MoveOn, now);
 }
 
 /**
@@ -99,7 +104,7 @@ export function timeout<T>(now: number, ms: number, fn: ScopeBody<T>): Promise<T
   } catch (error) {
     return Promise.reject(error);
   }
-  return runDeadlineScope(now + ms, fn, OnCaught.Throw) as Promise<T>;
+  return runDeadlineScope(now + ms, fn, OnCaught.Throw, now) as Promise<T>;
 }
 
 /**

@@ -328,6 +328,110 @@ export function register({ name, create }: BackendUnderTest): void {
     });
   });
 
+  test(`${name}: many concurrent deadlines, moved and removed, fire in deadline order and none early`, async () => {
+    const backend = create();
+    for (const initialSeed of [0x2545f491, 0x9e3779b9, 0x01234567]) {
+      // A fixed-seed generator: the same schedules on every run.
+      let seed = initialSeed;
+      const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      const count = 100;
+      // Distinct delays, shuffled: every deadline differs from the others by 1 ms or more.
+      const delays = Array.from({ length: count }, (_, i) => 5 + i);
+      for (let i = count - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [delays[i], delays[j]] = [delays[j], delays[i]];
+      }
+      const ended: { id: number; deadline: number; endedAt: number; expired: boolean; queued: boolean }[] = [];
+      const handles: TimeoutHandle[] = [];
+      let pendingFinite = Infinity;
+      const settled = new Set<TimeoutHandle>();
+      await backend.bootstrap(() =>
+        backend.createTaskGroup((tg) => {
+          for (let id = 0; id < count; id++) {
+            const action = random();
+            tg.startSoon(async () => {
+              const handle = new Slot<TimeoutHandle>();
+              // Every scope is entered and moved in the same macrotask, before any
+              // deadline can fire: the firing order depends on the queue alone.
+              await backend.moveOnAfter(delays[id], async (h) => {
+                handle.set(h);
+                handles.push(h);
+                if (action < 0.2) h.deadline += count; // later
+                else if (action < 0.4) h.deadline -= 3.5; // earlier (no tie with a whole-ms deadline)
+                else if (action < 0.5) h.reschedule(backend.currentTime() + 60_000); // far...
+                else if (action < 0.6) h.deadline = Infinity; // removed...
+                if (action >= 0.4 && action < 0.6) {
+                  h.deadline = backend.currentTime() + delays[(id + 1) % count] + 0.25; // ...back
+                }
+                if (id === count - 1) {
+                  // The queue is full now: take entries out of its middle, put some back.
+                  for (let k = 0; k < handles.length; k++) {
+                    const r = random();
+                    if (r < 0.15) handles[k].cancel();
+                    else if (r < 0.3) {
+                      handles[k].deadline = Infinity;
+                      if (r < 0.22) handles[k].deadline = backend.currentTime() + delays[k] + 0.75;
+                    }
+                  }
+                  pendingFinite = handles.filter((other) => other.when() !== Infinity).length;
+                  // A stall of the process (GC, scheduling) between a scope's clock read
+                  // and its entry may put a deadline in the past already: such scopes
+                  // were cancelled on the spot, not by the queue; leave them out.
+                  for (const other of handles) if (other.cancelCalled) settled.add(other);
+                }
+                await backend.sleepForever();
+              });
+              const h = handle.get();
+              ended.push({
+                id,
+                deadline: h.deadline,
+                endedAt: backend.currentTime(),
+                expired: h.expired(),
+                queued: !settled.has(h),
+              });
+              // Once every finite scope ended, end the scopes left without a deadline.
+              if (h.when() !== Infinity && --pendingFinite === 0) {
+                for (const other of handles) if (other.when() === Infinity) other.cancel();
+              }
+            });
+          }
+        })
+      );
+      assert.equal(ended.length, count);
+      const byDeadline = ended.filter((e) => e.expired);
+      assert.ok(byDeadline.length >= count / 2, `only ${byDeadline.length} deadlines fired`);
+      for (const { deadline, endedAt } of byDeadline) {
+        assert.ok(endedAt >= deadline, `a deadline fired ${deadline - endedAt} ms early`);
+      }
+      const byQueue = byDeadline.filter((e) => e.queued);
+      assert.ok(byQueue.length >= count / 3, `only ${byQueue.length} deadlines fired from the queue`);
+      const sorted = [...byQueue].sort((a, b) => a.deadline - b.deadline);
+      assert.deepEqual(byQueue.map((e) => e.id), sorted.map((e) => e.id), "deadlines fired out of order");
+    }
+  });
+
+  test(`${name}: an earlier deadline entered after a later one fires first`, async () => {
+    const backend = create();
+    const order: string[] = [];
+    await backend.bootstrap(() =>
+      backend.createTaskGroup((tg) => {
+        tg.startSoon(async () => {
+          await backend.moveOnAfter(300, () => backend.sleepForever());
+          order.push("deadline in 300 ms");
+        });
+        tg.startSoon(async () => {
+          await backend.moveOnAfter(5, () => backend.sleepForever());
+          order.push("deadline in 5 ms");
+        });
+        tg.startSoon(async () => {
+          await backend.sleep(100);
+          order.push("sleep of 100 ms");
+        });
+      })
+    );
+    assert.deepEqual(order, ["deadline in 5 ms", "sleep of 100 ms", "deadline in 300 ms"]);
+  });
+
   test(`${name}: sleeps and deadlines never end early`, async () => {
     const backend = create();
     await backend.bootstrap(async () => {

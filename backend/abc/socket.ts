@@ -109,6 +109,21 @@ export abstract class AsyncStreamSocketAdapter extends AsyncBaseSocketAdapter {
    * A cancelled `recv` loses no bytes.
    */
   abstract recv(bufsize: number): Promise<Uint8Array>;
+  /**
+   * Receives up to `buffer.length` bytes into `buffer` (Python's `recv_into`);
+   * resolves the count, `0` at end of stream. Loses no bytes when cancelled. This
+   * default copies from {@linkcode AsyncStreamSocketAdapter.recv}; backends
+   * override it to skip the allocation of a fresh array per call.
+   */
+  async recvInto(buffer: Uint8Array): Promise<number> {
+    if (!(buffer instanceof Uint8Array)) {
+      throw new TypeError(`The 'buffer' argument must be a Uint8Array, got ${typeof buffer}`);
+    }
+    if (buffer.length === 0) throw new RangeError("The 'buffer' argument must not be empty");
+    const data = await this.recv(buffer.length);
+    buffer.set(data);
+    return data.length;
+  }
   /** Sends every byte of `data`. */
   abstract sendall(data: Uint8Array): Promise<void>;
   /** Sends every chunk in order, without joining them into one buffer. */

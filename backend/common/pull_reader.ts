@@ -9,20 +9,28 @@ import { suspend } from "./checkpoint.ts";
 import { InflightOperation } from "./inflight.ts";
 import type { SocketState } from "./socket_state.ts";
 
-/** Reads up to `size` bytes; resolves `null` at end of stream. */
-export type ReadChunk = (size: number) => Promise<Uint8Array | null>;
+/**
+ * Reads up to `size` bytes; resolves `null` at end of stream. With `scratch`,
+ * the bytes may sit in a buffer that the next read reuses (the reader copies
+ * them out first); otherwise they must be the caller's to keep.
+ */
+export type ReadChunk = (size: number, scratch: boolean) => Promise<Uint8Array | null>;
 
 const EMPTY = new Uint8Array(0);
 
 /**
  * Receives from a pull-model source. The runtime read started by a cancelled
- * `recv` stays in flight and its bytes go to the next `recv`; bytes beyond that
- * call's `bufsize` are kept for the following ones. End of stream is sticky.
+ * call stays in flight and its bytes go to the next call; bytes beyond that
+ * call's size are kept for the following ones. End of stream is sticky.
  */
 export class PullReader {
   #read: ReadChunk;
   #op = new InflightOperation<Uint8Array | null>();
+  /** Whether the read in flight (or its unclaimed result) uses the scratch buffer. */
+  #opScratch = false;
   #leftover: Uint8Array | null = null;
+  /** Whether the leftover bytes live in the scratch buffer. */
+  #leftoverScratch = false;
   #eof = false;
 
   /** @param read The runtime read. */
@@ -49,16 +57,41 @@ export class PullReader {
    */
   recv(bufsize: number, state: SocketState): Promise<Uint8Array> {
     if (this.#leftover !== null || this.#eof) {
-      return suspend<Uint8Array>((resolve) => resolve(this.#take(bufsize)));
+      return suspend<Uint8Array>((resolve) => {
+        const scratch = this.#leftoverScratch;
+        const chunk = this.#take(bufsize);
+        resolve(scratch ? chunk.slice() : chunk);
+      });
     }
-    return this.#op.wait(() => this.#read(bufsize), state).then((chunk) => {
-      if (chunk === null) {
-        this.#eof = true;
-        return EMPTY;
-      }
-      if (chunk.length <= bufsize) return chunk;
-      this.#leftover = chunk.subarray(bufsize);
-      return chunk.subarray(0, bufsize);
+    return this.#wait(bufsize, false, state).then((chunk) => {
+      if (chunk === null) return EMPTY;
+      const scratch = this.#leftoverScratch;
+      const out = this.#keep(chunk, bufsize);
+      return scratch ? out.slice() : out;
+    });
+  }
+
+  /**
+   * Receives up to `buffer.length` bytes into `buffer` (a checkpoint), without
+   * allocating: resolves the count, `0` at end of stream. The caller holds the
+   * receive slot of `state`.
+   *
+   * @param buffer Where to put the bytes; not empty.
+   * @param state The adapter's guard, whose closing wakes the call.
+   */
+  recvInto(buffer: Uint8Array, state: SocketState): Promise<number> {
+    if (this.#leftover !== null || this.#eof) {
+      return suspend<number>((resolve) => {
+        const chunk = this.#take(buffer.length);
+        buffer.set(chunk);
+        resolve(chunk.length);
+      });
+    }
+    return this.#wait(buffer.length, true, state).then((chunk) => {
+      if (chunk === null) return 0;
+      const out = this.#keep(chunk, buffer.length);
+      buffer.set(out);
+      return out.length;
     });
   }
 
@@ -68,14 +101,33 @@ export class PullReader {
     this.#leftover = null;
   }
 
-  #take(bufsize: number): Uint8Array {
+  /** Waits for the read in flight, or starts one; notes at end of stream. */
+  #wait(size: number, scratch: boolean, state: SocketState): Promise<Uint8Array | null> {
+    return this.#op.wait(() => {
+      this.#opScratch = scratch;
+      return this.#read(size, scratch);
+    }, state).then((chunk) => {
+      if (chunk === null) this.#eof = true;
+      else this.#leftoverScratch = this.#opScratch;
+      return chunk;
+    });
+  }
+
+  /** Returns the first `size` bytes of a fresh chunk and keeps the rest. */
+  #keep(chunk: Uint8Array, size: number): Uint8Array {
+    if (chunk.length <= size) return chunk;
+    this.#leftover = chunk.subarray(size);
+    return chunk.subarray(0, size);
+  }
+
+  #take(size: number): Uint8Array {
     const leftover = this.#leftover;
     if (leftover === null) return EMPTY;
-    if (leftover.length <= bufsize) {
+    if (leftover.length <= size) {
       this.#leftover = null;
       return leftover;
     }
-    this.#leftover = leftover.subarray(bufsize);
-    return leftover.subarray(0, bufsize);
+    this.#leftover = leftover.subarray(size);
+    return leftover.subarray(0, size);
   }
 }

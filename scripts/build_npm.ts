@@ -3,7 +3,8 @@
  * `typescript` npm package, with Node-flavoured entry points (no Deno backend,
  * no `Deno.` in anything Node loads), a generated `package.json`, README and
  * LICENSE. The contract suite and its harness are compiled too, into
- * `npm/tests/` (left out of the packed package), for the Node test run.
+ * `npm/tests/` (left out of the packed package), for the Node test run, and
+ * the Node benchmark into `npm/scripts/bench/`.
  *
  * Usage: `deno task build:npm`
  *
@@ -304,17 +305,23 @@ export function buildNpm(): number {
 
   const library = [join(ROOT, "mod.ts"), ...LIBRARY_DIRS.flatMap((dir) => walk(join(ROOT, dir)))]
     .filter((path) => path.endsWith(".ts") && !isDenoOnly(path));
-  // Test files that use Deno's API stay Deno-only; harness and backends have Node flavours.
+  // Test files that use Deno's API or the Deno backend stay Deno-only; harness and backends have Node flavours.
   const skippedTests: string[] = [];
   const tests = walk(join(ROOT, "tests")).filter((path) => {
     if (!path.endsWith(".ts")) return false;
     if (flavours.has(path)) return true;
-    if (/\bDeno\./.test(Deno.readTextFileSync(path))) {
+    const text = Deno.readTextFileSync(path);
+    if (/\bDeno\./.test(text) || /\b(?:from|import)\s*\(?\s*["'][^"'\n]*\/backend\/deno\//.test(text)) {
       skippedTests.push(relative(ROOT, path));
       return false;
     }
     return true;
   });
+
+  // The Node column of the benchmarks, for `deno task bench:node`.
+  // Worker modules (`*_work.ts`) are named by URL, not imported: they are roots too.
+  const benches = walk(join(ROOT, "scripts", "bench"))
+    .filter((path) => path.endsWith(`${SEPARATOR}node_bench.ts`) || path.endsWith("_work.ts"));
 
   const nodeTypes = npmCacheDir("@types/node", nodeTypesPackage.version);
   const options: ts.CompilerOptions = {
@@ -345,7 +352,7 @@ export function buildNpm(): number {
     return getSourceFile(fileName, languageVersion, onError, shouldCreate);
   };
   const program = ts.createProgram({
-    rootNames: [join(nodeTypes, "index.d.ts"), ...library, ...tests],
+    rootNames: [join(nodeTypes, "index.d.ts"), ...library, ...tests, ...benches],
     options,
     host,
   });
@@ -367,7 +374,9 @@ export function buildNpm(): number {
   }
   let written = 0;
   const writeFile = (fileName: string, text: string) => {
-    const isPackageFile = !resolve(fileName).startsWith(join(OUT, "tests") + SEPARATOR);
+    const path = resolve(fileName);
+    const isPackageFile = !path.startsWith(join(OUT, "tests") + SEPARATOR) &&
+      !path.startsWith(join(OUT, "scripts") + SEPARATOR);
     const output = isPackageFile ? toNodeWords(text) : text;
     if (fileName.endsWith(".js") && /\bDeno\./.test(output) && isPackageFile) {
       throw new Error(`${relative(ROOT, fileName)} mentions Deno's API: it must not be in the npm package`);

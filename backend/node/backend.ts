@@ -16,12 +16,18 @@ import type {
   TlsConnectionOptions,
   TlsListenerOptions,
   TlsOptions,
+  TlsServerWrapOptions,
   TlsWrapOptions,
   UdpEndpointOptions,
 } from "../abc/socket.ts";
 import type { AnyFunction, ThreadFunction, ThreadsPortal } from "../abc/threads.ts";
 import type { MacrotaskScheduler } from "../common/checkpoint.ts";
 import { CoreBackend, type RuntimeHost } from "../common/core_backend.ts";
+import * as connect from "./connect.ts";
+import * as datagram from "./datagram_socket.ts";
+import * as listener from "./listener_socket.ts";
+import * as starttls from "./starttls_server.ts";
+import * as threads from "./threads.ts";
 
 type NodeTimeout = ReturnType<typeof setTimeout>;
 
@@ -94,13 +100,6 @@ const nodeHost: RuntimeHost = {
   yieldMacrotask,
 };
 
-function notYetAvailable(method: string, area: string): Error {
-  return new Error(`${method}() is not yet available on the Node backend: it is delivered with ${area}`);
-}
-
-const NETWORKING = "the Node networking work (issue #6)";
-const THREADS = "the Node worker-thread work (issue #6)";
-
 /**
  * The backend for Node (20 and later): the shared cancellation core on Node's
  * timers, with `node:net`, `node:tls` and `node:dgram` for networking and
@@ -129,80 +128,98 @@ export class NodeBackend extends CoreBackend {
     super(nodeHost);
   }
 
-  /** Opens a TCP connection (not yet available). */
+  /** Opens a TCP connection, racing every resolved address (RFC 8305, the shared Happy Eyeballs). */
   createTcpConnection(
-    _host: string,
-    _port: number,
-    _options?: TcpConnectionOptions,
+    host: string,
+    port: number,
+    options?: TcpConnectionOptions,
   ): Promise<AsyncHalfCloseableStreamSocketAdapter> {
-    return Promise.reject(notYetAvailable("createTcpConnection", NETWORKING));
+    return connect.createTcpConnection(host, port, options);
   }
 
-  /** Opens a TLS connection (not yet available). */
+  /** Opens a TLS connection over TCP (`node:tls` after the Happy Eyeballs race). */
   createSslOverTcpConnection(
-    _host: string,
-    _port: number,
-    _tls: TlsOptions,
-    _options?: TlsConnectionOptions,
+    host: string,
+    port: number,
+    tls: TlsOptions,
+    options?: TlsConnectionOptions,
   ): Promise<AsyncStreamSocketAdapter> {
-    return Promise.reject(notYetAvailable("createSslOverTcpConnection", NETWORKING));
+    return connect.createSslOverTcpConnection(host, port, tls, options);
   }
 
-  /** Wraps a connected `net.Socket` (not yet available). */
-  wrapTcpClientSocket(_conn: unknown): Promise<AsyncHalfCloseableStreamSocketAdapter> {
-    return Promise.reject(notYetAvailable("wrapTcpClientSocket", NETWORKING));
+  /** Takes ownership of a connected `net.Socket`. */
+  wrapTcpClientSocket(conn: unknown): Promise<AsyncHalfCloseableStreamSocketAdapter> {
+    return connect.wrapTcpClientSocket(conn);
   }
 
-  /** Upgrades a connected `net.Socket` to TLS (not yet available). */
+  /** Upgrades a connected `net.Socket` (or a plain stream adapter of this backend) to TLS as a client. */
   wrapSslOverTcpClientSocket(
-    _conn: unknown,
-    _tls: TlsOptions,
-    _options: TlsWrapOptions,
+    conn: unknown,
+    tls: TlsOptions,
+    options: TlsWrapOptions,
   ): Promise<AsyncStreamSocketAdapter> {
-    return Promise.reject(notYetAvailable("wrapSslOverTcpClientSocket", NETWORKING));
+    return connect.wrapSslOverTcpClientSocket(conn, tls, options);
   }
 
-  /** Opens TCP listeners (not yet available). */
+  /**
+   * Upgrades an accepted plain connection to TLS as the server (server-side
+   * STARTTLS). `conn` is a `net.Socket` or a plain stream adapter of this
+   * backend; bytes it received but nobody consumed are handed to TLS.
+   */
+  wrapSslOverTcpServerSocket(
+    conn: unknown,
+    tls: TlsOptions,
+    options?: TlsServerWrapOptions,
+  ): Promise<AsyncStreamSocketAdapter> {
+    return starttls.wrapSslOverTcpServerSocket(conn, tls, options);
+  }
+
+  /** Opens one TCP listener per bound address; `host` `null` means every interface. */
   createTcpListeners(
-    _host: string | readonly string[] | null,
-    _port: number,
-    _backlog: number,
-    _options?: TcpListenerOptions,
+    host: string | readonly string[] | null,
+    port: number,
+    backlog: number,
+    options?: TcpListenerOptions,
   ): Promise<AsyncListenerSocketAdapter[]> {
-    return Promise.reject(notYetAvailable("createTcpListeners", NETWORKING));
+    return listener.createTcpListeners(host, port, backlog, options);
   }
 
-  /** Opens TLS listeners (not yet available). */
+  /** Opens TLS listeners; the handshake happens in `AcceptedSocket.connect()`. */
   createSslOverTcpListeners(
-    _host: string | readonly string[] | null,
-    _port: number,
-    _backlog: number,
-    _tls: TlsOptions,
-    _options?: TlsListenerOptions,
+    host: string | readonly string[] | null,
+    port: number,
+    backlog: number,
+    tls: TlsOptions,
+    options?: TlsListenerOptions,
   ): Promise<AsyncListenerSocketAdapter[]> {
-    return Promise.reject(notYetAvailable("createSslOverTcpListeners", NETWORKING));
+    return listener.createSslOverTcpListeners(host, port, backlog, tls, options);
   }
 
-  /** Opens a UDP endpoint (not yet available). */
-  createUdpEndpoint(_options?: UdpEndpointOptions): Promise<AsyncDatagramSocketAdapter> {
-    return Promise.reject(notYetAvailable("createUdpEndpoint", NETWORKING));
+  /** Opens a UDP endpoint (`node:dgram`; connected to `remoteAddress` when given). */
+  createUdpEndpoint(options?: UdpEndpointOptions): Promise<AsyncDatagramSocketAdapter> {
+    return datagram.createUdpEndpoint(options);
   }
 
-  /** Wraps a `dgram.Socket` (not yet available). */
-  wrapUdpSocket(_sock: unknown): Promise<AsyncDatagramSocketAdapter> {
-    return Promise.reject(notYetAvailable("wrapUdpSocket", NETWORKING));
+  /** Takes ownership of a bound `dgram.Socket`. */
+  wrapUdpSocket(sock: unknown): Promise<AsyncDatagramSocketAdapter> {
+    return datagram.wrapUdpSocket(sock);
   }
 
-  /** Runs a function in a worker (not yet available). */
+  /**
+   * Runs `fn(...args)` in a worker thread of the runner's pool (see `threadModule`).
+   * Rejects with a `TypeError` for a plain function: workers cannot receive closures.
+   */
   runInThread<F extends AnyFunction>(
-    _fn: ThreadFunction<F>,
-    ..._args: Parameters<F>
+    fn: ThreadFunction<F>,
+    ...args: Parameters<F>
   ): Promise<Awaited<ReturnType<F>>> {
-    return Promise.reject(notYetAvailable("runInThread", THREADS));
+    return threads.runInThread(fn, args);
   }
 
-  /** Creates a threads portal (not yet available). */
-  createThreadsPortal<F extends Record<string, AnyFunction>>(_functions: F): ThreadsPortal<F> {
-    throw notYetAvailable("createThreadsPortal", THREADS);
+  /** Creates a portal over loop functions, to pass to `runInThread` as an argument. */
+  createThreadsPortal<F extends Record<string, AnyFunction>>(functions: F): ThreadsPortal<F> {
+    return threads.createThreadsPortal(functions);
   }
 }
+
+threads.registerThreadHost(NodeBackend);

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import process from "node:process";
 import type { AsyncBackend } from "../../backend/abc/backend.ts";
 import type { AsyncListenerSocketAdapter } from "../../backend/abc/socket.ts";
 import { BusyResourceError, CancelledError, ClosedResourceError } from "../../backend/errors.ts";
@@ -48,6 +49,18 @@ async function roundTrip(
     await yieldUntil(backend, () => servers.some((task) => task.done()), "the accepting server to finish");
     for (const task of servers) task.cancel();
   });
+}
+
+/** Why the reusePort test cannot run here, or `false`. */
+function reusePortSkip(name: string): string | false {
+  if (process.platform !== "linux") return "SO_REUSEPORT is Linux-only";
+  if (name === "node" && !("deno" in process.versions)) {
+    const [major, minor] = process.versions.node.split(".").map(Number);
+    if (major < 22 || (major === 22 && minor < 12) || (major === 23 && minor < 1)) {
+      return "listen({ reusePort }) needs Node 22.12 or later";
+    }
+  }
+  return false;
 }
 
 /** Registers this area's tests for `backend`. */
@@ -99,7 +112,7 @@ export function register({ name, create }: BackendUnderTest): void {
         await closeAll(first);
       }
     });
-  }, netOptions(name, typeof Deno !== "undefined" && Deno.build.os !== "linux" ? "SO_REUSEPORT is Linux-only" : false));
+  }, netOptions(name, reusePortSkip(name)));
 
   test(`${name}: listener on a busy port carries EADDRINUSE`, async () => {
     const backend = create();

@@ -20,7 +20,7 @@ import type { TestOptions } from "../harness.ts";
  * tests registered as skipped, with the reason printed; add a backend's name here
  * when its networking lands.
  */
-const NETWORKING_BACKENDS: ReadonlySet<string> = new Set(["deno"]);
+const NETWORKING_BACKENDS: ReadonlySet<string> = new Set(["deno", "node"]);
 
 /** The `test()` options of a networking test for backend `name`. */
 export function netOptions(name: string, extra?: string | false): TestOptions {

@@ -1,0 +1,307 @@
+/**
+ * The Node stream socket adapter (TCP and TLS).
+ *
+ * @module
+ */
+
+import type { Socket } from "node:net";
+import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
+import { suspend } from "../common/checkpoint.ts";
+import { codedError } from "../common/net_errors.ts";
+import { assertBufsize, assertBytes } from "../common/net_validate.ts";
+import { SocketState } from "../common/socket_state.ts";
+import { describe } from "../common/validate.ts";
+import { nodeError, toSocketAddress } from "./net.ts";
+
+/** Received bytes held before the socket is paused (the peer then waits for TCP's window). */
+export const RECEIVE_BOUND = 256 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A connected TCP or TLS stream over a push-based `net.Socket` (or
+ * `tls.TLSSocket`).
+ *
+ * Received chunks are queued and the socket is paused once more than
+ * {@linkcode RECEIVE_BOUND} bytes wait, then resumed by `recv`: memory stays
+ * bounded and the peer feels the backpressure. `recv` takes bytes only when it
+ * resolves, so a cancelled `recv` loses none. `sendall` copies the bytes into
+ * Node's write buffer and waits for `'drain'` whenever that buffer is full.
+ */
+export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
+  #socket: Socket;
+  #state = new SocketState("socket");
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  #buffered = 0;
+  #eof = false;
+  #error: unknown = null;
+  #waiter: (() => void) | null = null;
+  #local: SocketAddress;
+  #remote: SocketAddress;
+  #eofSent: Promise<void> | null = null;
+  // deno-lint-ignore no-explicit-any
+  #listeners: [string, (...args: any[]) => void][];
+
+  /**
+   * Takes ownership of a connected socket.
+   *
+   * @param socket The socket; paused sockets are resumed.
+   * @param pending Bytes already received (for instance by a plain adapter before a TLS upgrade).
+   */
+  constructor(socket: Socket, pending: readonly Uint8Array[] = []) {
+    super();
+    this.#socket = socket;
+    this.#local = toSocketAddress(socket.localAddress, socket.localPort);
+    this.#remote = toSocketAddress(socket.remoteAddress, socket.remotePort);
+    for (const chunk of pending) this.#push(chunk);
+    this.#listeners = [
+      ["data", (chunk: Uint8Array) => this.#push(chunk)],
+      ["end", () => {
+        this.#eof = true;
+        this.#wake();
+      }],
+      ["error", (error: unknown) => {
+        this.#error ??= nodeError(error);
+        this.#wake();
+      }],
+      ["close", () => {
+        this.#eof = true;
+        this.#wake();
+      }],
+    ];
+    for (const [event, listener] of this.#listeners) socket.on(event, listener);
+    if (this.#buffered <= RECEIVE_BOUND) socket.resume();
+  }
+
+  /**
+   * Takes the socket back from `adapter` (for a TLS upgrade): the adapter is left
+   * closed, the socket open and paused, with the bytes received but not consumed
+   * put back in front of its stream. Throws when a `recv` or a send is pending.
+   *
+   * @param adapter A stream socket of this backend.
+   */
+  static detach(adapter: NodeStreamSocket): Socket {
+    const state = adapter.#state;
+    state.checkOpen();
+    state.acquire("recv");
+    try {
+      state.acquire("send");
+    } catch (error) {
+      state.release("recv");
+      throw error;
+    }
+    const socket = adapter.#socket;
+    for (const [event, listener] of adapter.#listeners) socket.off(event, listener);
+    socket.pause();
+    const pending = adapter.#chunks.slice(adapter.#head);
+    for (let i = pending.length - 1; i >= 0; i--) socket.unshift(pending[i]);
+    adapter.#chunks = [];
+    adapter.#head = 0;
+    adapter.#buffered = 0;
+    state.close();
+    return socket;
+  }
+
+  /** `true` once `aclose()` was called. */
+  isClosing(): boolean {
+    return this.#state.closing;
+  }
+
+  /** The local address. */
+  getLocalAddress(): SocketAddress {
+    return { ...this.#local };
+  }
+
+  /** The peer's address. */
+  getRemoteAddress(): SocketAddress {
+    return { ...this.#remote };
+  }
+
+  /** The `net.Socket` (or `tls.TLSSocket`). */
+  socket(): unknown {
+    return this.#socket;
+  }
+
+  /** Receives up to `bufsize` bytes; an empty array at end of stream, repeatedly. */
+  recv(bufsize: number): Promise<Uint8Array> {
+    try {
+      assertBufsize(bufsize);
+      this.#state.acquire("recv");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return suspend<Uint8Array>((resolve, reject) => {
+      const attempt = (): boolean => {
+        if (this.#state.closing) reject(this.#state.closedError());
+        else if (this.#buffered > 0) resolve(this.#take(bufsize));
+        else if (this.#error !== null) reject(this.#error);
+        else if (this.#eof) resolve(EMPTY);
+        else return false;
+        return true;
+      };
+      if (attempt()) return;
+      const unregister = this.#state.onClose((error) => {
+        this.#waiter = null;
+        reject(error);
+      });
+      this.#waiter = () => {
+        if (attempt()) {
+          this.#waiter = null;
+          unregister();
+        }
+      };
+      return () => {
+        this.#waiter = null;
+        unregister();
+      };
+    }).finally(() => this.#state.release("recv"));
+  }
+
+  /** Sends every byte of `data`. */
+  async sendall(data: Uint8Array): Promise<void> {
+    assertBytes(data);
+    this.#state.acquire("send");
+    try {
+      await this.#write(data);
+    } finally {
+      this.#state.release("send");
+    }
+  }
+
+  /** Sends every chunk in order, without joining them. */
+  async sendallFromiter(chunks: Iterable<Uint8Array>): Promise<void> {
+    if (chunks === null || typeof (chunks as Partial<Iterable<Uint8Array>>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`The 'chunks' argument must be an iterable of Uint8Array, got ${describe(chunks)}`);
+    }
+    this.#state.acquire("send");
+    try {
+      let index = 0;
+      for (const chunk of chunks) {
+        assertBytes(chunk, `chunks[${index++}]`);
+        await this.#write(chunk);
+      }
+      if (index === 0) await this.#write(EMPTY);
+    } finally {
+      this.#state.release("send");
+    }
+  }
+
+  /** Closes the write side; the peer reads end of stream. Idempotent. */
+  async sendEof(): Promise<void> {
+    this.#state.acquire("send");
+    try {
+      const sent = this.#eofSent ??= new Promise<void>((resolve) => {
+        this.#socket.end(() => resolve());
+      });
+      await suspend<void>((resolve, reject) => {
+        const unregister = this.#state.onClose(reject);
+        sent.then(() => {
+          unregister();
+          resolve();
+        });
+        return unregister;
+      });
+    } finally {
+      this.#state.release("send");
+    }
+  }
+
+  /** Closes the socket, waking pending calls with `ClosedResourceError`. Idempotent. */
+  aclose(): Promise<void> {
+    if (this.#state.close()) {
+      this.#chunks = [];
+      this.#head = 0;
+      this.#buffered = 0;
+      this.#socket.destroy();
+    }
+    return Promise.resolve();
+  }
+
+  #push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    if (this.#buffered > RECEIVE_BOUND) this.#socket.pause();
+    this.#wake();
+  }
+
+  #wake(): void {
+    this.#waiter?.();
+  }
+
+  /** Takes up to `size` bytes from the queue, resuming the socket once under the bound. */
+  #take(size: number): Uint8Array {
+    const chunks = this.#chunks;
+    let result: Uint8Array;
+    const first = chunks[this.#head];
+    if (first.length >= size || this.#head === chunks.length - 1) {
+      // The common case: one chunk answers (a view, no copy).
+      const n = Math.min(size, first.length);
+      result = n === first.length ? first : first.subarray(0, n);
+      if (n === first.length) this.#head++;
+      else chunks[this.#head] = first.subarray(n);
+    } else {
+      result = new Uint8Array(Math.min(size, this.#buffered));
+      let filled = 0;
+      while (filled < result.length) {
+        const chunk = chunks[this.#head];
+        const n = Math.min(chunk.length, result.length - filled);
+        result.set(n === chunk.length ? chunk : chunk.subarray(0, n), filled);
+        filled += n;
+        if (n === chunk.length) this.#head++;
+        else chunks[this.#head] = chunk.subarray(n);
+      }
+    }
+    this.#buffered -= result.length;
+    if (this.#head === chunks.length) {
+      this.#chunks = [];
+      this.#head = 0;
+    } else if (this.#head > 1024) {
+      this.#chunks = chunks.slice(this.#head);
+      this.#head = 0;
+    }
+    if (this.#buffered <= RECEIVE_BOUND && this.#socket.isPaused() && !this.#state.closing) this.#socket.resume();
+    return result;
+  }
+
+  /**
+   * One write, as a checkpoint. Resolves at once while Node's write buffer is
+   * under its high-water mark, else on `'drain'`: the same flow control as a raw
+   * `write()` loop. A write error that comes later fails the next call.
+   */
+  #write(data: Uint8Array): Promise<void> {
+    return suspend<void>((resolve, reject) => {
+      if (this.#error !== null) return reject(this.#error);
+      if (this.#eofSent !== null) return reject(codedError("Cannot send after sendEof()", "EPIPE"));
+      if (data.length === 0) return resolve();
+      const socket = this.#socket;
+      // Node keeps a reference to the buffer until it is written: give it a copy the caller cannot change.
+      if (socket.write(data.slice(), this.#onWritten)) return resolve();
+      const done = () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        unregister();
+        if (this.#state.closing) reject(this.#state.closedError());
+        else if (this.#error !== null) reject(this.#error);
+        else if (socket.destroyed) reject(codedError("The connection was closed while sending", "EPIPE"));
+        else resolve();
+      };
+      const unregister = this.#state.onClose(reject);
+      socket.on("drain", done);
+      socket.on("close", done);
+      return () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        unregister();
+      };
+    });
+  }
+
+  #onWritten = (error?: Error | null): void => {
+    if (error && !this.#state.closing) {
+      this.#error ??= nodeError(error);
+      this.#wake();
+    }
+  };
+}

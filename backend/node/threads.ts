@@ -1,0 +1,27 @@
+/**
+ * `runInThread` and `createThreadsPortal` for Node.
+ *
+ * @module
+ */
+
+import type { AnyFunction, ThreadFunction } from "../abc/threads.ts";
+import { registerThreadHost as register, runInThread as runInThreadOn, type ThreadHost } from "../common/threads.ts";
+import { nodePoolTimers, nodeSpawnWorker } from "./worker_pool.ts";
+
+export { createThreadsPortal } from "../common/threads.ts";
+
+/** Node's workers and timers for the per-runner pool. */
+export const nodeThreadHost: ThreadHost = { spawn: nodeSpawnWorker, timers: nodePoolTimers };
+
+/** Runs `fn(...args)` in the caller's runner's pool of worker threads. */
+export function runInThread<F extends AnyFunction>(
+  fn: ThreadFunction<F>,
+  args: Parameters<F>,
+): Promise<Awaited<ReturnType<F>>> {
+  return runInThreadOn(nodeThreadHost, fn, args);
+}
+
+/** Lets executors of `backendClass` (and subclasses) start Node workers. */
+export function registerThreadHost(backendClass: abstract new (...args: never[]) => unknown): void {
+  register(backendClass, nodeThreadHost);
+}

@@ -321,7 +321,7 @@ export function buildNpm(): number {
   // The Node column of the benchmarks, for `deno task bench:node`.
   // Worker modules (`*_work.ts`) are named by URL, not imported: they are roots too.
   const benches = walk(join(ROOT, "scripts", "bench"))
-    .filter((path) => path.endsWith(`${SEPARATOR}node_bench.ts`) || path.endsWith("_work.ts"));
+    .filter((path) => /[\\/](?:core|node)_bench\.ts$/.test(path) || path.endsWith("_work.ts"));
 
   const nodeTypes = npmCacheDir("@types/node", nodeTypesPackage.version);
   const options: ts.CompilerOptions = {

@@ -9,10 +9,37 @@ import { CancelledError } from "../errors.ts";
 import { ContextVariable } from "./context.ts";
 import { type DeadlineEntry, DeadlineQueue, type TimerHost } from "./deadline_queue.ts";
 
-/** A pending checkpoint registered on a scope, woken when the scope is cancelled. */
-export interface Waiter {
+/**
+ * A pending checkpoint registered on a scope, woken when the scope is cancelled.
+ * Waiters link themselves into their scope (an intrusive list), so registering
+ * and unregistering one, which every checkpoint does, allocate nothing.
+ */
+export abstract class Waiter {
+  /** The scope whose list holds this waiter, or `null`. */
+  waiterScope: CancelScope | null = null;
+  /** The previous waiter in that list. */
+  prevWaiter: Waiter | null = null;
+  /** The next waiter in that list. */
+  nextWaiter: Waiter | null = null;
+
   /** Stops waiting: cleans up and rejects with `error`. Called at most once. */
-  abort(error: CancelledError): void;
+  abstract abort(error: CancelledError): void;
+}
+
+/** A {@linkcode Waiter} whose abort is a callback. */
+export class CallbackWaiter extends Waiter {
+  #onAbort: (error: CancelledError) => void;
+
+  /** @param onAbort Called (at most once) when the waiter's scope is cancelled. */
+  constructor(onAbort: (error: CancelledError) => void) {
+    super();
+    this.#onAbort = onAbort;
+  }
+
+  /** Calls the callback. */
+  abort(error: CancelledError): void {
+    this.#onAbort(error);
+  }
 }
 
 /** What a scope knows about the runner it belongs to. */
@@ -62,7 +89,8 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   #lastChild: CancelScope | null = null;
   #prevSibling: CancelScope | null = null;
   #nextSibling: CancelScope | null = null;
-  #waiters: Set<Waiter> | null = null;
+  #firstWaiter: Waiter | null = null;
+  #lastWaiter: Waiter | null = null;
   #controller: AbortController | null = null;
 
   /**
@@ -231,12 +259,28 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
 
   /** Registers a pending checkpoint. */
   addWaiter(waiter: Waiter): void {
-    (this.#waiters ??= new Set()).add(waiter);
+    if (waiter.waiterScope !== null) waiter.waiterScope.removeWaiter(waiter);
+    waiter.waiterScope = this;
+    const last = this.#lastWaiter;
+    waiter.prevWaiter = last;
+    waiter.nextWaiter = null;
+    if (last === null) this.#firstWaiter = waiter;
+    else last.nextWaiter = waiter;
+    this.#lastWaiter = waiter;
   }
 
-  /** Unregisters a pending checkpoint. */
+  /** Unregisters a pending checkpoint; does nothing when it is not registered here. */
   removeWaiter(waiter: Waiter): void {
-    this.#waiters?.delete(waiter);
+    if (waiter.waiterScope !== this) return;
+    const prev = waiter.prevWaiter;
+    const next = waiter.nextWaiter;
+    if (prev === null) this.#firstWaiter = next;
+    else prev.nextWaiter = next;
+    if (next === null) this.#lastWaiter = prev;
+    else next.prevWaiter = prev;
+    waiter.waiterScope = null;
+    waiter.prevWaiter = null;
+    waiter.nextWaiter = null;
   }
 
   #syncDeadline(now?: number): void {
@@ -260,12 +304,10 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   #deliver(): void {
     const controller = this.#controller;
     if (controller !== null && !controller.signal.aborted) controller.abort(new CancelledError());
-    const waiters = this.#waiters;
-    if (waiters !== null && waiters.size > 0) {
-      for (const waiter of waiters) {
-        waiters.delete(waiter);
-        waiter.abort(new CancelledError());
-      }
+    // From the head each time: an abort may unregister other waiters.
+    for (let waiter = this.#firstWaiter; waiter !== null; waiter = this.#firstWaiter) {
+      this.removeWaiter(waiter);
+      waiter.abort(new CancelledError());
     }
     for (let child = this.#firstChild; child !== null; child = child.#nextSibling) {
       if (!child.#exited && !child.#shield && child.#cause === Cause.None) child.#deliver();

@@ -5,7 +5,7 @@
  */
 
 import { CancelledError } from "../errors.ts";
-import { type CancelScope, currentScope, type Waiter } from "./cancel_scope.ts";
+import { type CancelScope, currentScope, Waiter } from "./cancel_scope.ts";
 
 /** Undoes what a checkpoint set up (a timer, a queued waiter) when it is cancelled. */
 export type Cleanup = () => void;
@@ -19,17 +19,38 @@ export type Cleanup = () => void;
  * cleanup runs and the promise rejects with `CancelledError`.
  *
  * @param start Begins the wait.
+ * @param settled Called once, synchronously, when the wait ends in any way
+ *   (resolved, rejected, cancelled, or refused at once), before the promise
+ *   settles: to give back a slot without a `finally` (which costs promises).
  */
 export function suspend<T>(
   start: (resolve: (value: T) => void, reject: (error: unknown) => void) => Cleanup | void,
+  settled?: () => void,
 ): Promise<T> {
   const scope = currentScope();
   if (scope === undefined) {
-    return new Promise<T>((resolve, reject) => void start(resolve, reject));
+    if (settled === undefined) return new Promise<T>((resolve, reject) => void start(resolve, reject));
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const finish = (): boolean => {
+        if (done) return false;
+        done = true;
+        settled();
+        return true;
+      };
+      try {
+        start((value) => finish() && resolve(value), (error) => finish() && reject(error));
+      } catch (error) {
+        if (finish()) reject(error);
+      }
+    });
   }
-  if (scope.isCancelled()) return Promise.reject(new CancelledError());
+  if (scope.isCancelled()) {
+    settled?.();
+    return Promise.reject(new CancelledError());
+  }
   return new Promise<T>((resolve, reject) => {
-    const waiter = new SuspendWaiter<T>(scope, resolve, reject);
+    const waiter = new SuspendWaiter<T>(scope, resolve, reject, settled);
     scope.addWaiter(waiter);
     let cleanup: Cleanup | void;
     try {
@@ -42,23 +63,32 @@ export function suspend<T>(
   });
 }
 
-class SuspendWaiter<T> implements Waiter {
+class SuspendWaiter<T> extends Waiter {
   settled = false;
   cleanup: Cleanup | undefined = undefined;
   #scope: CancelScope;
   #resolve: (value: T) => void;
   #reject: (error: unknown) => void;
+  #onSettled: (() => void) | undefined;
 
-  constructor(scope: CancelScope, resolve: (value: T) => void, reject: (error: unknown) => void) {
+  constructor(
+    scope: CancelScope,
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+    onSettled: (() => void) | undefined,
+  ) {
+    super();
     this.#scope = scope;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#onSettled = onSettled;
   }
 
   resolve = (value: T): void => {
     if (this.settled) return;
     this.settled = true;
     this.#scope.removeWaiter(this);
+    this.#onSettled?.();
     this.#resolve(value);
   };
 
@@ -66,6 +96,7 @@ class SuspendWaiter<T> implements Waiter {
     if (this.settled) return;
     this.settled = true;
     this.#scope.removeWaiter(this);
+    this.#onSettled?.();
     this.#reject(error);
   };
 
@@ -74,16 +105,17 @@ class SuspendWaiter<T> implements Waiter {
     this.settled = true;
     const cleanup = this.cleanup;
     this.cleanup = undefined;
+    let failure: unknown = error;
     if (cleanup) {
       try {
         cleanup();
       } catch (cleanupError) {
         // A failing cleanup is a bug worth seeing: the waiter gets its error.
-        this.#reject(cleanupError);
-        return;
+        failure = cleanupError;
       }
     }
-    this.#reject(error);
+    this.#onSettled?.();
+    this.#reject(failure);
   }
 }
 

@@ -54,21 +54,22 @@ export class PullReader {
    *
    * @param bufsize The most bytes to return, a positive integer.
    * @param state The adapter's guard, whose closing wakes the call.
+   * @param settled Called once when the call ends, however it ends (gives the slot back).
    */
-  recv(bufsize: number, state: SocketState): Promise<Uint8Array> {
+  recv(bufsize: number, state: SocketState, settled?: () => void): Promise<Uint8Array> {
     if (this.#leftover !== null || this.#eof) {
       return suspend<Uint8Array>((resolve) => {
         const scratch = this.#leftoverScratch;
         const chunk = this.#take(bufsize);
         resolve(scratch ? chunk.slice() : chunk);
-      });
+      }, settled);
     }
-    return this.#wait(bufsize, false, state).then((chunk) => {
-      if (chunk === null) return EMPTY;
+    return this.#op.wait(() => this.#start(bufsize, false), state, (chunk) => {
+      if (!this.#claim(chunk)) return EMPTY;
       const scratch = this.#leftoverScratch;
       const out = this.#keep(chunk, bufsize);
       return scratch ? out.slice() : out;
-    });
+    }, settled);
   }
 
   /**
@@ -78,21 +79,22 @@ export class PullReader {
    *
    * @param buffer Where to put the bytes; not empty.
    * @param state The adapter's guard, whose closing wakes the call.
+   * @param settled Called once when the call ends, however it ends (gives the slot back).
    */
-  recvInto(buffer: Uint8Array, state: SocketState): Promise<number> {
+  recvInto(buffer: Uint8Array, state: SocketState, settled?: () => void): Promise<number> {
     if (this.#leftover !== null || this.#eof) {
       return suspend<number>((resolve) => {
         const chunk = this.#take(buffer.length);
         buffer.set(chunk);
         resolve(chunk.length);
-      });
+      }, settled);
     }
-    return this.#wait(buffer.length, true, state).then((chunk) => {
-      if (chunk === null) return 0;
+    return this.#op.wait(() => this.#start(buffer.length, true), state, (chunk) => {
+      if (!this.#claim(chunk)) return 0;
       const out = this.#keep(chunk, buffer.length);
       buffer.set(out);
       return out.length;
-    });
+    }, settled);
   }
 
   /** Drops the in-flight read; call after closing. */
@@ -101,16 +103,19 @@ export class PullReader {
     this.#leftover = null;
   }
 
-  /** Waits for the read in flight, or starts one; notes at end of stream. */
-  #wait(size: number, scratch: boolean, state: SocketState): Promise<Uint8Array | null> {
-    return this.#op.wait(() => {
-      this.#opScratch = scratch;
-      return this.#read(size, scratch);
-    }, state).then((chunk) => {
-      if (chunk === null) this.#eof = true;
-      else this.#leftoverScratch = this.#opScratch;
-      return chunk;
-    });
+  #start(size: number, scratch: boolean): Promise<Uint8Array | null> {
+    this.#opScratch = scratch;
+    return this.#read(size, scratch);
+  }
+
+  /** Takes in the result of a read: notes end of stream (`false`) or where the bytes live. */
+  #claim(chunk: Uint8Array | null): chunk is Uint8Array {
+    if (chunk === null) {
+      this.#eof = true;
+      return false;
+    }
+    this.#leftoverScratch = this.#opScratch;
+    return true;
   }
 
   /** Returns the first `size` bytes of a fresh chunk and keeps the rest. */

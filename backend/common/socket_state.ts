@@ -18,8 +18,20 @@ export class SocketState {
   #closing = false;
   #receiving = false;
   #sending = false;
-  #wakers = new Set<(error: ClosedResourceError) => void>();
+  // Pending calls' wakers: an intrusive list, so that the register and
+  // unregister of every call cost no hashing.
+  #firstWaker: WakerNode | null = null;
   #what: string;
+
+  /** Gives the receive slot back (pre-bound, to pass as a settle hook). */
+  readonly releaseRecv: () => void = () => {
+    this.#receiving = false;
+  };
+
+  /** Gives the send slot back (pre-bound, to pass as a settle hook). */
+  readonly releaseSend: () => void = () => {
+    this.#sending = false;
+  };
 
   /** @param what What is guarded, for messages ("socket", "listener"). */
   constructor(what = "socket") {
@@ -61,19 +73,39 @@ export class SocketState {
 
   /** Registers a waker called with a `ClosedResourceError` by `close()`; returns its removal. */
   onClose(waker: (error: ClosedResourceError) => void): () => void {
-    this.#wakers.add(waker);
-    return () => void this.#wakers.delete(waker);
+    const node: WakerNode = { waker, prev: null, next: this.#firstWaker, linked: true };
+    if (node.next !== null) node.next.prev = node;
+    this.#firstWaker = node;
+    return () => {
+      if (!node.linked) return;
+      node.linked = false;
+      if (node.prev === null) this.#firstWaker = node.next;
+      else node.prev.next = node.next;
+      if (node.next !== null) node.next.prev = node.prev;
+    };
   }
 
   /** Marks the resource closed and wakes the pending calls. `true` the first time. */
   close(): boolean {
     if (this.#closing) return false;
     this.#closing = true;
-    const wakers = [...this.#wakers];
-    this.#wakers.clear();
-    for (const wake of wakers) wake(this.closedError());
+    let node = this.#firstWaker;
+    this.#firstWaker = null;
+    while (node !== null) {
+      node.linked = false;
+      const next = node.next;
+      node.waker(this.closedError());
+      node = next;
+    }
     return true;
   }
+}
+
+interface WakerNode {
+  waker: (error: ClosedResourceError) => void;
+  prev: WakerNode | null;
+  next: WakerNode | null;
+  linked: boolean;
 }
 
 /** A checkpoint that does not wait: rejects with `CancelledError` in a cancelled scope, else resolves. */

@@ -7,7 +7,7 @@
 
 import type { AnyFunction, ThreadFunction, ThreadsPortal } from "../abc/threads.ts";
 import { CancelledError } from "../errors.ts";
-import { currentScope, type Waiter } from "./cancel_scope.ts";
+import { CallbackWaiter, currentScope } from "./cancel_scope.ts";
 import type { TimerHost } from "./deadline_queue.ts";
 import { LoopPortal } from "./portal.ts";
 import { Loop } from "./runner.ts";
@@ -55,27 +55,25 @@ export function runInPool<T>(pool: WorkerPool, ref: ThreadFunction, args: unknow
   return new Promise<T>((resolve, reject) => {
     let cancelled = false;
     let job: ReturnType<WorkerPool["submit"]> | undefined;
-    const waiter: Waiter = {
-      abort(error) {
-        if (job === undefined) return;
-        if (job.queued) {
-          pool.dequeue(job);
+    const waiter = new CallbackWaiter((error) => {
+      if (job === undefined) return;
+      if (job.queued) {
+        pool.dequeue(job);
+        reject(error);
+      } else if (job.running) {
+        cancelled = true;
+        if (mode === "wait") {
+          pool.signalCancel(job);
+        } else if (mode === "abandon") {
+          pool.signalCancel(job);
+          job.detach();
           reject(error);
-        } else if (job.running) {
-          cancelled = true;
-          if (mode === "wait") {
-            pool.signalCancel(job);
-          } else if (mode === "abandon") {
-            pool.signalCancel(job);
-            job.detach();
-            reject(error);
-          } else {
-            pool.terminateJob(job);
-            reject(error);
-          }
+        } else {
+          pool.terminateJob(job);
+          reject(error);
         }
-      },
-    };
+      }
+    });
     scope?.addWaiter(waiter);
     try {
       job = pool.submit(ref, args, (ok, value) => {

@@ -68,12 +68,15 @@ export class DenoDatagramSocket extends AsyncDatagramSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#receiving.wait(() => this.#receive(), this.#state)
-      .then(([data, addr]): [Uint8Array, SocketAddress] => [
+    return this.#receiving.wait(
+      () => this.#receive(),
+      this.#state,
+      ([data, addr]): [Uint8Array, SocketAddress] => [
         data.length > bufsize ? data.subarray(0, bufsize) : data,
         toSocketAddress(addr),
-      ])
-      .finally(() => this.#state.release("recv"));
+      ],
+      this.#state.releaseRecv,
+    );
   }
 
   /** Sends one datagram to `address`, or to the peer when `null`. */

@@ -124,12 +124,15 @@ export class DenoListenerSocket extends AsyncListenerSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#accepting.wait(() =>
-      this.#listener.accept().catch((error) => {
-        throw this.#state.closing ? this.#state.closedError() : denoError(error);
-      }), this.#state)
-      .then((conn): AcceptedSocket => new DenoAcceptedSocket(conn, this.#tls))
-      .finally(() => this.#state.release("recv"));
+    return this.#accepting.wait(
+      () =>
+        this.#listener.accept().catch((error) => {
+          throw this.#state.closing ? this.#state.closedError() : denoError(error);
+        }),
+      this.#state,
+      (conn): AcceptedSocket => new DenoAcceptedSocket(conn, this.#tls),
+      this.#state.releaseRecv,
+    );
   }
 
   /** Stops listening; wakes a pending `accept` with `ClosedResourceError`. Idempotent. */

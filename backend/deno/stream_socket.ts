@@ -147,7 +147,7 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#reader.recv(bufsize, this.#state).finally(() => this.#state.release("recv"));
+    return this.#reader.recv(bufsize, this.#state, this.#state.releaseRecv);
   }
 
   /** Receives up to `buffer.length` bytes into `buffer` without allocating; `0` at end of stream. */
@@ -159,7 +159,7 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#reader.recvInto(buffer, this.#state).finally(() => this.#state.release("recv"));
+    return this.#reader.recvInto(buffer, this.#state, this.#state.releaseRecv);
   }
 
   /** Sends every byte of `data`. */
@@ -167,7 +167,9 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     assertBytes(data);
     this.#state.acquire("send");
     try {
-      await this.#writeAll(data);
+      // #writeAll inlined: one async frame less per call.
+      let offset = await this.#write(data);
+      while (offset < data.length) offset += await this.#write(data.subarray(offset));
     } finally {
       this.#state.release("send");
     }
@@ -247,20 +249,19 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
       const written = previous === null
         ? this.#conn.write(chunk)
         : previous.then(() => cancelled ? 0 : this.#conn.write(chunk));
-      const settled: Promise<unknown> = written.then(() => {
-        if (this.#lastWrite === settled) this.#lastWrite = null;
-      }, () => {
-        if (this.#lastWrite === settled) this.#lastWrite = null;
-      });
-      this.#lastWrite = settled;
       const unregister = this.#state.onClose(reject);
-      written.then((n) => {
+      // One reaction does it all: a waiter that already left (cancelled, or
+      // woken by close) ignores the late resolve or reject.
+      const settled: Promise<unknown> = written.then((n) => {
+        if (this.#lastWrite === settled) this.#lastWrite = null;
         unregister();
         resolve(n);
       }, (error) => {
+        if (this.#lastWrite === settled) this.#lastWrite = null;
         unregister();
         reject(this.#mapError(error));
       });
+      this.#lastWrite = settled;
       return () => {
         cancelled = true;
         unregister();

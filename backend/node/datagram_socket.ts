@@ -128,7 +128,7 @@ export class NodeDatagramSocket extends AsyncDatagramSocketAdapter {
         this.#waiter = null;
         unregister();
       };
-    }).finally(() => this.#state.release("recv"));
+    }, this.#state.releaseRecv);
   }
 
   /** Sends one datagram to `address`, or to the peer when `null`. */

@@ -184,7 +184,7 @@ export class NodeListenerSocket extends AsyncListenerSocketAdapter {
         this.#waiter = null;
         unregister();
       };
-    }).finally(() => this.#state.release("recv"));
+    }, this.#state.releaseRecv);
   }
 
   /** Stops listening; wakes a pending `accept` with `ClosedResourceError`. Idempotent. */

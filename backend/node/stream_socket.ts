@@ -155,7 +155,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
         this.#waiter = null;
         unregister();
       };
-    }).finally(() => this.#state.release("recv"));
+    }, this.#state.releaseRecv);
   }
 
   /** Sends every byte of `data`. */
@@ -266,9 +266,11 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   }
 
   /**
-   * One write, as a checkpoint. Resolves at once while Node's write buffer is
-   * under its high-water mark, else on `'drain'`: the same flow control as a raw
-   * `write()` loop. A write error that comes later fails the next call.
+   * One write, as a checkpoint. Resolves at once when Node wrote `data` to the
+   * kernel on the spot (nothing left in its write queue, so it keeps no
+   * reference to the caller's bytes), else when that write completes: flow
+   * control as tight as a raw `write()` + `'drain'` loop, with no copy. A write
+   * error that comes later fails the next call.
    */
   #write(data: Uint8Array): Promise<void> {
     return suspend<void>((resolve, reject) => {
@@ -276,23 +278,37 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
       if (this.#eofSent !== null) return reject(codedError("Cannot send after sendEof()", "EPIPE"));
       if (data.length === 0) return resolve();
       const socket = this.#socket;
-      // Node keeps a reference to the buffer until it is written: give it a copy the caller cannot change.
-      if (socket.write(data.slice(), this.#onWritten)) return resolve();
-      const done = () => {
-        socket.off("drain", done);
-        socket.off("close", done);
+      let waiting = false;
+      const written = (error?: Error | null): void => {
+        this.#onWritten(error);
+        if (!waiting) return;
+        waiting = false;
+        socket.off("close", closed);
         unregister();
         if (this.#state.closing) reject(this.#state.closedError());
         else if (this.#error !== null) reject(this.#error);
-        else if (socket.destroyed) reject(codedError("The connection was closed while sending", "EPIPE"));
         else resolve();
       };
+      // A socket destroyed with the write queued may drop the callback: 'close' ends the wait then.
+      const closed = (): void => {
+        if (!waiting) return;
+        waiting = false;
+        unregister();
+        if (this.#state.closing) reject(this.#state.closedError());
+        else reject(this.#error ?? codedError("The connection was closed while sending", "EPIPE"));
+      };
+      socket.write(data, written);
+      if (socket.writableLength === 0 && !socket.destroyed) return resolve();
+      if (socket.destroyed && this.#error === null) {
+        return reject(codedError("The connection was closed while sending", "EPIPE"));
+      }
+      if (this.#error !== null) return reject(this.#error);
+      waiting = true;
       const unregister = this.#state.onClose(reject);
-      socket.on("drain", done);
-      socket.on("close", done);
+      socket.on("close", closed);
       return () => {
-        socket.off("drain", done);
-        socket.off("close", done);
+        waiting = false;
+        socket.off("close", closed);
         unregister();
       };
     });

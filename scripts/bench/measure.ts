@@ -1,0 +1,145 @@
+/**
+ * A small, runtime-neutral benchmark harness shared by every `*_bench.ts`:
+ * paired measurements (ours vs a raw baseline) interleaved in one process,
+ * medians, and a printed summary plus a ready-to-paste markdown table.
+ *
+ * Only `performance.now()` and `console` are used, so a bench written on this
+ * harness runs unchanged on Deno and Node.
+ *
+ * @module
+ */
+
+/** Runs a workload of `ops` operations once and resolves when it is done. */
+export type Workload = () => Promise<void> | void;
+
+/** One comparison: our operation against the fastest raw equivalent. */
+export interface Comparison {
+  /** Row label, e.g. "spawn+join 100k tasks". */
+  readonly name: string;
+  /** Operations per run (the per-op times divide by it). */
+  readonly ops: number;
+  /** Our implementation. */
+  readonly ours: Workload;
+  /** Label of the raw baseline, e.g. "Promise.all". */
+  readonly rawName: string;
+  /** The raw baseline. */
+  readonly raw: Workload;
+  /** The goal: ours / raw must not exceed it. Without one, the row is for reference. */
+  readonly goal?: number;
+}
+
+/** Options of {@linkcode compare}. */
+export interface CompareOptions {
+  /** Untimed runs of each side first (default 2). */
+  readonly warmups?: number;
+  /** Timed runs of each side (default 7). */
+  readonly rounds?: number;
+}
+
+/** The outcome of a {@linkcode Comparison}. */
+export interface Result {
+  readonly comparison: Comparison;
+  /** Median ms per op of ours. */
+  readonly oursPerOp: number;
+  /** Median ms per op of the raw baseline. */
+  readonly rawPerOp: number;
+  /** Median of the per-round ratios ours / raw. */
+  readonly ratio: number;
+  /** Smallest and largest per-round ratio: the spread shows how noisy the run was. */
+  readonly spread: readonly [number, number];
+}
+
+/** V8's `gc()`, exposed by `--v8-flags=--expose-gc` (Deno) or `--expose-gc` (Node). */
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Times one run. With `gc()` exposed, the heap is collected first, so that a
+ * run does not pay for the garbage of the run before it (of the other side).
+ */
+async function time(workload: Workload): Promise<number> {
+  collectGarbage?.();
+  const start = performance.now();
+  await workload();
+  return performance.now() - start;
+}
+
+/** The median of `values` (not modified). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Measures ours and raw alternately (ABBA order, so that drift hits both
+ * alike), after warm-up runs, and returns the medians.
+ *
+ * @param comparison What to measure.
+ * @param options Warm-up and round counts.
+ */
+export async function compare(comparison: Comparison, options: CompareOptions = {}): Promise<Result> {
+  const { warmups = 2, rounds = 7 } = options;
+  for (let i = 0; i < warmups; i++) {
+    await comparison.ours();
+    await comparison.raw();
+  }
+  const ours: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      ours.push(await time(comparison.ours));
+      raw.push(await time(comparison.raw));
+    } else {
+      raw.push(await time(comparison.raw));
+      ours.push(await time(comparison.ours));
+    }
+  }
+  const ratios = ours.map((t, i) => t / raw[i]);
+  return {
+    comparison,
+    oursPerOp: median(ours) / comparison.ops,
+    rawPerOp: median(raw) / comparison.ops,
+    ratio: median(ratios),
+    spread: [Math.min(...ratios), Math.max(...ratios)],
+  };
+}
+
+/** Formats ms per op in the most readable unit. */
+export function formatPerOp(ms: number): string {
+  const ns = ms * 1e6;
+  if (ns < 1000) return `${ns.toFixed(0)} ns`;
+  if (ns < 1e6) return `${(ns / 1000).toFixed(2)} µs`;
+  return `${(ns / 1e6).toFixed(2)} ms`;
+}
+
+function row(result: Result): string[] {
+  const { comparison: c, ratio, spread } = result;
+  return [
+    c.name,
+    formatPerOp(result.oursPerOp),
+    `${formatPerOp(result.rawPerOp)} (${c.rawName})`,
+    `${ratio.toFixed(2)}× (${spread[0].toFixed(2)}–${spread[1].toFixed(2)})`,
+    c.goal === undefined ? "—" : `≤ ${c.goal}×`,
+    c.goal === undefined ? "—" : ratio <= c.goal ? "yes" : "no",
+  ];
+}
+
+const HEADER = ["Workload", "Ours / op", "Raw / op", "Ratio (min–max)", "Goal", "Met"];
+
+/**
+ * Prints the results as an aligned text table and as a markdown table ready to
+ * paste into the README.
+ *
+ * @param title What was measured and where (runtime, version).
+ * @param results The results, one row each.
+ */
+export function report(title: string, results: readonly Result[]): void {
+  const rows = [HEADER, ...results.map(row)];
+  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log(`\n${title}\n`);
+  for (const r of rows) console.log(r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+  console.log("\nMarkdown:\n");
+  console.log(`| ${HEADER.join(" | ")} |`);
+  console.log(`|${HEADER.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`);
+  for (const r of rows.slice(1)) console.log(`| ${r.map((cell) => (cell === "no" ? "**no**" : cell)).join(" | ")} |`);
+}

@@ -132,47 +132,47 @@ export class NodeDatagramSocket extends AsyncDatagramSocketAdapter {
   }
 
   /** Sends one datagram to `address`, or to the peer when `null`. */
-  async sendto(data: Uint8Array, address: SocketAddress | null): Promise<void> {
-    assertBytes(data);
-    if (address !== null) assertSocketAddress(address, "address");
+  sendto(data: Uint8Array, address: SocketAddress | null): Promise<void> {
     let target: SocketAddress | null = null;
-    if (this.#remote !== null) {
-      if (address !== null && addressKey(address) !== this.#remoteKey) {
-        throw codedError(
-          `This endpoint is connected to ${this.#remote.hostname}:${this.#remote.port} and cannot send to ` +
-            `${address.hostname}:${address.port}`,
-          "EISCONN",
-        );
-      }
-    } else if (address === null) {
-      throw new TypeError(`The 'address' argument is required on an unconnected endpoint, got ${describe(address)}`);
-    } else {
-      target = address;
-    }
-    this.#state.acquire("send");
     try {
-      await suspend<void>((resolve, reject) => {
-        const unregister = this.#state.onClose(reject);
-        const done = (error: Error | null) => {
-          unregister();
-          if (this.#state.closing) reject(this.#state.closedError());
-          else if (error) reject(nodeError(error));
-          else resolve();
-        };
-        // The kernel may keep the buffer until the callback: send a copy.
-        const copy = data.slice();
-        try {
-          if (target === null) this.#socket.send(copy, done);
-          else this.#socket.send(copy, target.port, unbracket(target.hostname), done);
-        } catch (error) {
-          unregister();
-          reject(nodeError(error));
+      assertBytes(data);
+      if (address !== null) assertSocketAddress(address, "address");
+      if (this.#remote !== null) {
+        if (address !== null && addressKey(address) !== this.#remoteKey) {
+          throw codedError(
+            `This endpoint is connected to ${this.#remote.hostname}:${this.#remote.port} and cannot send to ` +
+              `${address.hostname}:${address.port}`,
+            "EISCONN",
+          );
         }
-        return unregister;
-      });
-    } finally {
-      this.#state.release("send");
+      } else if (address === null) {
+        throw new TypeError(`The 'address' argument is required on an unconnected endpoint, got ${describe(address)}`);
+      } else {
+        target = address;
+      }
+      this.#state.acquire("send");
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return suspend<void>((resolve, reject) => {
+      const unregister = this.#state.onClose(reject);
+      const done = (error: Error | null) => {
+        unregister();
+        if (this.#state.closing) reject(this.#state.closedError());
+        else if (error) reject(nodeError(error));
+        else resolve();
+      };
+      // A cancelled send goes on without its caller, who may reuse the buffer: send a copy.
+      const copy = data.slice();
+      try {
+        if (target === null) this.#socket.send(copy, done);
+        else this.#socket.send(copy, target.port, unbracket(target.hostname), done);
+      } catch (error) {
+        unregister();
+        reject(nodeError(error));
+      }
+      return unregister;
+    }, this.#state.releaseSend);
   }
 
   /** Closes the socket, waking pending calls with `ClosedResourceError`. Idempotent. */

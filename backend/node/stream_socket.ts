@@ -25,8 +25,9 @@ const EMPTY = new Uint8Array(0);
  * Received chunks are queued and the socket is paused once more than
  * {@linkcode RECEIVE_BOUND} bytes wait, then resumed by `recv`: memory stays
  * bounded and the peer feels the backpressure. `recv` takes bytes only when it
- * resolves, so a cancelled `recv` loses none. `sendall` copies the bytes into
- * Node's write buffer and waits for `'drain'` whenever that buffer is full.
+ * resolves, so a cancelled `recv` loses none. `sendall` hands the bytes to Node
+ * without a copy and resolves once Node holds no reference to them (written to
+ * the kernel at once, or when that write completes).
  */
 export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #socket: Socket;
@@ -131,12 +132,37 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return suspend<Uint8Array>((resolve, reject) => {
+    return this.#receive(() => this.#take(bufsize), EMPTY);
+  }
+
+  /** Receives up to `buffer.length` bytes into `buffer`; `0` at end of stream. */
+  override recvInto(buffer: Uint8Array): Promise<number> {
+    try {
+      assertBytes(buffer, "buffer");
+      if (buffer.length === 0) throw new RangeError("The 'buffer' argument must not be empty");
+      this.#state.acquire("recv");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#receive(() => {
+      const chunk = this.#take(buffer.length);
+      buffer.set(chunk);
+      return chunk.length;
+    }, 0);
+  }
+
+  /**
+   * Waits until bytes, end of stream or an error are there (a checkpoint), then
+   * resolves `take()` (which consumes the bytes, only then), or `atEof`. The
+   * caller holds the receive slot; it is given back however the wait ends.
+   */
+  #receive<R>(take: () => R, atEof: R): Promise<R> {
+    return suspend<R>((resolve, reject) => {
       const attempt = (): boolean => {
         if (this.#state.closing) reject(this.#state.closedError());
-        else if (this.#buffered > 0) resolve(this.#take(bufsize));
+        else if (this.#buffered > 0) resolve(take());
         else if (this.#error !== null) reject(this.#error);
-        else if (this.#eof) resolve(EMPTY);
+        else if (this.#eof) resolve(atEof);
         else return false;
         return true;
       };
@@ -159,14 +185,14 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   }
 
   /** Sends every byte of `data`. */
-  async sendall(data: Uint8Array): Promise<void> {
-    assertBytes(data);
-    this.#state.acquire("send");
+  sendall(data: Uint8Array): Promise<void> {
     try {
-      await this.#write(data);
-    } finally {
-      this.#state.release("send");
+      assertBytes(data);
+      this.#state.acquire("send");
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return this.#write(data, this.#state.releaseSend);
   }
 
   /** Sends every chunk in order, without joining them. */
@@ -272,7 +298,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
    * control as tight as a raw `write()` + `'drain'` loop, with no copy. A write
    * error that comes later fails the next call.
    */
-  #write(data: Uint8Array): Promise<void> {
+  #write(data: Uint8Array, settled?: () => void): Promise<void> {
     return suspend<void>((resolve, reject) => {
       if (this.#error !== null) return reject(this.#error);
       if (this.#eofSent !== null) return reject(codedError("Cannot send after sendEof()", "EPIPE"));
@@ -311,7 +337,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
         socket.off("close", closed);
         unregister();
       };
-    });
+    }, settled);
   }
 
   #onWritten = (error?: Error | null): void => {

@@ -131,6 +131,98 @@ export function register({ name, create }: BackendUnderTest): void {
     });
   }, options);
 
+  test(
+    `${name}: tcp recvInto fills the caller's buffer; a cancelled one neither loses bytes nor writes late`,
+    async () => {
+      const backend = create();
+      await backend.bootstrap(async () => {
+        const release = backend.createEvent();
+        await withServer(backend, async (server) => {
+          await server.sendall(utf8("abc"));
+          await release.wait();
+          await server.sendall(utf8("0123456789"));
+          await (server as AsyncHalfCloseableStreamSocketAdapter).sendEof();
+        }, async (port) => {
+          const stream = await backend.createTcpConnection("127.0.0.1", port);
+          try {
+            const buffer = new Uint8Array(8);
+            let got = 0;
+            while (got < 3) got += await stream.recvInto(buffer.subarray(got));
+            assert.equal(text(buffer.subarray(0, 3)), "abc");
+            // A recvInto waiting when its scope is cancelled leaves with nothing...
+            const mine = new Uint8Array(16).fill(0xee);
+            const outcome = await backend.moveOnAfter(Infinity, async (handle) => {
+              await backend.createTaskGroup(async (tg) => {
+                tg.startSoon(async () => {
+                  await backend.coroYield();
+                  handle.cancel();
+                });
+                await stream.recvInto(mine);
+              });
+              return "received";
+            });
+            assert.equal(outcome, undefined);
+            release.set();
+            // ...the bytes that arrive later go to the next call, never into the old buffer.
+            const next = new Uint8Array(4);
+            assert.equal(await stream.recvInto(next), 4);
+            assert.equal(text(next), "0123");
+            const rest = await recvAll(stream);
+            assert.equal(text(rest), "456789");
+            assert.deepEqual(mine, new Uint8Array(16).fill(0xee), "the cancelled call's buffer was written");
+            assert.equal(await stream.recvInto(next), 0, "end of stream is 0, repeatedly");
+            assert.equal(await stream.recvInto(next), 0);
+            await assert.rejects(stream.recvInto(new Uint8Array(0)), RangeError);
+            await assert.rejects(stream.recvInto("buffer" as unknown as Uint8Array), TypeError);
+          } finally {
+            await stream.aclose();
+          }
+          await assert.rejects(stream.recvInto(new Uint8Array(4)), ClosedResourceError);
+        });
+      });
+    },
+    options,
+  );
+
+  test(`${name}: tcp a buffer reused once sendall resolved does not change what was sent`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const size = 256 * 1024;
+      const rounds = 32;
+      let received: Uint8Array = new Uint8Array(0);
+      await withServer(backend, async (server) => {
+        // A slow reader: the sender's writes queue up in the runtime and the kernel.
+        const chunks: Uint8Array[] = [];
+        for (;;) {
+          await backend.sleep(1);
+          const chunk = await server.recv(64 * 1024);
+          if (chunk.length === 0) break;
+          chunks.push(chunk);
+        }
+        received = concat(chunks);
+      }, async (port) => {
+        const stream = await backend.createTcpConnection("127.0.0.1", port);
+        try {
+          const buffer = new Uint8Array(size);
+          for (let round = 0; round < rounds; round++) {
+            buffer.fill(round);
+            await stream.sendall(buffer);
+            buffer.fill(0xff); // the caller owns the buffer again
+          }
+          await stream.sendEof();
+        } finally {
+          await stream.aclose();
+        }
+      });
+      assert.equal(received.length, size * rounds);
+      for (let round = 0; round < rounds; round++) {
+        const part = received.subarray(round * size, (round + 1) * size);
+        const wrong = part.findIndex((byte) => byte !== round);
+        assert.equal(wrong, -1, `round ${round}: byte ${wrong} is ${part[wrong]}, not ${round}`);
+      }
+    });
+  }, options);
+
   test(`${name}: tcp second concurrent receiver or sender gets BusyResourceError`, async () => {
     const backend = create();
     await backend.bootstrap(async () => {

@@ -14,7 +14,11 @@
  *   a time ratio ≤ 1.11×);
  * - UDP request/response round trips vs a raw `dgram` socket (goal ≤ 1.3×);
  * - `runInThread` round trips of a tiny function vs a raw `worker_threads`
- *   `postMessage` ping-pong (goal ≤ 1.3×).
+ *   `postMessage` ping-pong (goal ≤ 1.3×);
+ * - 100k tiny calls on a 2-worker `AsyncThreadPoolExecutor` vs 100k raw
+ *   messages pipelined to 2 workers (for reference: calls/s);
+ * - a blocking portal call (`portal.runSync`) vs a raw `postMessage` +
+ *   `Atomics.wait` + `receiveMessageOnPort` round trip (goal ≤ 1.2×).
  *
  * The servers (TCP echo, UDP echo, TCP sink) are raw and shared by both sides:
  * only the client side differs.
@@ -27,7 +31,8 @@ import { readFileSync } from "node:fs";
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
 import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import process from "node:process";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
+import { AsyncThreadPoolExecutor } from "../../futures/mod.ts";
 import { NodeBackend } from "../../backend/node/mod.ts";
 import { type AsyncStreamSocketAdapter, threadModule } from "../../backend/mod.ts";
 import { compare, type Comparison, report, type Result } from "./measure.ts";
@@ -36,6 +41,8 @@ const ROUND_TRIPS = 5_000;
 const BULK = 64 * 1024 * 1024;
 const CHUNK = 64 * 1024;
 const THREAD_ROUND_TRIPS = 2_000;
+const CALLS = 100_000;
+const PORTAL_CALLS = 5_000;
 const TLS_BYTES = 32 * 1024 * 1024;
 const CONNECTIONS = 64;
 const REQUESTS_PER_CONNECTION = 200;
@@ -142,21 +149,62 @@ async function rawRequests(clients: Socket[]): Promise<void> {
   ));
 }
 
-/** A raw worker answering `n` with `n + 1`, with one pending request at a time. */
-function rawWorker(): { worker: Worker; request(n: number): Promise<number> } {
-  const source = `const { parentPort } = require("node:worker_threads");
-parentPort.on("message", (n) => parentPort.postMessage(n + 1));`;
+/**
+ * A raw worker: answers `n` with `n + 1` (requests answered in order, so many
+ * can be in flight); given `{ port, state, count }`, runs the raw blocking round
+ * trip (postMessage + Atomics.wait + receiveMessageOnPort) `count` times.
+ */
+function rawWorker(): { worker: Worker; request(message: unknown, transfer?: Transferable[]): Promise<number> } {
+  const source = `const { parentPort, receiveMessageOnPort } = require("node:worker_threads");
+parentPort.on("message", (data) => {
+  if (typeof data === "number") return parentPort.postMessage(data + 1);
+  const state = new Int32Array(data.state);
+  let sum = 0;
+  for (let i = 0; i < data.count; i++) {
+    const seen = Atomics.load(state, 0);
+    data.port.postMessage(i);
+    let reply = receiveMessageOnPort(data.port);
+    while (reply === undefined) {
+      Atomics.wait(state, 0, seen);
+      reply = receiveMessageOnPort(data.port);
+    }
+    sum += reply.message;
+  }
+  parentPort.postMessage(sum);
+});`;
   const worker = new Worker(source, { eval: true });
-  let waiter: ((n: number) => void) | null = null;
-  worker.on("message", (n: number) => waiter?.(n));
+  const waiters: ((n: number) => void)[] = [];
+  let head = 0;
+  worker.on("message", (n: number) => {
+    const resolve = waiters[head];
+    waiters[head++] = undefined as never;
+    if (head === waiters.length) {
+      waiters.length = 0;
+      head = 0;
+    }
+    resolve(n);
+  });
   return {
     worker,
-    request: (n) =>
+    request: (message, transfer = []) =>
       new Promise<number>((resolve) => {
-        waiter = resolve;
-        worker.postMessage(n);
+        waiters.push(resolve);
+        worker.postMessage(message, transfer as never);
       }),
   };
+}
+
+/** The raw blocking round trip: a channel whose loop side answers and notifies. */
+async function rawBlocking(worker: ReturnType<typeof rawWorker>): Promise<void> {
+  const { port1, port2 } = new MessageChannel();
+  const state = new Int32Array(new SharedArrayBuffer(4));
+  port1.on("message", (n: number) => {
+    port1.postMessage(n);
+    Atomics.add(state, 0, 1);
+    Atomics.notify(state, 0);
+  });
+  await worker.request({ port: port2, state: state.buffer, count: PORTAL_CALLS }, [port2 as unknown as Transferable]);
+  port1.close();
 }
 
 const results: Result[] = await backend.bootstrap(async () => {
@@ -177,6 +225,9 @@ const results: Result[] = await backend.bootstrap(async () => {
   await new Promise<void>((resolve) => rawUdp.bind(0, "127.0.0.1", () => resolve()));
   const ourUdp = await backend.createUdpEndpoint({ remoteAddress: { hostname: "127.0.0.1", port: udpPort } });
   const raw = rawWorker();
+  const raw2 = rawWorker();
+  const executor = new AsyncThreadPoolExecutor(backend, { maxWorkers: 2, threadNamePrefix: "bench" });
+  const portal = backend.createThreadsPortal({ noop: (n: number) => n });
   const byte = new Uint8Array([1]);
   const chunk = new Uint8Array(CHUNK);
 
@@ -287,6 +338,30 @@ const results: Result[] = await backend.bootstrap(async () => {
       },
       goal: 1.3,
     },
+    {
+      name: `${CALLS / 1000}k tiny calls on 2 workers`,
+      ops: CALLS,
+      ours: async () => {
+        const pending = new Array<Promise<number>>(CALLS);
+        for (let i = 0; i < CALLS; i++) pending[i] = executor.run(work.tiny, i);
+        await Promise.all(pending);
+      },
+      rawName: "pipelined postMessage, 2 workers",
+      raw: async () => {
+        const workers = [raw, raw2];
+        const pending = new Array<Promise<number>>(CALLS);
+        for (let i = 0; i < CALLS; i++) pending[i] = workers[i & 1].request(i);
+        await Promise.all(pending);
+      },
+    },
+    {
+      name: `blocking portal.runSync (${PORTAL_CALLS} in a row)`,
+      ops: PORTAL_CALLS,
+      ours: async () => void await backend.runInThread(work.portalCalls, portal, PORTAL_CALLS),
+      rawName: "postMessage+Atomics.wait+receiveMessageOnPort",
+      raw: () => rawBlocking(raw),
+      goal: 1.2,
+    },
   ];
   const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
   const results: Result[] = [];
@@ -308,6 +383,8 @@ const results: Result[] = await backend.bootstrap(async () => {
     echo.close();
     sink.close();
     await raw.worker.terminate();
+    await raw2.worker.terminate();
+    await executor.shutdown();
   }
   return results;
 });

@@ -7,6 +7,7 @@
 import { createSocket, type RemoteInfo, type Socket as DgramSocket } from "node:dgram";
 import { AsyncDatagramSocketAdapter, type SocketAddress, type UdpEndpointOptions } from "../abc/socket.ts";
 import { suspend } from "../common/checkpoint.ts";
+import { PushReceiver } from "../common/push_receiver.ts";
 import { isIPv6 } from "../common/happy_eyeballs.ts";
 import { codedError } from "../common/net_errors.ts";
 import { assertBufsize, assertBytes, assertSocketAddress, optionsObject } from "../common/net_validate.ts";
@@ -32,7 +33,7 @@ export class NodeDatagramSocket extends AsyncDatagramSocketAdapter {
   #queue: Datagram[] = [];
   #head = 0;
   #error: unknown = null;
-  #waiter: (() => void) | null = null;
+  #receiver = new PushReceiver(this.#state);
   #local: SocketAddress;
 
   /**
@@ -58,11 +59,11 @@ export class NodeDatagramSocket extends AsyncDatagramSocketAdapter {
       // The kernel filters a connected socket's datagrams; Deno's node:dgram does not, so check here too.
       if (this.#remoteKey !== null && addressKey(sender) !== this.#remoteKey) return;
       this.#queue.push([message, sender]);
-      this.#waiter?.();
+      this.#receiver.wake();
     });
     socket.on("error", (error: unknown) => {
       this.#error = nodeError(error);
-      this.#waiter?.();
+      this.#receiver.wake();
     });
   }
 
@@ -94,41 +95,24 @@ export class NodeDatagramSocket extends AsyncDatagramSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return suspend<Datagram>((resolve, reject) => {
-      const take = (): boolean => {
-        if (this.#head < this.#queue.length) {
-          const [data, sender] = this.#queue[this.#head++];
-          if (this.#head === this.#queue.length) {
-            this.#queue = [];
-            this.#head = 0;
-          }
-          resolve([data.length > bufsize ? data.subarray(0, bufsize) : data, sender]);
-          return true;
+    return this.#receiver.receive<Datagram>((resolve, reject) => {
+      if (this.#head < this.#queue.length) {
+        const [data, sender] = this.#queue[this.#head++];
+        if (this.#head === this.#queue.length) {
+          this.#queue = [];
+          this.#head = 0;
         }
-        if (this.#error !== null) {
-          const error = this.#error;
-          this.#error = null;
-          reject(error);
-          return true;
-        }
-        return false;
-      };
-      if (take()) return;
-      const unregister = this.#state.onClose((error) => {
-        this.#waiter = null;
+        resolve([data.length > bufsize ? data.subarray(0, bufsize) : data, sender]);
+        return true;
+      }
+      if (this.#error !== null) {
+        const error = this.#error;
+        this.#error = null;
         reject(error);
-      });
-      this.#waiter = () => {
-        if (take()) {
-          this.#waiter = null;
-          unregister();
-        }
-      };
-      return () => {
-        this.#waiter = null;
-        unregister();
-      };
-    }, this.#state.releaseRecv);
+        return true;
+      }
+      return false;
+    });
   }
 
   /** Sends one datagram to `address`, or to the peer when `null`. */

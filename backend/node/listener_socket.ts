@@ -17,6 +17,7 @@ import {
   type TlsOptions,
 } from "../abc/socket.ts";
 import { suspend } from "../common/checkpoint.ts";
+import { PushReceiver } from "../common/push_receiver.ts";
 import { codedError } from "../common/net_errors.ts";
 import { assertBacklog, assertPort, assertTlsOptions, listenHosts, optionsObject } from "../common/net_validate.ts";
 import { checkpoint, SocketState } from "../common/socket_state.ts";
@@ -112,7 +113,7 @@ export class NodeListenerSocket extends AsyncListenerSocketAdapter {
   #tls: ListenerTls | null;
   #state = new SocketState("listener");
   #queue: Socket[] = [];
-  #waiter: (() => void) | null = null;
+  #receiver = new PushReceiver(this.#state);
   #local: SocketAddress;
 
   /**
@@ -135,7 +136,7 @@ export class NodeListenerSocket extends AsyncListenerSocketAdapter {
       // An error before accept() (a reset) must not crash the process; connect() reports later ones.
       socket.on("error", () => {});
       this.#queue.push(socket);
-      this.#waiter?.();
+      this.#receiver.wake();
     });
     server.on("error", () => {});
   }
@@ -162,29 +163,12 @@ export class NodeListenerSocket extends AsyncListenerSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return suspend<AcceptedSocket>((resolve, reject) => {
-      const take = (): boolean => {
-        const socket = this.#queue.shift();
-        if (socket === undefined) return false;
-        resolve(new NodeAcceptedSocket(socket, this.#tls));
-        return true;
-      };
-      if (take()) return;
-      const unregister = this.#state.onClose((error) => {
-        this.#waiter = null;
-        reject(error);
-      });
-      this.#waiter = () => {
-        if (take()) {
-          this.#waiter = null;
-          unregister();
-        }
-      };
-      return () => {
-        this.#waiter = null;
-        unregister();
-      };
-    }, this.#state.releaseRecv);
+    return this.#receiver.receive<AcceptedSocket>((resolve) => {
+      const socket = this.#queue.shift();
+      if (socket === undefined) return false;
+      resolve(new NodeAcceptedSocket(socket, this.#tls));
+      return true;
+    });
   }
 
   /** Stops listening; wakes a pending `accept` with `ClosedResourceError`. Idempotent. */

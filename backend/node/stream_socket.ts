@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
 import { suspend } from "../common/checkpoint.ts";
 import { codedError } from "../common/net_errors.ts";
+import { PushReceiver } from "../common/push_receiver.ts";
 import { assertBufsize, assertBytes } from "../common/net_validate.ts";
 import { SocketState } from "../common/socket_state.ts";
 import { describe } from "../common/validate.ts";
@@ -37,7 +38,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #buffered = 0;
   #eof = false;
   #error: unknown = null;
-  #waiter: (() => void) | null = null;
+  #receiver = new PushReceiver(this.#state);
   #local: SocketAddress;
   #remote: SocketAddress;
   #eofSent: Promise<void> | null = null;
@@ -157,31 +158,14 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
    * caller holds the receive slot; it is given back however the wait ends.
    */
   #receive<R>(take: () => R, atEof: R): Promise<R> {
-    return suspend<R>((resolve, reject) => {
-      const attempt = (): boolean => {
-        if (this.#state.closing) reject(this.#state.closedError());
-        else if (this.#buffered > 0) resolve(take());
-        else if (this.#error !== null) reject(this.#error);
-        else if (this.#eof) resolve(atEof);
-        else return false;
-        return true;
-      };
-      if (attempt()) return;
-      const unregister = this.#state.onClose((error) => {
-        this.#waiter = null;
-        reject(error);
-      });
-      this.#waiter = () => {
-        if (attempt()) {
-          this.#waiter = null;
-          unregister();
-        }
-      };
-      return () => {
-        this.#waiter = null;
-        unregister();
-      };
-    }, this.#state.releaseRecv);
+    return this.#receiver.receive<R>((resolve, reject) => {
+      if (this.#state.closing) reject(this.#state.closedError());
+      else if (this.#buffered > 0) resolve(take());
+      else if (this.#error !== null) reject(this.#error);
+      else if (this.#eof) resolve(atEof);
+      else return false;
+      return true;
+    });
   }
 
   /** Sends every byte of `data`. */
@@ -253,7 +237,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   }
 
   #wake(): void {
-    this.#waiter?.();
+    this.#receiver.wake();
   }
 
   /** Takes up to `size` bytes from the queue, resuming the socket once under the bound. */

@@ -7,54 +7,10 @@
 import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
 import { suspend } from "../common/checkpoint.ts";
 import { assertBufsize, assertBytes } from "../common/net_validate.ts";
-import { PullReader, type ReadChunk } from "../common/pull_reader.ts";
+import { PullReader } from "../common/pull_reader.ts";
 import { SocketState } from "../common/socket_state.ts";
 import { describe } from "../common/validate.ts";
 import { type ByteConn, denoError, toSocketAddress } from "./net.ts";
-
-/** Largest read slab: reads of a streaming connection share slabs up to this size. */
-const MAX_SLAB = 1024 * 1024;
-
-/**
- * Reads into slabs: each read fills the next free part of the current slab and
- * returns a view of it, so `recv` neither copies nor allocates a fresh buffer per
- * call (a fresh 64 KiB `Uint8Array` per read costs more than the read in V8).
- * Slabs grow to 1 MiB only while reads come back full (streaming); otherwise a
- * slab is just the requested size, so an idle connection holds no more memory
- * than a raw `read(buffer)` would.
- */
-function slabReader(conn: ByteConn, mapError: (error: unknown) => unknown): ReadChunk {
-  let slab = new Uint8Array(0);
-  let offset = 0;
-  let streaming = false;
-  let scratchBuffer = new Uint8Array(0);
-  return (size, scratch) => {
-    let view: Uint8Array;
-    if (scratch) {
-      if (scratchBuffer.length < size) scratchBuffer = new Uint8Array(size);
-      view = scratchBuffer.length === size ? scratchBuffer : scratchBuffer.subarray(0, size);
-    } else {
-      if (slab.length - offset < size) {
-        slab = new Uint8Array(streaming ? Math.max(size, Math.min(16 * size, MAX_SLAB)) : size);
-        offset = 0;
-      }
-      view = slab.subarray(offset, offset + size);
-    }
-    return conn.read(view).then(
-      (n) => {
-        if (n === null) return null;
-        if (!scratch) {
-          streaming = n === size;
-          offset += n;
-        }
-        return view.subarray(0, n);
-      },
-      (error) => {
-        throw mapError(error);
-      },
-    );
-  };
-}
 
 /** What a stream socket knows beyond its connection. */
 export interface StreamSocketOptions {
@@ -97,7 +53,7 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     this.#onClose = options.onClose;
     this.#local = toSocketAddress(options.addresses?.local ?? conn.localAddr);
     this.#remote = toSocketAddress(options.addresses?.remote ?? conn.remoteAddr);
-    this.#reader = new PullReader(slabReader(conn, (error) => this.#mapError(error)));
+    this.#reader = new PullReader({ read: (view) => conn.read(view), mapError: (error) => this.#mapError(error) });
   }
 
   /**
@@ -163,16 +119,14 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   }
 
   /** Sends every byte of `data`. */
-  async sendall(data: Uint8Array): Promise<void> {
-    assertBytes(data);
-    this.#state.acquire("send");
+  sendall(data: Uint8Array): Promise<void> {
     try {
-      // #writeAll inlined: one async frame less per call.
-      let offset = await this.#write(data);
-      while (offset < data.length) offset += await this.#write(data.subarray(offset));
-    } finally {
-      this.#state.release("send");
+      assertBytes(data);
+      this.#state.acquire("send");
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return this.#writeAll(data, this.#state.releaseSend);
   }
 
   /** Sends every chunk in order, without joining them. */
@@ -233,40 +187,59 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     return Promise.resolve();
   }
 
-  async #writeAll(data: Uint8Array): Promise<void> {
-    let offset = 0;
-    do {
-      offset += await this.#write(offset === 0 ? data : data.subarray(offset));
-    } while (offset < data.length);
-  }
-
-  /** One runtime write, as a checkpoint; a cancelled write still finishes before the next one starts. */
-  #write(chunk: Uint8Array): Promise<number> {
-    return suspend<number>((resolve, reject) => {
-      if (chunk.length === 0) return resolve(0);
-      const previous = this.#lastWrite;
-      let cancelled = false;
-      const written = previous === null
-        ? this.#conn.write(chunk)
-        : previous.then(() => cancelled ? 0 : this.#conn.write(chunk));
+  /**
+   * Writes every byte of `data` as one checkpoint: the runtime's partial writes
+   * follow each other from the write's own reaction, with no promise of ours in
+   * between. A cancelled call finishes the write in flight (later writes chain
+   * behind it, so bytes keep their order) and starts no other.
+   */
+  #writeAll(data: Uint8Array, settled?: () => void): Promise<void> {
+    return suspend<void>((resolve, reject) => {
+      if (data.length === 0) return resolve();
+      let offset = 0;
+      let stopped = false;
       const unregister = this.#state.onClose(reject);
-      // One reaction does it all: a waiter that already left (cancelled, or
-      // woken by close) ignores the late resolve or reject.
-      const settled: Promise<unknown> = written.then((n) => {
-        if (this.#lastWrite === settled) this.#lastWrite = null;
-        unregister();
-        resolve(n);
-      }, (error) => {
-        if (this.#lastWrite === settled) this.#lastWrite = null;
+      const fail = (error: unknown): void => {
         unregister();
         reject(this.#mapError(error));
-      });
-      this.#lastWrite = settled;
+      };
+      const write = (chunk: Uint8Array): void => {
+        const previous = this.#lastWrite;
+        const written = previous === null
+          ? this.#conn.write(chunk)
+          : previous.then(() => stopped ? 0 : this.#conn.write(chunk));
+        const done: Promise<unknown> = written.then((n) => {
+          if (this.#lastWrite === done) this.#lastWrite = null;
+          // Cancelled, or woken by close: this write is done, start no other.
+          if (stopped || this.#state.closing) return;
+          offset += n;
+          if (offset >= data.length) {
+            unregister();
+            resolve();
+            return;
+          }
+          try {
+            write(data.subarray(offset));
+          } catch (error) {
+            fail(error);
+          }
+        }, (error) => {
+          if (this.#lastWrite === done) this.#lastWrite = null;
+          fail(error);
+        });
+        this.#lastWrite = done;
+      };
+      try {
+        write(data);
+      } catch (error) {
+        fail(error);
+        return;
+      }
       return () => {
-        cancelled = true;
+        stopped = true;
         unregister();
       };
-    });
+    }, settled);
   }
 
   #mapError(error: unknown): unknown {

@@ -5,8 +5,7 @@
  * @module
  */
 
-import { suspend } from "./checkpoint.ts";
-import { InflightOperation } from "./inflight.ts";
+import { OpSlot } from "./op_slot.ts";
 import type { SocketState } from "./socket_state.ts";
 
 /** A pull-model byte source. */
@@ -22,6 +21,12 @@ const EMPTY = new Uint8Array(0);
 /** Largest read slab: reads of a streaming connection share slabs up to this size. */
 const MAX_SLAB = 1024 * 1024;
 
+/** What the waiting call wants. */
+const enum Mode {
+  Recv,
+  RecvInto,
+}
+
 /**
  * Receives from a pull-model source. The runtime read started by a cancelled
  * call stays in flight and its bytes go to the next call; bytes beyond that
@@ -35,10 +40,19 @@ const MAX_SLAB = 1024 * 1024;
  * reads into one scratch buffer and copies into the caller's: a read started by
  * a cancelled call goes on, and must not write into a buffer its caller has
  * taken back.
+ *
+ * The hot path allocates nothing but the call's promise: one reusable
+ * {@linkcode OpSlot} waits, pre-bound handlers take the runtime's results.
  */
 export class PullReader {
   #source: ByteSource;
-  #op: InflightOperation<number | null>;
+  #slot: OpSlot<unknown>;
+  #release: () => void;
+  /** A runtime read is in flight. */
+  #reading = false;
+  #closed = false;
+  /** A finished read that no call took yet: its count (or `null`), or its error. */
+  #unclaimed: { ok: boolean; value: unknown } | null = null;
   /** The view the read in flight (or its unclaimed result) fills. */
   #opView: Uint8Array = EMPTY;
   /** Whether that view is in the scratch buffer. */
@@ -51,16 +65,27 @@ export class PullReader {
   #slabOffset = 0;
   #streaming = false;
   #scratch: Uint8Array = EMPTY;
+  // The waiting call.
+  #mode: Mode = Mode.Recv;
+  #size = 0;
+  #target: Uint8Array = EMPTY;
 
-  /** @param source The runtime's read and error mapping. */
-  constructor(source: ByteSource) {
+  /**
+   * @param source The runtime's read and error mapping.
+   * @param state The adapter's guard: each call gives its receive slot back when it ends.
+   */
+  constructor(source: ByteSource, state: SocketState) {
     this.#source = source;
-    this.#op = new InflightOperation<number | null>(source.mapError);
+    this.#release = state.releaseRecv;
+    this.#slot = new OpSlot<unknown>(() => {
+      // The read goes on; its result waits for the next call.
+      this.#target = EMPTY;
+    });
   }
 
   /** `true` when no runtime read is in flight and no byte is kept: the source can change hands. */
   get idle(): boolean {
-    return !this.#op.pending && this.#leftover === null;
+    return !this.#reading && this.#unclaimed === null && this.#leftover === null;
   }
 
   /** `true` once end of stream was reached. */
@@ -70,63 +95,113 @@ export class PullReader {
 
   /**
    * Receives up to `bufsize` bytes (a checkpoint); an empty array at end of stream.
-   * The caller holds the receive slot of `state`.
+   * The caller holds the receive slot, given back when the call ends.
    *
    * @param bufsize The most bytes to return, a positive integer.
-   * @param state The adapter's guard, whose closing wakes the call.
-   * @param settled Called once when the call ends, however it ends (gives the slot back).
    */
-  recv(bufsize: number, state: SocketState, settled?: () => void): Promise<Uint8Array> {
-    if (this.#leftover !== null || this.#eof) {
-      return suspend<Uint8Array>((resolve) => {
-        const scratch = this.#leftoverScratch;
-        const chunk = this.#take(bufsize);
-        resolve(scratch ? chunk.slice() : chunk);
-      }, settled);
+  recv(bufsize: number): Promise<Uint8Array> {
+    const promise = this.#slot.begin(this.#release) as Promise<Uint8Array>;
+    if (this.#slot.waiting) {
+      this.#mode = Mode.Recv;
+      this.#size = bufsize;
+      this.#serve();
     }
-    return this.#op.wait(() => this.#start(bufsize, false), state, (n) => {
-      const chunk = this.#claim(n);
-      if (chunk === null) return EMPTY;
-      const scratch = this.#leftoverScratch;
-      const out = this.#keep(chunk, bufsize);
-      return scratch ? out.slice() : out;
-    }, settled);
+    return promise;
   }
 
   /**
    * Receives up to `buffer.length` bytes into `buffer` (a checkpoint), without
    * allocating: resolves the count, `0` at end of stream. The caller holds the
-   * receive slot of `state`.
+   * receive slot, given back when the call ends.
    *
    * @param buffer Where to put the bytes; not empty.
-   * @param state The adapter's guard, whose closing wakes the call.
-   * @param settled Called once when the call ends, however it ends (gives the slot back).
    */
-  recvInto(buffer: Uint8Array, state: SocketState, settled?: () => void): Promise<number> {
-    if (this.#leftover !== null || this.#eof) {
-      return suspend<number>((resolve) => {
-        const chunk = this.#take(buffer.length);
-        buffer.set(chunk);
-        resolve(chunk.length);
-      }, settled);
+  recvInto(buffer: Uint8Array): Promise<number> {
+    const promise = this.#slot.begin(this.#release) as Promise<number>;
+    if (this.#slot.waiting) {
+      this.#mode = Mode.RecvInto;
+      this.#size = buffer.length;
+      this.#target = buffer;
+      this.#serve();
     }
-    return this.#op.wait(() => this.#start(buffer.length, true), state, (n) => {
-      const chunk = this.#claim(n);
-      if (chunk === null) return 0;
-      const out = this.#keep(chunk, buffer.length);
-      buffer.set(out);
-      return out.length;
-    }, settled);
+    return promise;
   }
 
-  /** Drops the in-flight read; call after closing. */
-  discard(): void {
-    this.#op.discard();
+  /**
+   * Stops for good (call on close): the waiting call rejects with `error`, a read
+   * in flight is forgotten, kept bytes are dropped.
+   *
+   * @param error What the waiting call rejects with (the adapter's `ClosedResourceError`).
+   */
+  close(error: unknown): void {
+    this.#closed = true;
+    this.#unclaimed = null;
     this.#leftover = null;
+    this.#target = EMPTY;
+    this.#slot.reject(error);
+  }
+
+  /** Answers the waiting call from kept bytes, a finished read, or starts a read. */
+  #serve(): void {
+    if (this.#leftover !== null || this.#eof) {
+      const scratch = this.#leftoverScratch;
+      const chunk = this.#take(this.#size);
+      this.#answer(chunk, scratch);
+      return;
+    }
+    const unclaimed = this.#unclaimed;
+    if (unclaimed !== null) {
+      this.#unclaimed = null;
+      this.#deliver(unclaimed.ok, unclaimed.value);
+      return;
+    }
+    if (!this.#reading) this.#start(this.#size, this.#mode === Mode.RecvInto);
+  }
+
+  /** Resolves the waiting call with `chunk` (empty: end of stream). */
+  #answer(chunk: Uint8Array, scratch: boolean): void {
+    if (this.#mode === Mode.RecvInto) {
+      const target = this.#target;
+      this.#target = EMPTY;
+      target.set(chunk);
+      this.#slot.resolve(chunk.length);
+    } else {
+      this.#slot.resolve(scratch && chunk.length > 0 ? chunk.slice() : chunk);
+    }
+  }
+
+  #deliver(ok: boolean, value: unknown): void {
+    if (!ok) {
+      this.#target = EMPTY;
+      let error: unknown;
+      try {
+        error = this.#source.mapError(value);
+      } catch (mapError) {
+        error = mapError;
+      }
+      this.#slot.reject(error);
+      return;
+    }
+    const chunk = this.#claim(value as number | null);
+    if (chunk === null) {
+      this.#answer(EMPTY, false);
+      return;
+    }
+    this.#answer(this.#keep(chunk, this.#size), this.#leftoverScratch);
+  }
+
+  #onRead = (n: number | null): void => this.#finish(true, n);
+  #onReadError = (error: unknown): void => this.#finish(false, error);
+
+  #finish(ok: boolean, value: unknown): void {
+    if (this.#closed) return;
+    this.#reading = false;
+    if (this.#slot.waiting) this.#deliver(ok, value);
+    else this.#unclaimed = { ok, value };
   }
 
   /** Starts a runtime read of up to `size` bytes into the scratch buffer or the slab. */
-  #start(size: number, scratch: boolean): Promise<number | null> {
+  #start(size: number, scratch: boolean): void {
     let view: Uint8Array;
     if (scratch) {
       if (this.#scratch.length < size) this.#scratch = new Uint8Array(size);
@@ -140,7 +215,14 @@ export class PullReader {
     }
     this.#opView = view;
     this.#opScratch = scratch;
-    return this.#source.read(view);
+    this.#reading = true;
+    let read: Promise<number | null>;
+    try {
+      read = this.#source.read(view);
+    } catch (error) {
+      read = Promise.reject(error);
+    }
+    read.then(this.#onRead, this.#onReadError);
   }
 
   /**

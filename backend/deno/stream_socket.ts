@@ -7,6 +7,8 @@
 import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
 import { suspend } from "../common/checkpoint.ts";
 import { assertBufsize, assertBytes } from "../common/net_validate.ts";
+import { codedError } from "../common/net_errors.ts";
+import { OpSlot } from "../common/op_slot.ts";
 import { PullReader } from "../common/pull_reader.ts";
 import { SocketState } from "../common/socket_state.ts";
 import { describe } from "../common/validate.ts";
@@ -35,7 +37,20 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #onClose: (() => void) | undefined;
   #state = new SocketState("socket");
   #reader: PullReader;
-  #lastWrite: Promise<unknown> | null = null;
+  // The send side: one reusable checkpoint, one runtime write in flight at a time.
+  #sendSlot = new OpSlot<void>(() => {
+    // Cancelled: the write in flight finishes, no other starts for this call.
+    this.#sendData = null;
+    this.#writeIsCurrent = false;
+  });
+  #sendData: Uint8Array | null = null;
+  #sendOffset = 0;
+  #writing = false;
+  /** Whether the write in flight belongs to the waiting call (not to one that was cancelled). */
+  #writeIsCurrent = false;
+  /** Run once no write is in flight and none follows. */
+  #idle: (() => void)[] | null = null;
+  #eofPending = false;
   #local: SocketAddress;
   #remote: SocketAddress;
   #eofSent = false;
@@ -53,7 +68,10 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     this.#onClose = options.onClose;
     this.#local = toSocketAddress(options.addresses?.local ?? conn.localAddr);
     this.#remote = toSocketAddress(options.addresses?.remote ?? conn.remoteAddr);
-    this.#reader = new PullReader({ read: (view) => conn.read(view), mapError: (error) => this.#mapError(error) });
+    this.#reader = new PullReader(
+      { read: (view) => conn.read(view), mapError: (error) => this.#mapError(error) },
+      this.#state,
+    );
   }
 
   /**
@@ -66,7 +84,7 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   static detach(socket: DenoStreamSocket): ByteConn {
     const state = socket.#state;
     state.checkOpen();
-    if (!socket.#reader.idle || socket.#lastWrite !== null) {
+    if (!socket.#reader.idle || socket.#writing || socket.#eofPending) {
       throw new TypeError(
         "The stream socket cannot be upgraded: a read or write is in flight, or received bytes were not consumed",
       );
@@ -103,7 +121,7 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#reader.recv(bufsize, this.#state, this.#state.releaseRecv);
+    return this.#reader.recv(bufsize);
   }
 
   /** Receives up to `buffer.length` bytes into `buffer` without allocating; `0` at end of stream. */
@@ -115,7 +133,7 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#reader.recvInto(buffer, this.#state, this.#state.releaseRecv);
+    return this.#reader.recvInto(buffer);
   }
 
   /** Sends every byte of `data`. */
@@ -126,7 +144,7 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#writeAll(data, this.#state.releaseSend);
+    return this.#send(data, this.#state.releaseSend);
   }
 
   /** Sends every chunk in order, without joining them. */
@@ -139,9 +157,9 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
       let index = 0;
       for (const chunk of chunks) {
         assertBytes(chunk, `chunks[${index++}]`);
-        await this.#writeAll(chunk);
+        await this.#send(chunk);
       }
-      if (index === 0) await this.#writeAll(new Uint8Array(0));
+      if (index === 0) await this.#send(new Uint8Array(0));
     } finally {
       this.#state.release("send");
     }
@@ -151,20 +169,32 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   async sendEof(): Promise<void> {
     this.#state.acquire("send");
     try {
-      const previous = this.#lastWrite;
       await suspend<void>((resolve, reject) => {
         if (this.#eofSent) return resolve();
-        const unregister = this.#state.onClose(reject);
-        const run = () => this.#conn.closeWrite();
-        const done = previous === null ? run() : previous.then(run);
         this.#eofSent = true;
-        this.#lastWrite = done.catch(() => {});
-        done.then(() => {
-          unregister();
-          resolve();
-        }, (error) => {
-          unregister();
-          reject(this.#mapError(error));
+        this.#eofPending = true;
+        const unregister = this.#state.onClose(reject);
+        // After the write in flight, if any (a cancelled sendall's): bytes keep their order.
+        this.#whenIdle(() => {
+          if (this.#state.closing) {
+            this.#eofPending = false;
+            return;
+          }
+          let done: Promise<void>;
+          try {
+            done = this.#conn.closeWrite();
+          } catch (error) {
+            done = Promise.reject(error);
+          }
+          done.then(() => {
+            this.#eofPending = false;
+            unregister();
+            resolve();
+          }, (error) => {
+            this.#eofPending = false;
+            unregister();
+            reject(this.#mapError(error));
+          });
         });
         return unregister;
       });
@@ -176,7 +206,9 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   /** Closes the socket, waking pending calls with `ClosedResourceError`. Idempotent. */
   aclose(): Promise<void> {
     if (this.#state.close()) {
-      this.#reader.discard();
+      this.#reader.close(this.#state.closedError());
+      this.#sendData = null;
+      this.#sendSlot.reject(this.#state.closedError());
       try {
         this.#conn.close();
       } catch {
@@ -188,58 +220,83 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   }
 
   /**
-   * Writes every byte of `data` as one checkpoint: the runtime's partial writes
-   * follow each other from the write's own reaction, with no promise of ours in
-   * between. A cancelled call finishes the write in flight (later writes chain
-   * behind it, so bytes keep their order) and starts no other.
+   * Sends every byte of `data` as one checkpoint: the runtime's partial writes
+   * follow each other from pre-bound handlers, with nothing allocated per call
+   * but its promise. A cancelled call finishes the write in flight and starts no
+   * other; the next call starts after it, so bytes keep their order.
    */
-  #writeAll(data: Uint8Array, settled?: () => void): Promise<void> {
-    return suspend<void>((resolve, reject) => {
-      if (data.length === 0) return resolve();
-      let offset = 0;
-      let stopped = false;
-      const unregister = this.#state.onClose(reject);
-      const fail = (error: unknown): void => {
-        unregister();
-        reject(this.#mapError(error));
-      };
-      const write = (chunk: Uint8Array): void => {
-        const previous = this.#lastWrite;
-        const written = previous === null
-          ? this.#conn.write(chunk)
-          : previous.then(() => stopped ? 0 : this.#conn.write(chunk));
-        const done: Promise<unknown> = written.then((n) => {
-          if (this.#lastWrite === done) this.#lastWrite = null;
-          // Cancelled, or woken by close: this write is done, start no other.
-          if (stopped || this.#state.closing) return;
-          offset += n;
-          if (offset >= data.length) {
-            unregister();
-            resolve();
-            return;
-          }
-          try {
-            write(data.subarray(offset));
-          } catch (error) {
-            fail(error);
-          }
-        }, (error) => {
-          if (this.#lastWrite === done) this.#lastWrite = null;
-          fail(error);
-        });
-        this.#lastWrite = done;
-      };
-      try {
-        write(data);
-      } catch (error) {
-        fail(error);
-        return;
+  #send(data: Uint8Array, settled?: () => void): Promise<void> {
+    const slot = this.#sendSlot;
+    const promise = slot.begin(settled);
+    if (!slot.waiting) return promise;
+    if (this.#eofSent) {
+      slot.reject(codedError("Cannot send after sendEof()", "EPIPE"));
+    } else if (data.length === 0) {
+      slot.resolve();
+    } else {
+      this.#sendData = data;
+      this.#sendOffset = 0;
+      if (!this.#writing) this.#writeNext();
+      else this.#writeIsCurrent = false; // a cancelled call's write: ours starts after it
+    }
+    return promise;
+  }
+
+  #writeNext(): void {
+    const data = this.#sendData!;
+    const chunk = this.#sendOffset === 0 ? data : data.subarray(this.#sendOffset);
+    this.#writing = true;
+    this.#writeIsCurrent = true;
+    let written: Promise<number>;
+    try {
+      written = this.#conn.write(chunk);
+    } catch (error) {
+      written = Promise.reject(error);
+    }
+    written.then(this.#onWritten, this.#onWriteFailed);
+  }
+
+  #onWritten = (n: number): void => {
+    this.#writing = false;
+    const data = this.#sendData;
+    if (data !== null && !this.#state.closing) {
+      if (this.#writeIsCurrent) {
+        this.#sendOffset += n;
+        if (this.#sendOffset >= data.length) {
+          this.#sendData = null;
+          this.#sendSlot.resolve();
+          this.#runIdle();
+          return;
+        }
       }
-      return () => {
-        stopped = true;
-        unregister();
-      };
-    }, settled);
+      // The rest of this call, or the first write of a call that waited for a cancelled one's.
+      this.#writeNext();
+      return;
+    }
+    this.#runIdle();
+  };
+
+  #onWriteFailed = (error: unknown): void => {
+    this.#writing = false;
+    if (this.#sendData !== null && !this.#state.closing) {
+      // Ours or a cancelled call's: either way the stream is broken.
+      this.#sendData = null;
+      this.#sendSlot.reject(this.#mapError(error));
+    }
+    this.#runIdle();
+  };
+
+  /** Runs `callback` once no write is in flight. */
+  #whenIdle(callback: () => void): void {
+    if (!this.#writing) callback();
+    else (this.#idle ??= []).push(callback);
+  }
+
+  #runIdle(): void {
+    const idle = this.#idle;
+    if (idle === null) return;
+    this.#idle = null;
+    for (const callback of idle) callback();
   }
 
   #mapError(error: unknown): unknown {

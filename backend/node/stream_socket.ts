@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
 import { suspend } from "../common/checkpoint.ts";
 import { codedError } from "../common/net_errors.ts";
-import { PushReceiver } from "../common/push_receiver.ts";
+import { OpSlot } from "../common/op_slot.ts";
 import { assertBufsize, assertBytes } from "../common/net_validate.ts";
 import { SocketState } from "../common/socket_state.ts";
 import { describe } from "../common/validate.ts";
@@ -38,7 +38,20 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #buffered = 0;
   #eof = false;
   #error: unknown = null;
-  #receiver = new PushReceiver(this.#state);
+  // The pending receive: one reusable checkpoint, what it wants in fields.
+  #recvSlot = new OpSlot<unknown>(() => {
+    this.#recvTarget = null;
+  });
+  #recvSize = 0;
+  // The pending send: a reusable checkpoint, and which write callback it waits for.
+  #sendSlot = new OpSlot<void>(() => {
+    this.#sendWaitFor = 0; // cancelled: Node still sends the bytes it holds
+  });
+  #writesIssued = 0;
+  #writesDone = 0;
+  #sendWaitFor = 0;
+  /** The caller's buffer of a pending `recvInto`, `null` for a `recv`. */
+  #recvTarget: Uint8Array | null = null;
   #local: SocketAddress;
   #remote: SocketAddress;
   #eofSent: Promise<void> | null = null;
@@ -70,6 +83,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
       ["close", () => {
         this.#eof = true;
         this.#wake();
+        this.#onSocketClosed();
       }],
     ];
     for (const [event, listener] of this.#listeners) socket.on(event, listener);
@@ -133,7 +147,13 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#receive(() => this.#take(bufsize), EMPTY);
+    const promise = this.#recvSlot.begin(this.#state.releaseRecv) as Promise<Uint8Array>;
+    if (this.#recvSlot.waiting) {
+      this.#recvSize = bufsize;
+      this.#recvTarget = null;
+      this.#tryRecv();
+    }
+    return promise;
   }
 
   /** Receives up to `buffer.length` bytes into `buffer`; `0` at end of stream. */
@@ -145,27 +165,38 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#receive(() => {
-      const chunk = this.#take(buffer.length);
-      buffer.set(chunk);
-      return chunk.length;
-    }, 0);
+    const promise = this.#recvSlot.begin(this.#state.releaseRecv) as Promise<number>;
+    if (this.#recvSlot.waiting) {
+      this.#recvSize = buffer.length;
+      this.#recvTarget = buffer;
+      this.#tryRecv();
+    }
+    return promise;
   }
 
   /**
-   * Waits until bytes, end of stream or an error are there (a checkpoint), then
-   * resolves `take()` (which consumes the bytes, only then), or `atEof`. The
-   * caller holds the receive slot; it is given back however the wait ends.
+   * Settles the pending receive if bytes, end of stream or an error are there;
+   * takes bytes from the queue only then, so a cancelled receive takes none.
    */
-  #receive<R>(take: () => R, atEof: R): Promise<R> {
-    return this.#receiver.receive<R>((resolve, reject) => {
-      if (this.#state.closing) reject(this.#state.closedError());
-      else if (this.#buffered > 0) resolve(take());
-      else if (this.#error !== null) reject(this.#error);
-      else if (this.#eof) resolve(atEof);
-      else return false;
-      return true;
-    });
+  #tryRecv(): void {
+    const slot = this.#recvSlot;
+    if (this.#state.closing) {
+      slot.reject(this.#state.closedError());
+    } else if (this.#buffered > 0) {
+      const chunk = this.#take(this.#recvSize);
+      const target = this.#recvTarget;
+      if (target === null) {
+        slot.resolve(chunk);
+      } else {
+        this.#recvTarget = null;
+        target.set(chunk);
+        slot.resolve(chunk.length);
+      }
+    } else if (this.#error !== null) {
+      slot.reject(this.#error);
+    } else if (this.#eof) {
+      slot.resolve(this.#recvTarget === null ? EMPTY : 0);
+    }
   }
 
   /** Sends every byte of `data`. */
@@ -223,6 +254,9 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
       this.#chunks = [];
       this.#head = 0;
       this.#buffered = 0;
+      this.#recvSlot.reject(this.#state.closedError());
+      this.#sendWaitFor = 0;
+      this.#sendSlot.reject(this.#state.closedError());
       this.#socket.destroy();
     }
     return Promise.resolve();
@@ -237,7 +271,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   }
 
   #wake(): void {
-    this.#receiver.wake();
+    if (this.#recvSlot.waiting) this.#tryRecv();
   }
 
   /** Takes up to `size` bytes from the queue, resuming the socket once under the bound. */
@@ -280,54 +314,52 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
    * kernel on the spot (nothing left in its write queue, so it keeps no
    * reference to the caller's bytes), else when that write completes: flow
    * control as tight as a raw `write()` + `'drain'` loop, with no copy. A write
-   * error that comes later fails the next call.
+   * error that comes later fails the next call. Nothing is allocated per call
+   * but its promise: one reusable checkpoint, one pre-bound write callback that
+   * counts completions (Node calls them in order).
    */
   #write(data: Uint8Array, settled?: () => void): Promise<void> {
-    return suspend<void>((resolve, reject) => {
-      if (this.#error !== null) return reject(this.#error);
-      if (this.#eofSent !== null) return reject(codedError("Cannot send after sendEof()", "EPIPE"));
-      if (data.length === 0) return resolve();
+    const slot = this.#sendSlot;
+    const promise = slot.begin(settled);
+    if (!slot.waiting) return promise;
+    if (this.#error !== null) {
+      slot.reject(this.#error);
+    } else if (this.#eofSent !== null) {
+      slot.reject(codedError("Cannot send after sendEof()", "EPIPE"));
+    } else if (data.length === 0) {
+      slot.resolve();
+    } else {
       const socket = this.#socket;
-      let waiting = false;
-      const written = (error?: Error | null): void => {
-        this.#onWritten(error);
-        if (!waiting) return;
-        waiting = false;
-        socket.off("close", closed);
-        unregister();
-        if (this.#state.closing) reject(this.#state.closedError());
-        else if (this.#error !== null) reject(this.#error);
-        else resolve();
-      };
-      // A socket destroyed with the write queued may drop the callback: 'close' ends the wait then.
-      const closed = (): void => {
-        if (!waiting) return;
-        waiting = false;
-        unregister();
-        if (this.#state.closing) reject(this.#state.closedError());
-        else reject(this.#error ?? codedError("The connection was closed while sending", "EPIPE"));
-      };
-      socket.write(data, written);
-      if (socket.writableLength === 0 && !socket.destroyed) return resolve();
-      if (socket.destroyed && this.#error === null) {
-        return reject(codedError("The connection was closed while sending", "EPIPE"));
-      }
-      if (this.#error !== null) return reject(this.#error);
-      waiting = true;
-      const unregister = this.#state.onClose(reject);
-      socket.on("close", closed);
-      return () => {
-        waiting = false;
-        socket.off("close", closed);
-        unregister();
-      };
-    }, settled);
+      const id = ++this.#writesIssued;
+      socket.write(data, this.#onWritten);
+      if (this.#error !== null) slot.reject(this.#error);
+      else if (socket.destroyed) slot.reject(codedError("The connection was closed while sending", "EPIPE"));
+      else if (socket.writableLength === 0 || this.#writesDone >= id) slot.resolve();
+      else this.#sendWaitFor = id; // Node holds the bytes until this write's callback
+    }
+    return promise;
   }
 
   #onWritten = (error?: Error | null): void => {
+    this.#writesDone++;
     if (error && !this.#state.closing) {
       this.#error ??= nodeError(error);
       this.#wake();
     }
+    const waitFor = this.#sendWaitFor;
+    if (waitFor !== 0 && this.#writesDone >= waitFor) {
+      this.#sendWaitFor = 0;
+      if (this.#state.closing) this.#sendSlot.reject(this.#state.closedError());
+      else if (this.#error !== null) this.#sendSlot.reject(this.#error);
+      else this.#sendSlot.resolve();
+    }
   };
+
+  /** The socket closed: a send waiting for its write callback may never get it. */
+  #onSocketClosed(): void {
+    if (this.#sendWaitFor === 0) return;
+    this.#sendWaitFor = 0;
+    if (this.#state.closing) this.#sendSlot.reject(this.#state.closedError());
+    else this.#sendSlot.reject(this.#error ?? codedError("The connection was closed while sending", "EPIPE"));
+  }
 }

@@ -25,12 +25,6 @@ export class InflightOperation<T> {
   #unclaimed: Outcome<T> | null = null;
   /** The wait in progress: where the result goes. */
   #onOutcome: ((ok: boolean, value: unknown) => void) | null = null;
-  #mapError: ((error: unknown) => unknown) | undefined;
-
-  /** @param mapError Turns the runtime's error into the one a wait rejects with (once a wait claims it). */
-  constructor(mapError?: (error: unknown) => unknown) {
-    this.#mapError = mapError;
-  }
 
   /** `true` while an operation runs or its result waits to be claimed. */
   get pending(): boolean {
@@ -56,7 +50,7 @@ export class InflightOperation<T> {
   ): Promise<R> {
     return suspend<R>((resolve, reject) => {
       const deliver = (ok: boolean, value: unknown): void => {
-        if (!ok) return reject(this.#mapError === undefined ? value : this.#mapError(value));
+        if (!ok) return reject(value);
         if (map === undefined) return resolve(value as R);
         let mapped: R;
         try {

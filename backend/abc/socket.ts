@@ -92,7 +92,7 @@ export abstract class AsyncBaseSocketAdapter implements AsyncDisposable {
   abstract aclose(): Promise<void>;
   /** The local address the socket is bound to. */
   abstract getLocalAddress(): SocketAddress;
-  /** The runtime's own socket object (`Deno.Conn`, `net.Socket`, ...). */
+  /** The runtime's own socket object (a Deno `Conn`, a Node `net.Socket`, ...). */
   abstract socket(): unknown;
   /** Calls {@linkcode AsyncBaseSocketAdapter.aclose}. */
   [Symbol.asyncDispose](): Promise<void> {

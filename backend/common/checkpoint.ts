@@ -19,38 +19,17 @@ export type Cleanup = () => void;
  * cleanup runs and the promise rejects with `CancelledError`.
  *
  * @param start Begins the wait.
- * @param settled Called once, synchronously, when the wait ends in any way
- *   (resolved, rejected, cancelled, or refused at once), before the promise
- *   settles: to give back a slot without a `finally` (which costs promises).
  */
 export function suspend<T>(
   start: (resolve: (value: T) => void, reject: (error: unknown) => void) => Cleanup | void,
-  settled?: () => void,
 ): Promise<T> {
   const scope = currentScope();
   if (scope === undefined) {
-    if (settled === undefined) return new Promise<T>((resolve, reject) => void start(resolve, reject));
-    return new Promise<T>((resolve, reject) => {
-      let done = false;
-      const finish = (): boolean => {
-        if (done) return false;
-        done = true;
-        settled();
-        return true;
-      };
-      try {
-        start((value) => finish() && resolve(value), (error) => finish() && reject(error));
-      } catch (error) {
-        if (finish()) reject(error);
-      }
-    });
+    return new Promise<T>((resolve, reject) => void start(resolve, reject));
   }
-  if (scope.isCancelled()) {
-    settled?.();
-    return Promise.reject(new CancelledError());
-  }
+  if (scope.isCancelled()) return Promise.reject(new CancelledError());
   return new Promise<T>((resolve, reject) => {
-    const waiter = new SuspendWaiter<T>(scope, resolve, reject, settled);
+    const waiter = new SuspendWaiter<T>(scope, resolve, reject);
     scope.addWaiter(waiter);
     let cleanup: Cleanup | void;
     try {
@@ -69,26 +48,18 @@ class SuspendWaiter<T> extends Waiter {
   #scope: CancelScope;
   #resolve: (value: T) => void;
   #reject: (error: unknown) => void;
-  #onSettled: (() => void) | undefined;
 
-  constructor(
-    scope: CancelScope,
-    resolve: (value: T) => void,
-    reject: (error: unknown) => void,
-    onSettled: (() => void) | undefined,
-  ) {
+  constructor(scope: CancelScope, resolve: (value: T) => void, reject: (error: unknown) => void) {
     super();
     this.#scope = scope;
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#onSettled = onSettled;
   }
 
   resolve = (value: T): void => {
     if (this.settled) return;
     this.settled = true;
     this.#scope.removeWaiter(this);
-    this.#onSettled?.();
     this.#resolve(value);
   };
 
@@ -96,7 +67,6 @@ class SuspendWaiter<T> extends Waiter {
     if (this.settled) return;
     this.settled = true;
     this.#scope.removeWaiter(this);
-    this.#onSettled?.();
     this.#reject(error);
   };
 
@@ -114,7 +84,6 @@ class SuspendWaiter<T> extends Waiter {
         failure = cleanupError;
       }
     }
-    this.#onSettled?.();
     this.#reject(failure);
   }
 }

@@ -4,123 +4,130 @@
  * @module
  */
 
-import { suspend } from "./checkpoint.ts";
-import type { SocketState } from "./socket_state.ts";
+import { OpSlot } from "./op_slot.ts";
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+/** How an {@linkcode InflightOperation} starts its runtime operation and hands results over. */
+export interface InflightOptions<T, R> {
+  /** Starts the runtime operation (a read, an accept, a datagram receive). */
+  start(): Promise<T>;
+  /** Turns a result into what the waiting call resolves; runs only for a call that takes it; may throw. */
+  deliver(value: T): R;
+  /** Turns the runtime's error into the one the waiting call rejects with (default: as it is). */
+  mapError?(error: unknown): unknown;
+  /** Releases a result that no call will take once closed (an accepted connection, say). */
+  dispose?(value: T): void;
+  /** Called when the waiting call is cancelled, before it rejects (the operation goes on). */
+  onAbort?(): void;
+}
 
 /**
- * One runtime operation (a read, an accept, a datagram receive) that cannot be
- * cancelled without losing its result. A cancelled wait leaves it running; the
- * next wait gets its result. One wait at a time (the adapter's busy slot sees
- * to it).
- *
- * The hot path costs one promise reaction on the runtime's promise and the
- * checkpoint's own promise: no wrapper objects, no `then` chains.
+ * One runtime operation at a time that cannot be cancelled without losing its
+ * result. A cancelled call leaves it running; the next call gets its result.
+ * Calls wait one at a time (the adapter's busy slot sees to it) on a reusable
+ * {@linkcode OpSlot}, and results come through pre-bound handlers: the hot path
+ * allocates the call's promise and nothing else.
  */
-export class InflightOperation<T> {
-  /** The runtime operation in flight, or `null`. */
-  #running: Promise<T> | null = null;
-  /** A finished operation's result that no wait claimed yet. */
-  #unclaimed: Outcome<T> | null = null;
-  /** The wait in progress: where the result goes. */
-  #onOutcome: ((ok: boolean, value: unknown) => void) | null = null;
+export class InflightOperation<T, R> {
+  #options: InflightOptions<T, R>;
+  #slot: OpSlot<R>;
+  #running = false;
+  #closed = false;
+  /** A finished operation's result (or error) that no call took yet. */
+  #unclaimed: { ok: boolean; value: unknown } | null = null;
+
+  /** @param options The runtime operation and how its results reach a call. */
+  constructor(options: InflightOptions<T, R>) {
+    this.#options = options;
+    this.#slot = new OpSlot<R>(() => options.onAbort?.());
+  }
 
   /** `true` while an operation runs or its result waits to be claimed. */
   get pending(): boolean {
-    return this.#running !== null || this.#unclaimed !== null;
+    return this.#running || this.#unclaimed !== null;
+  }
+
+  /** `true` while a call waits. */
+  get waiting(): boolean {
+    return this.#slot.waiting;
   }
 
   /**
-   * Waits for the operation's result, starting it with `start` when none is in
-   * flight. A checkpoint: rejects with `CancelledError` when cancelled (the
-   * operation goes on), with `ClosedResourceError` when `state` is closed.
+   * Begins a call (a checkpoint, see {@linkcode OpSlot.begin}); the owner checks
+   * {@linkcode waiting}, then settles it itself or calls {@linkcode run}.
    *
-   * @param start Begins the runtime operation.
-   * @param state The guard whose closing wakes the wait.
-   * @param map Turns the result into what the wait resolves (runs at most once
-   *   per result, only for a wait that gets it); may throw.
-   * @param settled Called once when the wait ends, however it ends (see `suspend`).
+   * @param release Called once when this call ends, however it ends (gives the busy slot back).
    */
-  wait<R = T>(
-    start: () => Promise<T>,
-    state: SocketState,
-    map?: (value: T) => R,
-    settled?: () => void,
-  ): Promise<R> {
-    return suspend<R>((resolve, reject) => {
-      const deliver = (ok: boolean, value: unknown): void => {
-        if (!ok) return reject(value);
-        if (map === undefined) return resolve(value as R);
-        let mapped: R;
-        try {
-          mapped = map(value as T);
-        } catch (error) {
-          return reject(error);
-        }
-        resolve(mapped);
-      };
-      const unclaimed = this.#unclaimed;
-      if (unclaimed !== null) {
-        this.#unclaimed = null;
-        return deliver(unclaimed.ok, unclaimed.ok ? unclaimed.value : unclaimed.error);
+  begin(release?: () => void): Promise<R> {
+    return this.#slot.begin(release);
+  }
+
+  /** Begins a call and runs it: {@linkcode begin} then {@linkcode run}. */
+  wait(release?: () => void): Promise<R> {
+    const promise = this.#slot.begin(release);
+    if (this.#slot.waiting) this.run();
+    return promise;
+  }
+
+  /** Gives the waiting call the unclaimed result, else starts the operation unless it runs. */
+  run(): void {
+    const unclaimed = this.#unclaimed;
+    if (unclaimed !== null) {
+      this.#unclaimed = null;
+      this.#settle(unclaimed.ok, unclaimed.value);
+    } else if (!this.#running) {
+      this.#running = true;
+      let operation: Promise<T>;
+      try {
+        operation = this.#options.start();
+      } catch (error) {
+        operation = Promise.reject(error);
       }
-      if (this.#running === null) this.#start(start);
-      const unregister = state.onClose((error) => {
-        this.#onOutcome = null;
-        reject(error);
-      });
-      this.#onOutcome = (ok, value) => {
-        unregister();
-        deliver(ok, value);
-      };
-      return () => {
-        this.#onOutcome = null;
-        unregister();
-      };
-    }, settled);
-  }
-
-  #start(start: () => Promise<T>): void {
-    let promise: Promise<T>;
-    try {
-      promise = start();
-    } catch (error) {
-      promise = Promise.reject(error);
+      operation.then(this.#onValue, this.#onError);
     }
-    this.#running = promise;
-    promise.then(
-      (value) => this.#finish(promise, true, value),
-      (error) => this.#finish(promise, false, error),
-    );
   }
 
-  #finish(promise: Promise<T>, ok: boolean, value: unknown): void {
-    if (this.#running !== promise) return; // discarded
-    this.#running = null;
-    const onOutcome = this.#onOutcome;
-    if (onOutcome === null) {
-      this.#unclaimed = ok ? { ok, value: value as T } : { ok, error: value };
+  /** Resolves the waiting call without the operation (from bytes the owner kept, say). */
+  resolve(value: R): void {
+    this.#slot.resolve(value);
+  }
+
+  /**
+   * Stops for good (call on close): the waiting call rejects with `error`;
+   * results nobody will take, now or when the operation in flight ends, are disposed.
+   *
+   * @param error What the waiting call rejects with (the adapter's `ClosedResourceError`).
+   */
+  close(error: unknown): void {
+    this.#closed = true;
+    const unclaimed = this.#unclaimed;
+    this.#unclaimed = null;
+    if (unclaimed !== null && unclaimed.ok) this.#options.dispose?.(unclaimed.value as T);
+    this.#slot.reject(error);
+  }
+
+  #onValue = (value: T): void => this.#finish(true, value);
+  #onError = (error: unknown): void => this.#finish(false, error);
+
+  #finish(ok: boolean, value: unknown): void {
+    this.#running = false;
+    if (this.#closed) {
+      if (ok) this.#options.dispose?.(value as T);
       return;
     }
-    this.#onOutcome = null;
-    onOutcome(ok, value);
+    if (this.#slot.waiting) this.#settle(ok, value);
+    else this.#unclaimed = { ok, value };
   }
 
-  /**
-   * Forgets the operation; a result nobody claimed is passed to `dispose` (for
-   * instance an accepted connection that must be closed). Call after closing.
-   *
-   * @param dispose Releases an unclaimed result.
-   */
-  discard(dispose?: (value: T) => void): void {
-    const running = this.#running;
-    const unclaimed = this.#unclaimed;
-    this.#running = null;
-    this.#unclaimed = null;
-    this.#onOutcome = null;
-    if (dispose === undefined) return;
-    if (unclaimed !== null && unclaimed.ok) dispose(unclaimed.value);
-    if (running !== null) running.then(dispose, () => {});
+  #settle(ok: boolean, value: unknown): void {
+    const options = this.#options;
+    let result: R;
+    try {
+      if (!ok) throw options.mapError === undefined ? value : options.mapError(value);
+      result = options.deliver(value as T);
+    } catch (error) {
+      this.#slot.reject(error);
+      return;
+    }
+    this.#slot.resolve(result);
   }
 }

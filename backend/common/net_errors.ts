@@ -4,7 +4,7 @@
  * @module
  */
 
-/** Runtime error names (Deno's `Deno.errors.*` classes) and the POSIX code each one means. */
+/** Runtime error names (the classes of Deno's `errors` namespace) and the POSIX code each one means. */
 export const POSIX_CODES: Readonly<Record<string, string>> = Object.freeze({
   ConnectionRefused: "ECONNREFUSED",
   ConnectionReset: "ECONNRESET",

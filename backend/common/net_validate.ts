@@ -71,6 +71,12 @@ export function assertBytes(value: unknown, name = "data"): asserts value is Uin
   }
 }
 
+/** Throws unless `value` is a non-empty `Uint8Array`, the `buffer` of `recvInto`. */
+export function assertRecvBuffer(value: unknown): asserts value is Uint8Array {
+  assertBytes(value, "buffer");
+  if (value.length === 0) throw new RangeError("The 'buffer' argument must not be empty");
+}
+
 /** Throws unless `value` is a socket address `{ hostname, port }`. */
 export function assertSocketAddress(value: unknown, name: string): asserts value is SocketAddress {
   if (typeof value !== "object" || value === null) {

@@ -1,11 +1,11 @@
 /**
- * `recv` over a pull-model byte source (such as `Deno.Conn.read`), losing no
+ * `recv` over a pull-model byte source (such as a Deno connection's `read`), losing no
  * bytes when a receiver is cancelled.
  *
  * @module
  */
 
-import { OpSlot } from "./op_slot.ts";
+import { InflightOperation } from "./inflight.ts";
 import type { SocketState } from "./socket_state.ts";
 
 /** A pull-model byte source. */
@@ -41,18 +41,14 @@ const enum Mode {
  * a cancelled call goes on, and must not write into a buffer its caller has
  * taken back.
  *
- * The hot path allocates nothing but the call's promise: one reusable
- * {@linkcode OpSlot} waits, pre-bound handlers take the runtime's results.
+ * The hot path allocates nothing but the call's promise (see
+ * {@linkcode InflightOperation}).
  */
 export class PullReader {
   #source: ByteSource;
-  #slot: OpSlot<unknown>;
   #release: () => void;
-  /** A runtime read is in flight. */
-  #reading = false;
-  #closed = false;
-  /** A finished read that no call took yet: its count (or `null`), or its error. */
-  #unclaimed: { ok: boolean; value: unknown } | null = null;
+  /** The runtime read, outliving a cancelled call; resolves what the waiting call wants. */
+  #op: InflightOperation<number | null, unknown>;
   /** The view the read in flight (or its unclaimed result) fills. */
   #opView: Uint8Array = EMPTY;
   /** Whether that view is in the scratch buffer. */
@@ -77,15 +73,18 @@ export class PullReader {
   constructor(source: ByteSource, state: SocketState) {
     this.#source = source;
     this.#release = state.releaseRecv;
-    this.#slot = new OpSlot<unknown>(() => {
+    this.#op = new InflightOperation<number | null, unknown>({
+      start: () => this.#start(),
+      deliver: (n) => this.#deliver(n),
+      mapError: (error) => source.mapError(error),
       // The read goes on; its result waits for the next call.
-      this.#target = EMPTY;
+      onAbort: () => this.#target = EMPTY,
     });
   }
 
   /** `true` when no runtime read is in flight and no byte is kept: the source can change hands. */
   get idle(): boolean {
-    return !this.#reading && this.#unclaimed === null && this.#leftover === null;
+    return !this.#op.pending && this.#leftover === null;
   }
 
   /** `true` once end of stream was reached. */
@@ -100,8 +99,8 @@ export class PullReader {
    * @param bufsize The most bytes to return, a positive integer.
    */
   recv(bufsize: number): Promise<Uint8Array> {
-    const promise = this.#slot.begin(this.#release) as Promise<Uint8Array>;
-    if (this.#slot.waiting) {
+    const promise = this.#op.begin(this.#release) as Promise<Uint8Array>;
+    if (this.#op.waiting) {
       this.#mode = Mode.Recv;
       this.#size = bufsize;
       this.#serve();
@@ -117,8 +116,8 @@ export class PullReader {
    * @param buffer Where to put the bytes; not empty.
    */
   recvInto(buffer: Uint8Array): Promise<number> {
-    const promise = this.#slot.begin(this.#release) as Promise<number>;
-    if (this.#slot.waiting) {
+    const promise = this.#op.begin(this.#release) as Promise<number>;
+    if (this.#op.waiting) {
       this.#mode = Mode.RecvInto;
       this.#size = buffer.length;
       this.#target = buffer;
@@ -134,74 +133,43 @@ export class PullReader {
    * @param error What the waiting call rejects with (the adapter's `ClosedResourceError`).
    */
   close(error: unknown): void {
-    this.#closed = true;
-    this.#unclaimed = null;
     this.#leftover = null;
     this.#target = EMPTY;
-    this.#slot.reject(error);
+    this.#op.close(error);
   }
 
-  /** Answers the waiting call from kept bytes, a finished read, or starts a read. */
+  /** Answers the waiting call from kept bytes (or end of stream), else from the read. */
   #serve(): void {
     if (this.#leftover !== null || this.#eof) {
       const scratch = this.#leftoverScratch;
-      const chunk = this.#take(this.#size);
-      this.#answer(chunk, scratch);
-      return;
+      this.#op.resolve(this.#answer(this.#take(this.#size), scratch));
+    } else {
+      this.#op.run();
     }
-    const unclaimed = this.#unclaimed;
-    if (unclaimed !== null) {
-      this.#unclaimed = null;
-      this.#deliver(unclaimed.ok, unclaimed.value);
-      return;
-    }
-    if (!this.#reading) this.#start(this.#size, this.#mode === Mode.RecvInto);
   }
 
-  /** Resolves the waiting call with `chunk` (empty: end of stream). */
-  #answer(chunk: Uint8Array, scratch: boolean): void {
+  /** What the waiting call resolves for `chunk` (empty: end of stream). */
+  #answer(chunk: Uint8Array, scratch: boolean): unknown {
     if (this.#mode === Mode.RecvInto) {
       const target = this.#target;
       this.#target = EMPTY;
       target.set(chunk);
-      this.#slot.resolve(chunk.length);
-    } else {
-      this.#slot.resolve(scratch && chunk.length > 0 ? chunk.slice() : chunk);
+      return chunk.length;
     }
+    return scratch && chunk.length > 0 ? chunk.slice() : chunk;
   }
 
-  #deliver(ok: boolean, value: unknown): void {
-    if (!ok) {
-      this.#target = EMPTY;
-      let error: unknown;
-      try {
-        error = this.#source.mapError(value);
-      } catch (mapError) {
-        error = mapError;
-      }
-      this.#slot.reject(error);
-      return;
-    }
-    const chunk = this.#claim(value as number | null);
-    if (chunk === null) {
-      this.#answer(EMPTY, false);
-      return;
-    }
-    this.#answer(this.#keep(chunk, this.#size), this.#leftoverScratch);
+  /** What the waiting call resolves for a finished read of `n` bytes (`null`: end of stream). */
+  #deliver(n: number | null): unknown {
+    const chunk = this.#claim(n);
+    if (chunk === null) return this.#answer(EMPTY, false);
+    return this.#answer(this.#keep(chunk, this.#size), this.#leftoverScratch);
   }
 
-  #onRead = (n: number | null): void => this.#finish(true, n);
-  #onReadError = (error: unknown): void => this.#finish(false, error);
-
-  #finish(ok: boolean, value: unknown): void {
-    if (this.#closed) return;
-    this.#reading = false;
-    if (this.#slot.waiting) this.#deliver(ok, value);
-    else this.#unclaimed = { ok, value };
-  }
-
-  /** Starts a runtime read of up to `size` bytes into the scratch buffer or the slab. */
-  #start(size: number, scratch: boolean): void {
+  /** Starts a runtime read of up to the waiting call's size, into the scratch buffer (`recvInto`) or the slab. */
+  #start(): Promise<number | null> {
+    const size = this.#size;
+    const scratch = this.#mode === Mode.RecvInto;
     let view: Uint8Array;
     if (scratch) {
       if (this.#scratch.length < size) this.#scratch = new Uint8Array(size);
@@ -215,14 +183,7 @@ export class PullReader {
     }
     this.#opView = view;
     this.#opScratch = scratch;
-    this.#reading = true;
-    let read: Promise<number | null>;
-    try {
-      read = this.#source.read(view);
-    } catch (error) {
-      read = Promise.reject(error);
-    }
-    read.then(this.#onRead, this.#onReadError);
+    return this.#source.read(view);
   }
 
   /**

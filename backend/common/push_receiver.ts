@@ -5,58 +5,52 @@
  * @module
  */
 
-import { suspend } from "./checkpoint.ts";
-import type { SocketState } from "./socket_state.ts";
+import { OpSlot } from "./op_slot.ts";
 
 /**
- * Settles the pending receive from what the adapter holds: calls `resolve` or
- * `reject` and returns `true`, or returns `false` to go on waiting. It takes
- * from the adapter's queue only when it resolves, so a cancelled receive (which
- * is never attempted again) takes nothing.
+ * The one pending receive of a push-based adapter (its busy slot sees to "one"),
+ * on a reusable {@linkcode OpSlot}: a call allocates its promise and nothing
+ * else. The adapter keeps what the call wants (its size, its buffer) in fields
+ * and gives a pre-bound `attempt` that settles the call with
+ * {@linkcode PushReceiver.resolve} or {@linkcode PushReceiver.reject} when it
+ * can, taking from the queue only then, so a cancelled receive takes nothing.
  */
-export type ReceiveAttempt<T> = (resolve: (value: T) => void, reject: (error: unknown) => void) => boolean;
+export class PushReceiver<R> {
+  #slot: OpSlot<R>;
+  #attempt: () => void;
 
-/** The one pending receive of a push-based adapter (the receive slot of its state sees to "one"). */
-export class PushReceiver {
-  #state: SocketState;
-  #retry: (() => void) | null = null;
-
-  /** @param state The adapter's guard: its closing wakes the receive, its receive slot is given back at the end. */
-  constructor(state: SocketState) {
-    this.#state = state;
-  }
-
-  /** Re-tries the pending receive, if any: call it when data, end of stream or an error arrives. */
-  wake(): void {
-    this.#retry?.();
+  /**
+   * @param attempt Settles the waiting call from what the adapter holds, or leaves it waiting.
+   * @param onAbort Called when the waiting call is cancelled, before it rejects.
+   */
+  constructor(attempt: () => void, onAbort: () => void = () => {}) {
+    this.#attempt = attempt;
+    this.#slot = new OpSlot<R>(onAbort);
   }
 
   /**
-   * Receives (a checkpoint): runs `attempt` now and at every {@linkcode wake}
-   * until it settles the call; rejects with `ClosedResourceError` when the state
-   * closes, with `CancelledError` when cancelled. The caller holds the receive
-   * slot, which is given back however the call ends.
+   * Receives (a checkpoint): attempts now and at every {@linkcode wake}.
    *
-   * @param attempt Settles the call from what the adapter holds.
+   * @param release Called once when the call ends, however it ends (gives the busy slot back).
    */
-  receive<T>(attempt: ReceiveAttempt<T>): Promise<T> {
-    const state = this.#state;
-    return suspend<T>((resolve, reject) => {
-      if (attempt(resolve, reject)) return;
-      const unregister = state.onClose((error) => {
-        this.#retry = null;
-        reject(error);
-      });
-      this.#retry = () => {
-        if (attempt(resolve, reject)) {
-          this.#retry = null;
-          unregister();
-        }
-      };
-      return () => {
-        this.#retry = null;
-        unregister();
-      };
-    }, state.releaseRecv);
+  receive(release?: () => void): Promise<R> {
+    const promise = this.#slot.begin(release);
+    if (this.#slot.waiting) this.#attempt();
+    return promise;
+  }
+
+  /** Re-tries the waiting call, if any: call it when data, end of stream or an error arrives. */
+  wake(): void {
+    if (this.#slot.waiting) this.#attempt();
+  }
+
+  /** Resolves the waiting call. */
+  resolve(value: R): void {
+    this.#slot.resolve(value);
+  }
+
+  /** Rejects the waiting call (with `ClosedResourceError` on close). */
+  reject(error: unknown): void {
+    this.#slot.reject(error);
   }
 }

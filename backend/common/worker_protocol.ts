@@ -64,7 +64,7 @@ export type DoneMessage = [id: number, ok: boolean, payload: unknown] & {
   readonly t?: undefined;
 };
 
-/** The worker is about to close itself (`self.close()`, `Deno.exit()`). */
+/** The worker is about to close itself (`self.close()`, or the runtime's exit call). */
 export interface ExitMessage {
   t: "exit";
   reason: string;

@@ -25,7 +25,14 @@ export class DenoDatagramSocket extends AsyncDatagramSocketAdapter {
   #remote: SocketAddress | null;
   #remoteKey: string | null;
   #state = new SocketState("socket");
-  #receiving = new InflightOperation<Datagram>();
+  /** The waiting `recvfrom`'s size. */
+  #bufsize = 0;
+  #receiving = new InflightOperation<Datagram, [Uint8Array, SocketAddress]>({
+    start: () => this.#receive(),
+    deliver: (
+      [data, addr],
+    ) => [data.length > this.#bufsize ? data.subarray(0, this.#bufsize) : data, toSocketAddress(addr)],
+  });
   #local: SocketAddress;
 
   /**
@@ -68,15 +75,8 @@ export class DenoDatagramSocket extends AsyncDatagramSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#receiving.wait(
-      () => this.#receive(),
-      this.#state,
-      ([data, addr]): [Uint8Array, SocketAddress] => [
-        data.length > bufsize ? data.subarray(0, bufsize) : data,
-        toSocketAddress(addr),
-      ],
-      this.#state.releaseRecv,
-    );
+    this.#bufsize = bufsize;
+    return this.#receiving.wait(this.#state.releaseRecv);
   }
 
   /** Sends one datagram to `address`, or to the peer when `null`. */
@@ -122,7 +122,7 @@ export class DenoDatagramSocket extends AsyncDatagramSocketAdapter {
   /** Closes the socket, waking pending calls with `ClosedResourceError`. Idempotent. */
   aclose(): Promise<void> {
     if (this.#state.close()) {
-      this.#receiving.discard();
+      this.#receiving.close(this.#state.closedError());
       try {
         this.#conn.close();
       } catch {

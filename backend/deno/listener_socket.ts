@@ -88,7 +88,13 @@ export class DenoListenerSocket extends AsyncListenerSocketAdapter {
   #listener: Deno.Listener;
   #tls: ListenerTls | null;
   #state = new SocketState("listener");
-  #accepting = new InflightOperation<Deno.Conn>();
+  #accepting = new InflightOperation<Deno.Conn, AcceptedSocket>({
+    start: () => this.#listener.accept(),
+    deliver: (conn) => new DenoAcceptedSocket(conn, this.#tls),
+    mapError: (error) => this.#state.closing ? this.#state.closedError() : denoError(error),
+    // A connection accepted after close, or never taken: closed, not leaked.
+    dispose: (conn) => conn.close(),
+  });
   #local: SocketAddress;
 
   /**
@@ -124,21 +130,13 @@ export class DenoListenerSocket extends AsyncListenerSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#accepting.wait(
-      () =>
-        this.#listener.accept().catch((error) => {
-          throw this.#state.closing ? this.#state.closedError() : denoError(error);
-        }),
-      this.#state,
-      (conn): AcceptedSocket => new DenoAcceptedSocket(conn, this.#tls),
-      this.#state.releaseRecv,
-    );
+    return this.#accepting.wait(this.#state.releaseRecv);
   }
 
   /** Stops listening; wakes a pending `accept` with `ClosedResourceError`. Idempotent. */
   aclose(): Promise<void> {
     if (this.#state.close()) {
-      this.#accepting.discard((conn) => conn.close());
+      this.#accepting.close(this.#state.closedError());
       try {
         this.#listener.close();
       } catch {

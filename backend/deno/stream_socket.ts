@@ -6,7 +6,7 @@
 
 import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
 import { suspend } from "../common/checkpoint.ts";
-import { assertBufsize, assertBytes } from "../common/net_validate.ts";
+import { assertBufsize, assertBytes, assertRecvBuffer } from "../common/net_validate.ts";
 import { codedError } from "../common/net_errors.ts";
 import { OpSlot } from "../common/op_slot.ts";
 import { PullReader } from "../common/pull_reader.ts";
@@ -127,8 +127,7 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   /** Receives up to `buffer.length` bytes into `buffer` without allocating; `0` at end of stream. */
   override recvInto(buffer: Uint8Array): Promise<number> {
     try {
-      assertBytes(buffer, "buffer");
-      if (buffer.length === 0) throw new RangeError("The 'buffer' argument must not be empty");
+      assertRecvBuffer(buffer);
       this.#state.acquire("recv");
     } catch (error) {
       return Promise.reject(error);

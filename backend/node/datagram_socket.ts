@@ -33,7 +33,9 @@ export class NodeDatagramSocket extends AsyncDatagramSocketAdapter {
   #queue: Datagram[] = [];
   #head = 0;
   #error: unknown = null;
-  #receiver = new PushReceiver(this.#state);
+  /** The waiting `recvfrom`'s size. */
+  #bufsize = 0;
+  #receiver = new PushReceiver<Datagram>(() => this.#tryRecv());
   #local: SocketAddress;
 
   /**
@@ -95,68 +97,68 @@ export class NodeDatagramSocket extends AsyncDatagramSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#receiver.receive<Datagram>((resolve, reject) => {
-      if (this.#head < this.#queue.length) {
-        const [data, sender] = this.#queue[this.#head++];
-        if (this.#head === this.#queue.length) {
-          this.#queue = [];
-          this.#head = 0;
-        }
-        resolve([data.length > bufsize ? data.subarray(0, bufsize) : data, sender]);
-        return true;
+    this.#bufsize = bufsize;
+    return this.#receiver.receive(this.#state.releaseRecv);
+  }
+
+  /** Settles the waiting `recvfrom` with the next queued datagram, or a socket error. */
+  #tryRecv(): void {
+    if (this.#head < this.#queue.length) {
+      const [data, sender] = this.#queue[this.#head++];
+      if (this.#head === this.#queue.length) {
+        this.#queue = [];
+        this.#head = 0;
       }
-      if (this.#error !== null) {
-        const error = this.#error;
-        this.#error = null;
-        reject(error);
-        return true;
-      }
-      return false;
-    });
+      this.#receiver.resolve([data.length > this.#bufsize ? data.subarray(0, this.#bufsize) : data, sender]);
+    } else if (this.#error !== null) {
+      const error = this.#error;
+      this.#error = null;
+      this.#receiver.reject(error);
+    }
   }
 
   /** Sends one datagram to `address`, or to the peer when `null`. */
-  sendto(data: Uint8Array, address: SocketAddress | null): Promise<void> {
+  async sendto(data: Uint8Array, address: SocketAddress | null): Promise<void> {
+    assertBytes(data);
+    if (address !== null) assertSocketAddress(address, "address");
     let target: SocketAddress | null = null;
-    try {
-      assertBytes(data);
-      if (address !== null) assertSocketAddress(address, "address");
-      if (this.#remote !== null) {
-        if (address !== null && addressKey(address) !== this.#remoteKey) {
-          throw codedError(
-            `This endpoint is connected to ${this.#remote.hostname}:${this.#remote.port} and cannot send to ` +
-              `${address.hostname}:${address.port}`,
-            "EISCONN",
-          );
-        }
-      } else if (address === null) {
-        throw new TypeError(`The 'address' argument is required on an unconnected endpoint, got ${describe(address)}`);
-      } else {
-        target = address;
+    if (this.#remote !== null) {
+      if (address !== null && addressKey(address) !== this.#remoteKey) {
+        throw codedError(
+          `This endpoint is connected to ${this.#remote.hostname}:${this.#remote.port} and cannot send to ` +
+            `${address.hostname}:${address.port}`,
+          "EISCONN",
+        );
       }
-      this.#state.acquire("send");
-    } catch (error) {
-      return Promise.reject(error);
+    } else if (address === null) {
+      throw new TypeError(`The 'address' argument is required on an unconnected endpoint, got ${describe(address)}`);
+    } else {
+      target = address;
     }
-    return suspend<void>((resolve, reject) => {
-      const unregister = this.#state.onClose(reject);
-      const done = (error: Error | null) => {
-        unregister();
-        if (this.#state.closing) reject(this.#state.closedError());
-        else if (error) reject(nodeError(error));
-        else resolve();
-      };
-      // A cancelled send goes on without its caller, who may reuse the buffer: send a copy.
-      const copy = data.slice();
-      try {
-        if (target === null) this.#socket.send(copy, done);
-        else this.#socket.send(copy, target.port, unbracket(target.hostname), done);
-      } catch (error) {
-        unregister();
-        reject(nodeError(error));
-      }
-      return unregister;
-    }, this.#state.releaseSend);
+    this.#state.acquire("send");
+    try {
+      await suspend<void>((resolve, reject) => {
+        const unregister = this.#state.onClose(reject);
+        const done = (error: Error | null) => {
+          unregister();
+          if (this.#state.closing) reject(this.#state.closedError());
+          else if (error) reject(nodeError(error));
+          else resolve();
+        };
+        // A cancelled send goes on without its caller, who may reuse the buffer: send a copy.
+        const copy = data.slice();
+        try {
+          if (target === null) this.#socket.send(copy, done);
+          else this.#socket.send(copy, target.port, unbracket(target.hostname), done);
+        } catch (error) {
+          unregister();
+          reject(nodeError(error));
+        }
+        return unregister;
+      });
+    } finally {
+      this.#state.release("send");
+    }
   }
 
   /** Closes the socket, waking pending calls with `ClosedResourceError`. Idempotent. */
@@ -164,6 +166,7 @@ export class NodeDatagramSocket extends AsyncDatagramSocketAdapter {
     if (this.#state.close()) {
       this.#queue = [];
       this.#head = 0;
+      this.#receiver.reject(this.#state.closedError());
       try {
         this.#socket.close();
       } catch {

@@ -113,7 +113,10 @@ export class NodeListenerSocket extends AsyncListenerSocketAdapter {
   #tls: ListenerTls | null;
   #state = new SocketState("listener");
   #queue: Socket[] = [];
-  #receiver = new PushReceiver(this.#state);
+  #receiver = new PushReceiver<AcceptedSocket>(() => {
+    const socket = this.#queue.shift();
+    if (socket !== undefined) this.#receiver.resolve(new NodeAcceptedSocket(socket, this.#tls));
+  });
   #local: SocketAddress;
 
   /**
@@ -163,12 +166,7 @@ export class NodeListenerSocket extends AsyncListenerSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#receiver.receive<AcceptedSocket>((resolve) => {
-      const socket = this.#queue.shift();
-      if (socket === undefined) return false;
-      resolve(new NodeAcceptedSocket(socket, this.#tls));
-      return true;
-    });
+    return this.#receiver.receive(this.#state.releaseRecv);
   }
 
   /** Stops listening; wakes a pending `accept` with `ClosedResourceError`. Idempotent. */
@@ -176,6 +174,7 @@ export class NodeListenerSocket extends AsyncListenerSocketAdapter {
     if (this.#state.close()) {
       for (const socket of this.#queue) socket.destroy();
       this.#queue = [];
+      this.#receiver.reject(this.#state.closedError());
       this.#server.close();
     }
     return Promise.resolve();
@@ -193,7 +192,7 @@ function ipv6Available(): Promise<boolean> {
 
 async function addressesToBind(hosts: string[] | null): Promise<string[]> {
   if (hosts === null) {
-    // "::" is dual-stack on Node (IPV6_V6ONLY off): one listener serves IPv4 and IPv6, as on Deno.
+    // "::" is dual-stack on Node (IPV6_V6ONLY off): one listener serves IPv4 and IPv6, as with the Deno backend
     return [(await ipv6Available()) ? "::" : "0.0.0.0"];
   }
   const all: string[] = [];

@@ -9,7 +9,8 @@ import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../ab
 import { suspend } from "../common/checkpoint.ts";
 import { codedError } from "../common/net_errors.ts";
 import { OpSlot } from "../common/op_slot.ts";
-import { assertBufsize, assertBytes } from "../common/net_validate.ts";
+import { PushReceiver } from "../common/push_receiver.ts";
+import { assertBufsize, assertBytes, assertRecvBuffer } from "../common/net_validate.ts";
 import { SocketState } from "../common/socket_state.ts";
 import { describe } from "../common/validate.ts";
 import { nodeError, toSocketAddress } from "./net.ts";
@@ -38,8 +39,8 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #buffered = 0;
   #eof = false;
   #error: unknown = null;
-  // The pending receive: one reusable checkpoint, what it wants in fields.
-  #recvSlot = new OpSlot<unknown>(() => {
+  // The pending receive, what it wants in fields.
+  #receiver = new PushReceiver<unknown>(() => this.#tryRecv(), () => {
     this.#recvTarget = null;
   });
   #recvSize = 0;
@@ -147,31 +148,22 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    const promise = this.#recvSlot.begin(this.#state.releaseRecv) as Promise<Uint8Array>;
-    if (this.#recvSlot.waiting) {
-      this.#recvSize = bufsize;
-      this.#recvTarget = null;
-      this.#tryRecv();
-    }
-    return promise;
+    this.#recvSize = bufsize;
+    this.#recvTarget = null;
+    return this.#receiver.receive(this.#state.releaseRecv) as Promise<Uint8Array>;
   }
 
   /** Receives up to `buffer.length` bytes into `buffer`; `0` at end of stream. */
   override recvInto(buffer: Uint8Array): Promise<number> {
     try {
-      assertBytes(buffer, "buffer");
-      if (buffer.length === 0) throw new RangeError("The 'buffer' argument must not be empty");
+      assertRecvBuffer(buffer);
       this.#state.acquire("recv");
     } catch (error) {
       return Promise.reject(error);
     }
-    const promise = this.#recvSlot.begin(this.#state.releaseRecv) as Promise<number>;
-    if (this.#recvSlot.waiting) {
-      this.#recvSize = buffer.length;
-      this.#recvTarget = buffer;
-      this.#tryRecv();
-    }
-    return promise;
+    this.#recvSize = buffer.length;
+    this.#recvTarget = buffer;
+    return this.#receiver.receive(this.#state.releaseRecv) as Promise<number>;
   }
 
   /**
@@ -179,7 +171,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
    * takes bytes from the queue only then, so a cancelled receive takes none.
    */
   #tryRecv(): void {
-    const slot = this.#recvSlot;
+    const slot = this.#receiver;
     if (this.#state.closing) {
       slot.reject(this.#state.closedError());
     } else if (this.#buffered > 0) {
@@ -254,7 +246,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
       this.#chunks = [];
       this.#head = 0;
       this.#buffered = 0;
-      this.#recvSlot.reject(this.#state.closedError());
+      this.#receiver.reject(this.#state.closedError());
       this.#sendWaitFor = 0;
       this.#sendSlot.reject(this.#state.closedError());
       this.#socket.destroy();
@@ -271,7 +263,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   }
 
   #wake(): void {
-    if (this.#recvSlot.waiting) this.#tryRecv();
+    this.#receiver.wake();
   }
 
   /** Takes up to `size` bytes from the queue, resuming the socket once under the bound. */

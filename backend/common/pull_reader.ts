@@ -21,6 +21,12 @@ const EMPTY = new Uint8Array(0);
 /** Largest read slab: reads of a streaming connection share slabs up to this size. */
 const MAX_SLAB = 1024 * 1024;
 
+/** Most bytes one runtime read asks for while the peer streams (the Node adapter buffers as much). */
+const MAX_READ = 256 * 1024;
+
+/** A scratch buffer larger than this is let go once the peer stops streaming. */
+const KEEP_SCRATCH = 64 * 1024;
+
 /** What the waiting call wants. */
 const enum Mode {
   Recv,
@@ -32,14 +38,19 @@ const enum Mode {
  * call stays in flight and its bytes go to the next call; bytes beyond that
  * call's size are kept for the following ones. End of stream is sticky.
  *
+ * How much one read asks for: the caller's size, and while reads come back
+ * full (the peer streams) twice the last read, up to 256 KiB; the bytes beyond
+ * the caller's size are kept for the next calls. A streaming connection so
+ * makes one runtime read per several calls, which pays for the copy below.
+ *
  * Where the bytes land: `recv` reads into slabs, each read filling the next free
  * part of the current slab and returning a view of it, so it neither copies nor
  * allocates a fresh buffer per call (a fresh 64 KiB `Uint8Array` per read costs
  * more than the read in V8). Slabs grow to 1 MiB only while reads come back
- * full (streaming); otherwise a slab is just the requested size. `recvInto`
- * reads into one scratch buffer and copies into the caller's: a read started by
- * a cancelled call goes on, and must not write into a buffer its caller has
- * taken back.
+ * full; otherwise a slab is just the read's size. `recvInto` reads into one
+ * scratch buffer and copies into the caller's: a read started by a cancelled
+ * call goes on, and must not write into a buffer its caller has taken back.
+ * A scratch buffer grown past 64 KiB is let go when the peer stops streaming.
  *
  * The hot path allocates nothing but the call's promise (see
  * {@linkcode InflightOperation}).
@@ -59,7 +70,8 @@ export class PullReader {
   #eof = false;
   #slab: Uint8Array = EMPTY;
   #slabOffset = 0;
-  #streaming = false;
+  /** The size of the next read beyond the caller's (`0`: just the caller's): grows while reads come back full. */
+  #readAhead = 0;
   #scratch: Uint8Array = EMPTY;
   // The waiting call.
   #mode: Mode = Mode.Recv;
@@ -166,9 +178,9 @@ export class PullReader {
     return this.#answer(this.#keep(chunk, this.#size), this.#leftoverScratch);
   }
 
-  /** Starts a runtime read of up to the waiting call's size, into the scratch buffer (`recvInto`) or the slab. */
+  /** Starts a runtime read of the waiting call's size or more, into the scratch buffer (`recvInto`) or the slab. */
   #start(): Promise<number | null> {
-    const size = this.#size;
+    const size = this.#size > this.#readAhead ? this.#size : this.#readAhead;
     const scratch = this.#mode === Mode.RecvInto;
     let view: Uint8Array;
     if (scratch) {
@@ -176,7 +188,7 @@ export class PullReader {
       view = this.#scratch.length === size ? this.#scratch : this.#scratch.subarray(0, size);
     } else {
       if (this.#slab.length - this.#slabOffset < size) {
-        this.#slab = new Uint8Array(this.#streaming ? Math.max(size, Math.min(16 * size, MAX_SLAB)) : size);
+        this.#slab = new Uint8Array(this.#readAhead > 0 ? Math.max(size, Math.min(16 * size, MAX_SLAB)) : size);
         this.#slabOffset = 0;
       }
       view = this.#slab.subarray(this.#slabOffset, this.#slabOffset + size);
@@ -197,10 +209,14 @@ export class PullReader {
       this.#eof = true;
       return null;
     }
-    if (!this.#opScratch) {
-      this.#streaming = n === view.length;
-      this.#slabOffset += n;
+    if (n === view.length) {
+      this.#readAhead = Math.min(2 * n, MAX_READ);
+    } else {
+      this.#readAhead = 0;
+      const scratch = this.#scratch.length;
+      if (scratch > KEEP_SCRATCH && scratch > this.#size && 2 * n < view.length) this.#scratch = EMPTY;
     }
+    if (!this.#opScratch) this.#slabOffset += n;
     this.#leftoverScratch = this.#opScratch;
     return n === view.length ? view : view.subarray(0, n);
   }

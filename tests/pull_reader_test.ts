@@ -1,0 +1,155 @@
+/**
+ * Unit tests of the pull-model reader (backend/common/pull_reader.ts) over a
+ * fake byte source: how much each runtime read asks for, and that bytes read
+ * beyond a call's size reach the next calls in order. No socket.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { type ByteSource, PullReader } from "../backend/common/pull_reader.ts";
+import { SocketState } from "../backend/common/socket_state.ts";
+import { test } from "./harness.ts";
+
+const KIB = 1024;
+
+/** A byte source fed by the test; records the size of every read. */
+class FakeSource implements ByteSource {
+  readonly sizes: number[] = [];
+  #queued: Uint8Array[] = [];
+  #ended = false;
+  #waiting: { view: Uint8Array; resolve: (n: number | null) => void } | null = null;
+
+  read(view: Uint8Array): Promise<number | null> {
+    this.sizes.push(view.length);
+    if (this.#queued.length === 0 && !this.#ended) {
+      return new Promise((resolve) => this.#waiting = { view, resolve });
+    }
+    return Promise.resolve(this.#fill(view));
+  }
+
+  mapError(error: unknown): unknown {
+    return error;
+  }
+
+  /** Makes `bytes` readable. */
+  push(bytes: Uint8Array): void {
+    this.#queued.push(bytes);
+    this.#wake();
+  }
+
+  /** Ends the stream. */
+  end(): void {
+    this.#ended = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiting = this.#waiting;
+    if (waiting === null) return;
+    this.#waiting = null;
+    waiting.resolve(this.#fill(waiting.view));
+  }
+
+  /** Copies as much as fits into `view`, like a socket read. */
+  #fill(view: Uint8Array): number | null {
+    let n = 0;
+    while (n < view.length && this.#queued.length > 0) {
+      const head = this.#queued[0];
+      const take = Math.min(head.length, view.length - n);
+      view.set(head.subarray(0, take), n);
+      n += take;
+      if (take === head.length) this.#queued.shift();
+      else this.#queued[0] = head.subarray(take);
+    }
+    return n === 0 && this.#ended ? null : n;
+  }
+}
+
+/** `length` bytes counting up from `start`, modulo 251 (a prime, so that 64 KiB boundaries do not line up). */
+function pattern(start: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = (start + i) % 251;
+  return bytes;
+}
+
+function reader(source: FakeSource): { reader: PullReader; state: SocketState } {
+  const state = new SocketState();
+  return { reader: new PullReader(source, state), state };
+}
+
+test("pull reader: reads double while they come back full, up to 256 KiB, and drop back after a short one", async () => {
+  const source = new FakeSource();
+  const { reader: pull, state } = reader(source);
+  // 64 + 128 + 3 × 256 KiB: every read comes back full.
+  source.push(pattern(0, 960 * KIB));
+  const buffer = new Uint8Array(64 * KIB);
+  let offset = 0;
+  while (offset < 960 * KIB) {
+    state.acquire("recv");
+    const n = await pull.recvInto(buffer);
+    assert.equal(n, 64 * KIB, "each call gets what it asked for");
+    assert.deepEqual(buffer, pattern(offset, n), `bytes in order at offset ${offset}`);
+    offset += n;
+  }
+  assert.deepEqual(source.sizes, [64 * KIB, 128 * KIB, 256 * KIB, 256 * KIB, 256 * KIB]);
+
+  // The peer stops streaming: the next read still asks for 256 KiB and comes back short...
+  source.push(pattern(0, 100));
+  state.acquire("recv");
+  assert.equal(await pull.recvInto(buffer), 100);
+  assert.deepEqual(buffer.subarray(0, 100), pattern(0, 100));
+  // ...so the one after asks for the caller's size only.
+  source.push(pattern(100, 10));
+  state.acquire("recv");
+  assert.equal(await pull.recvInto(buffer), 10);
+  assert.deepEqual(source.sizes.slice(5), [256 * KIB, 64 * KIB]);
+});
+
+test("pull reader: bytes read ahead reach recv and recvInto calls in order, then end of stream", async () => {
+  const source = new FakeSource();
+  const { reader: pull, state } = reader(source);
+  const total = 700 * KIB + 3;
+  source.push(pattern(0, total));
+  source.end();
+  const received: Uint8Array[] = [];
+  for (let call = 0;; call++) {
+    state.acquire("recv");
+    let chunk: Uint8Array;
+    if (call % 3 === 2) {
+      chunk = await pull.recv(40 * KIB);
+    } else {
+      const buffer = new Uint8Array(call % 3 === 0 ? 64 * KIB : 7);
+      chunk = buffer.subarray(0, await pull.recvInto(buffer));
+    }
+    if (chunk.length === 0) break;
+    // A later read must not change the bytes a call got.
+    received.push(chunk.slice());
+    assert.ok(!pull.eof);
+  }
+  const all = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of received) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  assert.equal(offset, total);
+  assert.deepEqual(all, pattern(0, total));
+  assert.ok(pull.eof);
+  assert.ok(Math.max(...source.sizes) <= 256 * KIB, "no read asks for more than 256 KiB");
+  state.acquire("recv");
+  assert.equal((await pull.recv(10)).length, 0, "end of stream is sticky");
+});
+
+test("pull reader: a call asking for more than 256 KiB gets a read of its size", async () => {
+  const source = new FakeSource();
+  const { reader: pull, state } = reader(source);
+  source.push(pattern(0, 3 * 512 * KIB));
+  const buffer = new Uint8Array(512 * KIB);
+  for (let i = 0; i < 3; i++) {
+    state.acquire("recv");
+    assert.equal(await pull.recvInto(buffer), 512 * KIB);
+    assert.deepEqual(buffer, pattern(i * 512 * KIB, 512 * KIB));
+  }
+  assert.deepEqual(source.sizes, [512 * KIB, 512 * KIB, 512 * KIB]);
+});

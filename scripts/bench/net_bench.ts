@@ -9,7 +9,10 @@
  *
  * Our side receives with `recvInto` (a reused buffer), as the raw side reads
  * into one; a reference row shows TCP echo with `recv`, which returns a fresh
- * array per call (V8 makes fresh 64 KiB arrays expensive).
+ * array per call (V8 makes fresh 64 KiB arrays expensive). Another reference
+ * row, the floor, runs the raw request/response loop with each read and write
+ * answered through a promise of its own: what any API whose calls can be
+ * cancelled pays at the least, before any cancellation work.
  *
  * Client and server run in this process, on loopback. The table's ratio is a
  * time ratio (ours / raw, lower is better); a throughput goal of ≥ 0.9× raw is a
@@ -94,13 +97,40 @@ async function rawTlsEcho(): Promise<void> {
   await served;
 }
 
-async function rawRequests(): Promise<void> {
+/**
+ * The floor of any API whose calls can be cancelled: `conn` with each read and
+ * write answered through a promise of its own (settled from the runtime's), as
+ * a cancellable call must be, and nothing else (no cancellation, no checks).
+ */
+function ownPromisePerCall(conn: Deno.Conn): Deno.Conn {
+  let settleRead: (n: number | null) => void = () => {};
+  let settleWrite: (n: number) => void = () => {};
+  const readExecutor = (resolve: (n: number | null) => void) => settleRead = resolve;
+  const writeExecutor = (resolve: (n: number) => void) => settleWrite = resolve;
+  const onRead = (n: number | null) => settleRead(n);
+  const onWrite = (n: number) => settleWrite(n);
+  return {
+    read(buffer: Uint8Array): Promise<number | null> {
+      const promise = new Promise(readExecutor);
+      conn.read(buffer).then(onRead);
+      return promise;
+    },
+    write(data: Uint8Array): Promise<number> {
+      const promise = new Promise(writeExecutor);
+      conn.write(data).then(onWrite);
+      return promise;
+    },
+    close: () => conn.close(),
+  } as Deno.Conn;
+}
+
+async function rawRequests(wrap: (conn: Deno.Conn) => Deno.Conn = (conn) => conn): Promise<void> {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const servers: Promise<void>[] = [];
   const clients: Promise<void>[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
-    const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-    servers.push(rawEchoServe(await listener.accept()));
+    const client = wrap(await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }));
+    servers.push(rawEchoServe(wrap(await listener.accept())));
     clients.push((async () => {
       const request = new Uint8Array(REQUEST).fill(1);
       const buffer = new Uint8Array(REQUEST);
@@ -291,8 +321,15 @@ const comparisons: Comparison[] = [
     ops: CONNECTIONS * REQUESTS_PER_CONNECTION,
     ours: oursRequests,
     rawName: "Deno.connect read/write",
-    raw: rawRequests,
+    raw: () => rawRequests(),
     goal: 1.18,
+  },
+  {
+    name: `${CONNECTIONS} conns req/resp, floor: raw with one own promise per call`,
+    ops: CONNECTIONS * REQUESTS_PER_CONNECTION,
+    ours: () => rawRequests(ownPromisePerCall),
+    rawName: "Deno.connect read/write",
+    raw: () => rawRequests(),
   },
   {
     name: `UDP 64-byte ping-pong × ${UDP_ROUNDS}`,

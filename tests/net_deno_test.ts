@@ -156,3 +156,33 @@ test("deno: tls listener interoperates with openssl s_client", async () => {
     }
   });
 }, { ignore: opensslIgnore });
+
+test("deno: starttls refuses a stream holding bytes read ahead, and the stream keeps them", async () => {
+  const backend = new DenoBackend();
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await backend.bootstrap(async () => {
+    await backend.timeout(10_000, async () => {
+      const accepted = listener.accept();
+      const plain = await backend.createTcpConnection("127.0.0.1", listener.addr.port);
+      const server = await accepted;
+      try {
+        // One write, so that all eight bytes are there for the client's first read.
+        await server.write(utf8("GO\nEXTRA"));
+        assert.equal(text(await plain.recv(2)), "GO");
+        // The first read came back full, so this one asks for more than one byte and keeps the rest.
+        assert.equal(text(await plain.recv(1)), "\n");
+        await assert.rejects(
+          backend.wrapSslOverTcpClientSocket(plain, CLIENT_TLS, { serverHostname: "localhost" }),
+          (error: unknown) => error instanceof TypeError && /received bytes were not consumed/.test(error.message),
+        );
+        assert.equal(plain.isClosing(), false, "a refused upgrade leaves the stream open");
+        let rest = "";
+        while (rest.length < 5) rest += text(await plain.recv(10));
+        assert.equal(rest, "EXTRA", "nothing is lost");
+      } finally {
+        server.close();
+        await plain.aclose();
+      }
+    });
+  });
+});

@@ -1,12 +1,12 @@
 /**
- * Argument checks of the networking methods, with messages naming the argument.
+ * Argument checks and defaults of the networking methods, with messages naming the argument.
  * They throw; async methods catch and reject.
  *
  * @module
  */
 
-import type { SocketAddress, TlsOptions } from "../abc/socket.ts";
-import { describe } from "./validate.ts";
+import type { SocketAddress, TcpConnectionOptions, TlsOptions } from "../abc/socket.ts";
+import { assertDelay, describe } from "./validate.ts";
 
 /** Throws unless `value` is a port: an integer from 0 to 65535. */
 export function assertPort(value: unknown, name = "port"): asserts value is number {
@@ -122,4 +122,35 @@ export function assertTlsOptions(value: unknown, requireCertificate = false): as
   if (requireCertificate && tls.cert === undefined) {
     throw new TypeError("The 'tls' argument of a server must have 'cert' and 'key'");
   }
+}
+
+/** Default RFC 8305 connection attempt delay, in ms. */
+export const DEFAULT_HAPPY_EYEBALLS_DELAY = 250;
+/** Default TLS handshake bound, in ms. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 60_000;
+/** Default TLS closing-handshake bound, in ms. */
+export const DEFAULT_SHUTDOWN_TIMEOUT = 30_000;
+
+/** Checks and defaults the options of `createTcpConnection`. */
+export function checkConnectionOptions(options: TcpConnectionOptions | undefined): {
+  delay: number;
+  localAddress: SocketAddress | undefined;
+} {
+  const opts = optionsObject(options);
+  const delay = opts.happyEyeballsDelay ?? DEFAULT_HAPPY_EYEBALLS_DELAY;
+  assertDelay(delay, "happyEyeballsDelay");
+  if (opts.localAddress !== undefined) assertSocketAddress(opts.localAddress, "localAddress");
+  return { delay, localAddress: opts.localAddress };
+}
+
+/** Checks and defaults the TLS timeouts. */
+export function checkTimeouts(options: { sslHandshakeTimeout?: number; sslShutdownTimeout?: number }): {
+  handshake: number;
+  shutdown: number;
+} {
+  const handshake = options.sslHandshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const shutdown = options.sslShutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+  assertDelay(handshake, "sslHandshakeTimeout");
+  assertDelay(shutdown, "sslShutdownTimeout");
+  return { handshake, shutdown };
 }

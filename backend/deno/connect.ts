@@ -17,21 +17,15 @@ import { handshakeTimeoutError } from "../common/net_errors.ts";
 import {
   assertHost,
   assertPort,
-  assertSocketAddress,
   assertTlsOptions,
+  checkConnectionOptions,
+  checkTimeouts,
   optionsObject,
 } from "../common/net_validate.ts";
-import { assertDelay, describe } from "../common/validate.ts";
+import { describe } from "../common/validate.ts";
 import { type ByteConn, denoError, resolveHost, unbracket } from "./net.ts";
 import { connectFromLocalAddress } from "./node_conn.ts";
 import { DenoStreamSocket } from "./stream_socket.ts";
-
-/** Default RFC 8305 connection attempt delay, in ms. */
-export const DEFAULT_HAPPY_EYEBALLS_DELAY = 250;
-/** Default TLS handshake bound, in ms. */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 60_000;
-/** Default TLS closing-handshake bound, in ms. */
-export const DEFAULT_SHUTDOWN_TIMEOUT = 30_000;
 
 /**
  * Opens a TCP connection to `host:port`: resolves every address, then races them
@@ -68,28 +62,6 @@ async function openTcp(
     delay,
     target: `${host}:${port}`,
   });
-}
-
-function checkConnectionOptions(options: TcpConnectionOptions | undefined): {
-  delay: number;
-  localAddress: SocketAddress | undefined;
-} {
-  const opts = optionsObject(options);
-  const delay = opts.happyEyeballsDelay ?? DEFAULT_HAPPY_EYEBALLS_DELAY;
-  assertDelay(delay, "happyEyeballsDelay");
-  if (opts.localAddress !== undefined) assertSocketAddress(opts.localAddress, "localAddress");
-  return { delay, localAddress: opts.localAddress };
-}
-
-function checkTimeouts(options: { sslHandshakeTimeout?: number; sslShutdownTimeout?: number }): {
-  handshake: number;
-  shutdown: number;
-} {
-  const handshake = options.sslHandshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  const shutdown = options.sslShutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
-  assertDelay(handshake, "sslHandshakeTimeout");
-  assertDelay(shutdown, "sslShutdownTimeout");
-  return { handshake, shutdown };
 }
 
 /** Opens a TCP connection (see `AsyncBackend.createTcpConnection`). */

@@ -15,11 +15,17 @@ import {
 } from "../abc/socket.ts";
 import { suspend } from "../common/checkpoint.ts";
 import { InflightOperation } from "../common/inflight.ts";
-import { assertBacklog, assertPort, assertTlsOptions, listenHosts, optionsObject } from "../common/net_validate.ts";
+import {
+  assertBacklog,
+  assertPort,
+  assertTlsOptions,
+  checkTimeouts,
+  listenHosts,
+  optionsObject,
+} from "../common/net_validate.ts";
 import { checkpoint, SocketState } from "../common/socket_state.ts";
-import { assertDelay } from "../common/validate.ts";
 import { ClosedResourceError } from "../errors.ts";
-import { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, finishHandshake } from "./connect.ts";
+import { finishHandshake } from "./connect.ts";
 import { denoError, resolveHost, toSocketAddress } from "./net.ts";
 import { DenoStreamSocket } from "./stream_socket.ts";
 
@@ -233,12 +239,8 @@ export async function createSslOverTcpListeners(
   assertBacklog(backlog);
   assertTlsOptions(tls, true);
   const opts = optionsObject(options);
-  const settings: ListenerTls = {
-    handshakeTimeout: opts.sslHandshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-    shutdownTimeout: opts.sslShutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT,
-  };
-  assertDelay(settings.handshakeTimeout, "sslHandshakeTimeout");
-  assertDelay(settings.shutdownTimeout, "sslShutdownTimeout");
+  const { handshake, shutdown } = checkTimeouts(opts);
+  const settings: ListenerTls = { handshakeTimeout: handshake, shutdownTimeout: shutdown };
   const addresses = await addressesToBind(hosts);
   await checkpoint();
   const listeners = bindAll(addresses, port, (hostname, port) =>

@@ -5,9 +5,8 @@
  */
 
 import type { AsyncStreamSocketAdapter, TlsOptions, TlsServerWrapOptions } from "../abc/socket.ts";
-import { assertTlsOptions, optionsObject } from "../common/net_validate.ts";
-import { assertDelay } from "../common/validate.ts";
-import { DEFAULT_HANDSHAKE_TIMEOUT, takeTcpConn } from "./connect.ts";
+import { assertTlsOptions, checkTimeouts, optionsObject } from "../common/net_validate.ts";
+import { takeTcpConn } from "./connect.ts";
 import { startServerTls } from "./node_conn.ts";
 import { DenoStreamSocket } from "./stream_socket.ts";
 
@@ -25,10 +24,7 @@ export async function wrapSslOverTcpServerSocket(
   options?: TlsServerWrapOptions,
 ): Promise<AsyncStreamSocketAdapter> {
   assertTlsOptions(tls, true);
-  const opts = optionsObject(options);
-  const handshake = opts.sslHandshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  assertDelay(handshake, "sslHandshakeTimeout");
-  if (opts.sslShutdownTimeout !== undefined) assertDelay(opts.sslShutdownTimeout, "sslShutdownTimeout");
+  const { handshake } = checkTimeouts(optionsObject(options));
   const tcp = takeTcpConn(conn);
   const secure = await startServerTls(tcp, tls, handshake);
   return new DenoStreamSocket(secure, { raw: secure.socket });

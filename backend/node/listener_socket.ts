@@ -19,10 +19,17 @@ import {
 import { suspend } from "../common/checkpoint.ts";
 import { PushReceiver } from "../common/push_receiver.ts";
 import { codedError } from "../common/net_errors.ts";
-import { assertBacklog, assertPort, assertTlsOptions, listenHosts, optionsObject } from "../common/net_validate.ts";
+import {
+  assertBacklog,
+  assertPort,
+  assertTlsOptions,
+  checkTimeouts,
+  listenHosts,
+  optionsObject,
+} from "../common/net_validate.ts";
 import { checkpoint, SocketState } from "../common/socket_state.ts";
 import { ClosedResourceError } from "../errors.ts";
-import { checkTimeouts, finishHandshake } from "./connect.ts";
+import { finishHandshake } from "./connect.ts";
 import { nodeError, resolveHost, toSocketAddress } from "./net.ts";
 import { NodeStreamSocket } from "./stream_socket.ts";
 

@@ -5,8 +5,8 @@
  */
 
 import type { AsyncStreamSocketAdapter, TlsOptions, TlsServerWrapOptions } from "../abc/socket.ts";
-import { assertTlsOptions, optionsObject } from "../common/net_validate.ts";
-import { checkTimeouts, takeTcpSocket } from "./connect.ts";
+import { assertTlsOptions, checkTimeouts, optionsObject } from "../common/net_validate.ts";
+import { takeTcpSocket } from "./connect.ts";
 import { startServerTls } from "./listener_socket.ts";
 import { NodeStreamSocket } from "./stream_socket.ts";
 

@@ -10,6 +10,7 @@
 import { backends } from "./backends.ts";
 import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
+import * as coreRules from "./contract/core_rules.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
 import * as futures from "./contract/futures.ts";
@@ -19,7 +20,19 @@ import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as threads from "./contract/threads.ts";
 
-const areas = [core, coreCancel, coreTasks, coreSync, netTcp, netListeners, netTls, netUdp, threads, futures];
+const areas = [
+  core,
+  coreCancel,
+  coreRules,
+  coreTasks,
+  coreSync,
+  netTcp,
+  netListeners,
+  netTls,
+  netUdp,
+  threads,
+  futures,
+];
 
 for (const backend of backends) {
   for (const area of areas) area.register(backend);

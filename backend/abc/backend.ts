@@ -68,11 +68,20 @@ export abstract class AsyncBackend {
    */
   abstract ignoreCancellation<T>(fn: () => T | PromiseLike<T>): Promise<T>;
   /**
-   * Runs `fn` with a deadline `ms` from now; rejects with a `DOMException` named
-   * `"TimeoutError"` when the deadline cancels it.
+   * Runs `fn` with a deadline `ms` from now and resolves with its value.
+   *
+   * When the deadline cancels the body, the call rejects with a `DOMException`
+   * named `"TimeoutError"`; when `handle.cancel()` does, with one named
+   * `"AbortError"` (the web's words for the two causes). A cancellation of an
+   * enclosing scope is not this scope's: it leaves as `CancelledError`, even if
+   * this scope was cancelled too.
    */
   abstract timeout<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T>;
-  /** Like {@linkcode AsyncBackend.timeout} with an absolute deadline. */
+  /**
+   * Like {@linkcode AsyncBackend.timeout} with an absolute deadline: rejects with a
+   * `DOMException` named `"TimeoutError"` when the deadline cancels the body, and
+   * one named `"AbortError"` when `handle.cancel()` does.
+   */
   abstract timeoutAt<T>(deadline: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T>;
   /** Runs `fn` with a deadline `ms` from now; resolves `undefined` when the deadline cancels it. */
   abstract moveOnAfter<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined>;

@@ -49,9 +49,14 @@ export interface Condition extends Lock {
    * Wakes up to `n` waiting tasks.
    *
    * @param n How many waiters to wake (default 1).
+   * @throws {Error} if the current task does not hold the lock.
    */
   notify(n?: number): void;
-  /** Wakes every waiting task. */
+  /**
+   * Wakes every waiting task.
+   *
+   * @throws {Error} if the current task does not hold the lock.
+   */
   notifyAll(): void;
 }
 

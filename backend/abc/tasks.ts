@@ -69,6 +69,11 @@ export interface TaskGroup {
    * Starts `fn(status, ...args)` as a child task and waits until it calls
    * `status.started(value)`; resolves with that value. An error thrown before
    * `started()` rejects this call instead of failing the group.
+   *
+   * Called in a cancelled scope, it still starts the child, which runs until its
+   * first checkpoint: if it calls `started(value)` before that, this call resolves
+   * `value`; otherwise it rejects with `CancelledError`. Cancelling the caller
+   * while it waits cancels a child that has not started yet.
    */
   // deno-lint-ignore no-explicit-any
   start<A extends any[], V = void>(

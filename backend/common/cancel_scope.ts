@@ -246,14 +246,38 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   }
 
   /**
-   * Decides whether this scope catches `error`, which ended its body: it does when
-   * it is a `CancelledError` and this scope was cancelled.
+   * Decides whether this scope catches `error`, which ended its body (SPEC 2.1
+   * rule 1): it does when `error` is a `CancelledError`, this scope was cancelled,
+   * and no enclosing scope it can see (up to the nearest shield) is cancelled too;
+   * otherwise the error belongs to an outer scope and keeps propagating.
    */
   catches(error: unknown): boolean {
-    if (this.#cause !== Cause.None && error instanceof CancelledError) {
-      this.#caught = true;
-      return true;
-    }
+    if (this.#cause === Cause.None || !(error instanceof CancelledError)) return false;
+    if (!this.#shield && this.parent !== null && this.parent.isCancelledNow()) return false;
+    this.#caught = true;
+    return true;
+  }
+
+  /**
+   * Like {@linkcode isCancelled}, but first cancels every scope of the visible
+   * chain whose deadline has passed while its timer could not fire (the task kept
+   * the loop busy, or every checkpoint rejected at once in a cancelled inner
+   * scope). Used where a cancellation is decided, so an outer deadline is never
+   * lost to an inner cancellation.
+   */
+  isCancelledNow(): boolean {
+    let now = NaN;
+    // deno-lint-ignore no-this-alias
+    let scope: CancelScope | null = this;
+    do {
+      if (scope.#cause === Cause.None && scope.#deadline !== Infinity && scope.#entered && !scope.#exited) {
+        if (Number.isNaN(now)) now = queueOf(scope).now();
+        if (scope.#deadline <= now) scope.#cancel(Cause.Deadline);
+      }
+      if (scope.#cause !== Cause.None) return true;
+      if (scope.#shield) return false;
+      scope = scope.parent;
+    } while (scope !== null);
     return false;
   }
 

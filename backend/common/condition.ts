@@ -63,6 +63,7 @@ export class ConditionCore implements Condition {
     if (!Number.isInteger(n) || n < 0) {
       throw new RangeError(`The 'n' argument must be a non-negative integer, got ${String(n)}`);
     }
+    this.#lock.assertOwned("notify");
     for (const waiter of this.#waiters) {
       if (n-- <= 0) break;
       this.#waiters.delete(waiter);
@@ -71,6 +72,7 @@ export class ConditionCore implements Condition {
   }
 
   notifyAll(): void {
+    this.#lock.assertOwned("notifyAll");
     const waiters = this.#waiters;
     this.#waiters = new Set();
     for (const waiter of waiters) waiter();

@@ -6,7 +6,7 @@
 
 import type { SystemTask } from "../abc/tasks.ts";
 import { CancelledError } from "../errors.ts";
-import { CancelScope, currentScopeVar, type ScopeLoop } from "./cancel_scope.ts";
+import { CancelScope, currentScope, currentScopeVar, type ScopeLoop } from "./cancel_scope.ts";
 import { suspend } from "./checkpoint.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -29,6 +29,7 @@ export class TaskCore<T> implements SystemTask<T> {
   #value: T | undefined = undefined;
   #error: unknown = undefined;
   #observer: TaskObserver | null;
+  #escaped = false;
   #doneCallbacks: Set<() => void> | null = null;
 
   /**
@@ -60,7 +61,14 @@ export class TaskCore<T> implements SystemTask<T> {
       this.#state = State.Fulfilled;
     } catch (error) {
       this.#error = error;
-      this.#state = error instanceof CancelledError ? State.Cancelled : State.Rejected;
+      if (error instanceof CancelledError) {
+        this.#state = State.Cancelled;
+        // The task's own scope catches its own cancellation (`task.cancel()`); a
+        // cancellation of the group or an enclosing scope goes on to the group.
+        this.#escaped = !scope.catches(error) && scope.parent !== null && scope.parent.isCancelledNow();
+      } else {
+        this.#state = State.Rejected;
+      }
     }
     scope.exit();
     const callbacks = this.#doneCallbacks;
@@ -72,6 +80,15 @@ export class TaskCore<T> implements SystemTask<T> {
   /** The error the task failed with, when it failed with something other than a cancellation. */
   failure(): { error: unknown } | undefined {
     return this.#state === State.Rejected ? { error: this.#error } : undefined;
+  }
+
+  /**
+   * `true` when the task ended by a cancellation of an enclosing scope (its group's
+   * or one around the group), which its own scope did not catch: the group must
+   * carry it out (SPEC 2.1 rule 2).
+   */
+  cancellationEscaped(): boolean {
+    return this.#escaped;
   }
 
   /** Waits for the task without being a checkpoint. */
@@ -110,6 +127,9 @@ export class TaskCore<T> implements SystemTask<T> {
 
   wait(): Promise<void> {
     if (this.#state !== State.Pending) return suspend<void>((resolve) => resolve());
+    if (currentScope()?.task === this) {
+      return Promise.reject(new Error("A task cannot wait for or join itself: it would wait forever"));
+    }
     return suspend<void>((resolve) => {
       const callback = () => resolve();
       const callbacks = (this.#doneCallbacks ??= new Set());

@@ -7,16 +7,19 @@
 import type { CancelScopeHandle } from "../abc/cancel_scope.ts";
 import type { Task, TaskFunction, TaskGroup, TaskStatus } from "../abc/tasks.ts";
 import { CancelledError } from "../errors.ts";
-import { CancelScope, currentScope, currentScopeVar } from "./cancel_scope.ts";
-import { suspend } from "./checkpoint.ts";
+import { CallbackWaiter, CancelScope, currentScope, currentScopeVar } from "./cancel_scope.ts";
 import { TaskCore } from "./task.ts";
 import { assertFunction } from "./validate.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 class TaskGroupCore implements TaskGroup {
   readonly #scope: CancelScope;
   #pending = 0;
   #errors: unknown[] = [];
   #closed = false;
+  /** `true` once a child ended by a cancellation that its own scope did not catch. */
+  cancellationReached = false;
   #idle: (() => void) | null = null;
   /** Tasks that have not called `started()` yet: their outcome goes to `start()`. */
   #starting: Map<TaskCore<unknown>, (task: TaskCore<unknown>) => void> | null = null;
@@ -49,29 +52,48 @@ class TaskGroupCore implements TaskGroup {
       // An async method rejects on bad input rather than throwing.
       return Promise.reject(error);
     }
-    return suspend<V>((resolve, reject) => {
-      // Assigned right below; `started` and the cleanup only run after that.
+    const caller = currentScope() ?? null;
+    return new Promise<V>((resolve, reject) => {
+      // Assigned right below; `started` and the waiter only run after that.
       // deno-lint-ignore prefer-const
       let task!: TaskCore<unknown>;
       let started = false;
+      let callerCancelled: CancelledError | null = null;
+      // The caller waits as a checkpoint: its cancellation cancels the child that
+      // has not started yet; the call then settles when the child does.
+      const waiter = new CallbackWaiter((error) => {
+        callerCancelled = error;
+        task.cancel();
+      });
       const status: TaskStatus<V> = {
         started: (value: V) => {
           if (started) throw new Error("started() was already called for this task");
           started = true;
           this.#starting?.delete(task);
-          resolve(value);
+          caller?.removeWaiter(waiter);
+          if (callerCancelled !== null) reject(callerCancelled);
+          else resolve(value);
         },
       };
       task = this.#spawn(fn as TaskFunction<unknown[], unknown>, [status, ...args]);
       (this.#starting ??= new Map()).set(task, (finished: TaskCore<unknown>) => {
+        caller?.removeWaiter(waiter);
         const failure = finished.failure();
         if (failure !== undefined) reject(failure.error);
         else if (finished.cancelled()) reject(new CancelledError("The task was cancelled before it called started()"));
         else reject(new Error("The task returned without calling started()"));
       });
-      return () => {
-        task.cancel();
-      };
+      if (caller === null) return;
+      if (caller.isCancelled()) {
+        // SPEC 2.1 rule 3: in a cancelled scope the child still runs until its
+        // first checkpoint. Its synchronous start runs on the microtask queued by
+        // #spawn; this one comes after it and cancels a child not started by then.
+        RESOLVED.then(() => {
+          if (!started) task.cancel();
+        });
+      } else {
+        caller.addWaiter(waiter);
+      }
     });
   }
 
@@ -105,6 +127,8 @@ class TaskGroupCore implements TaskGroup {
       if (failure !== undefined) {
         this.#errors.push(failure.error);
         this.#scope.cancel();
+      } else if (task.cancellationEscaped()) {
+        this.cancellationReached = true;
       }
     }
     if (--this.#pending === 0 && this.#idle !== null) {
@@ -117,6 +141,13 @@ class TaskGroupCore implements TaskGroup {
 
 /**
  * Runs `body(tg)` in a new task group and waits for its children.
+ *
+ * The group's scope decides the outcome once every child has finished: the
+ * errors of the body and children if any; otherwise, when a cancellation reached
+ * the scope (the body or a child ended by a cancellation that is not the child's
+ * own, or the scope is cancelled when the group is left: leaving is a
+ * checkpoint), the scope catches it by SPEC 2.1 rule 1 or the group rejects with
+ * `CancelledError`, which carries an enclosing scope's cancellation out.
  *
  * @param body The group's body.
  */
@@ -144,15 +175,25 @@ export async function runTaskGroup<T>(body: (tg: TaskGroup) => T | PromiseLike<T
     }
   }
   await group.drain();
-  scope.exit();
   const all = failed && !(bodyError instanceof CancelledError) ? [bodyError, ...group.errors] : group.errors;
   // The body rethrowing a child's error (`await task.join()`) is still one error.
   const errors = [...new Set(all)];
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} tasks of the task group failed`);
-  if (failed) {
-    if (!foreign && scope.catches(bodyError)) return undefined;
+  if (errors.length > 0) {
+    scope.exit();
+    if (errors.length === 1) throw errors[0];
+    throw new AggregateError(errors, `${errors.length} tasks of the task group failed`);
+  }
+  if (foreign) {
+    scope.exit();
     throw bodyError;
   }
+  if (failed || group.cancellationReached || scope.isCancelledNow()) {
+    const error = failed ? bodyError : new CancelledError();
+    const caught = scope.catches(error);
+    scope.exit();
+    if (caught) return failed ? undefined : value;
+    throw error;
+  }
+  scope.exit();
   return value;
 }

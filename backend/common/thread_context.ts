@@ -2,6 +2,17 @@
  * Worker-side helpers: what a function run by `runInThread` can ask about its
  * call (cancelled? a signal, the worker's name). Runtime-neutral.
  *
+ * Cancellation reaches a worker in three ways: the flag ({@linkcode isThreadCancelled},
+ * {@linkcode throwIfThreadCancelled}), the signal ({@linkcode threadSignal}), and
+ * the threads portal: a `runCoroutine()`, `call()` or `runSync()` made during a
+ * call runs on the loop inside the cancel scope of that call's caller (SPEC 2.1
+ * rule 5). When the caller is cancelled, a portal call waiting at a checkpoint
+ * on the loop (or reaching one later) throws `CancelledError` in the worker:
+ * the class exported by this library (a worker module that loads another copy
+ * of the library sees an error whose `name` is `"CancelledError"`). Let it
+ * propagate: the caller's `runInThread()` then rejects with `CancelledError`
+ * as soon as the function returns.
+ *
  * The state lives on `globalThis` under a registered symbol, so that a worker
  * module importing these helpers through another path or copy of the library
  * still sees the state of the worker runtime.

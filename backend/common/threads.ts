@@ -43,6 +43,7 @@ export function currentLoop(method: string): Loop {
 /**
  * Runs `ref(...args)` in `pool` as a checkpoint. When the caller is cancelled:
  * a queued call is dropped; a running one follows `ref.options.onCancel`.
+ * Portal calls the worker makes during the call run in the caller's scope.
  *
  * @param pool The pool.
  * @param ref The function.
@@ -81,7 +82,7 @@ export function runInPool<T>(pool: WorkerPool, ref: ThreadFunction, args: unknow
         if (cancelled) reject(new CancelledError());
         else if (ok) resolve(value as T);
         else reject(value);
-      });
+      }, scope ?? null);
     } catch (error) {
       scope?.removeWaiter(waiter);
       reject(error);

@@ -7,9 +7,13 @@
 
 import type { ThreadFunction } from "../abc/threads.ts";
 import { CancelledError } from "../errors.ts";
+import type { CancelScope } from "./cancel_scope.ts";
 import type { TimerHost } from "./deadline_queue.ts";
 import {
+  cloneError,
   type FromWorker,
+  type PortalCaller,
+  type PortalWorker,
   reviveError,
   type SerializedError,
   TO_WORKER,
@@ -83,19 +87,30 @@ const enum JobState {
 }
 
 /** One call submitted to the pool. */
-export class PoolJob {
+export class PoolJob implements PortalCaller {
   readonly id: number;
   readonly ref: ThreadFunction;
   readonly args: unknown[];
+  /** The caller's cancel scope: portal calls made during the job run inside it. */
+  readonly scope: CancelScope | null;
+  /** `true` once the caller was cancelled ({@linkcode WorkerPool.signalCancel}). */
+  cancelled = false;
   state: JobState = JobState.Queued;
   worker: PoolWorker | null = null;
   #onDone: ((ok: boolean, value: unknown) => void) | null;
 
-  constructor(id: number, ref: ThreadFunction, args: unknown[], onDone: (ok: boolean, value: unknown) => void) {
+  constructor(
+    id: number,
+    ref: ThreadFunction,
+    args: unknown[],
+    onDone: (ok: boolean, value: unknown) => void,
+    scope: CancelScope | null,
+  ) {
     this.id = id;
     this.ref = ref;
     this.args = args;
     this.#onDone = onDone;
+    this.scope = scope;
   }
 
   /** `true` while the job waits in the queue. */
@@ -123,8 +138,8 @@ export class PoolJob {
   }
 }
 
-/** A worker as the pool tracks it. */
-class PoolWorker {
+/** A worker as the pool tracks it; the identity portals see ({@linkcode PortalWorker}). */
+class PoolWorker implements PortalWorker {
   readonly name: string;
   readonly handle: ThreadWorker;
   readonly flag: Int32Array;
@@ -139,6 +154,11 @@ class PoolWorker {
     this.name = name;
     this.handle = handle;
     this.flag = flag;
+  }
+
+  callerOf(id: number): PortalCaller | undefined {
+    const job = this.job;
+    return job instanceof PoolJob && job.id === id && job.running ? job : undefined;
   }
 }
 
@@ -233,15 +253,27 @@ export class WorkerPool {
   }
 
   /**
-   * Submits a call. `onDone(ok, value)` receives the result or the error.
+   * Submits a call. `onDone(ok, value)` receives the result or the error (it
+   * may be called before `submit` returns, when the arguments cannot be sent).
    * Throws when the pool no longer accepts calls.
+   *
+   * @param ref The function.
+   * @param args Its arguments.
+   * @param onDone Told the outcome, once.
+   * @param scope The caller's cancel scope, in which the worker's portal calls run.
    */
-  submit(ref: ThreadFunction, args: unknown[], onDone: (ok: boolean, value: unknown) => void): PoolJob {
+  submit(
+    ref: ThreadFunction,
+    args: unknown[],
+    onDone: (ok: boolean, value: unknown) => void,
+    scope: CancelScope | null = null,
+  ): PoolJob {
     if (!this.#accepting) throw this.#error ?? new Error("The thread pool is shut down");
-    const job = new PoolJob(this.#nextJob++, ref, args, onDone);
+    const job = new PoolJob(this.#nextJob++, ref, args, onDone, scope);
     const worker = this.#idle.pop();
     if (worker !== undefined) {
-      this.#dispatch(worker, job);
+      // A failed post leaves the worker unused: give it back (or the next queued job).
+      if (!this.#dispatch(worker, job)) this.#free(worker);
       return job;
     }
     this.#queue.push(job);
@@ -262,6 +294,7 @@ export class WorkerPool {
   signalCancel(job: PoolJob): void {
     const worker = job.worker;
     if (!job.running || worker === null) return;
+    job.cancelled = true;
     Atomics.store(worker.flag, 0, 1);
     try {
       worker.handle.postMessage({ t: "cancel", id: job.id }, []);
@@ -359,7 +392,15 @@ export class WorkerPool {
       }, []);
     } catch (error) {
       this.#remove(worker);
-      this.#fail(new Error(`Cannot start a worker: ${error instanceof Error ? error.message : error}`));
+      this.#fail(
+        initializer === undefined
+          ? new Error(`Cannot start a worker: ${error instanceof Error ? error.message : error}`, { cause: error })
+          : cloneError(
+            `The arguments of the thread pool's initializer ${describeThreadFunction(initializer)}`,
+            "to a worker thread",
+            error,
+          ),
+      );
       return;
     }
     if (initializer !== undefined) worker.job = INIT;
@@ -435,7 +476,11 @@ export class WorkerPool {
     if (this.#sweep === undefined) this.#armSweep(this.#idleTimeout);
   }
 
-  /** Posts `job` to `worker`; `false` when the post failed (the job is settled with the error). */
+  /**
+   * Posts `job` to `worker`; `false` when the post failed (arguments that
+   * cannot be cloned): the job is settled with the error and `worker` is left
+   * as it was, for the caller to reuse.
+   */
   #dispatch(worker: PoolWorker, job: PoolJob): boolean {
     let args = job.args;
     let transfer: Transferable[] = NO_TRANSFER;
@@ -463,7 +508,10 @@ export class WorkerPool {
       if (!known) worker.functions.add(key);
     } catch (error) {
       if (rollbacks !== null) { for (const rollback of rollbacks) rollback(); }
-      job.finish(false, error);
+      job.finish(
+        false,
+        cloneError(`The arguments of ${describeThreadFunction(job.ref)}`, "to a worker thread", error),
+      );
       return false;
     }
     job.state = JobState.Running;

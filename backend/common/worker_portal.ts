@@ -8,7 +8,9 @@
 
 import type { AnyFunction, ThreadsPortal } from "../abc/threads.ts";
 import { CancelledError } from "../errors.ts";
+import { threadState } from "./thread_context.ts";
 import {
+  cloneError,
   PORTAL_CLOSED,
   PORTAL_SEQ,
   type PortalReply,
@@ -34,7 +36,12 @@ function closedError(): Error {
   return new Error("The runner that owns this threads portal is closed");
 }
 
-/** A portal as a worker sees it. */
+/**
+ * A portal as a worker sees it. A call made while the worker runs a
+ * `runInThread` call runs on the loop inside that call's caller's cancel
+ * scope: when the caller is cancelled, a pending `runCoroutine()` or `call()`
+ * throws (rejects with) the library's `CancelledError` here.
+ */
 export class WorkerPortal<F extends Record<string, AnyFunction>> implements ThreadsPortal<F> {
   readonly #port: MessagePort;
   readonly #state: Int32Array;
@@ -55,37 +62,46 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
     this.#receive = receive;
   }
 
-  /** Runs the loop function `name`, blocking this worker until it returned. */
+  /** Runs the loop function `name` (in the caller's scope), blocking this worker until it returned. */
   runSync<K extends keyof F & string>(name: K, ...args: Parameters<F[K]>): Awaited<ReturnType<F[K]>> {
     return this.#block(true, name, args) as Awaited<ReturnType<F[K]>>;
   }
 
-  /** Runs the async loop function `name` as a task of the runner, blocking this worker until it settled. */
+  /**
+   * Runs the async loop function `name` as a task of the runner, inside the
+   * caller's scope, blocking this worker until it settled; throws
+   * `CancelledError` when the caller was cancelled.
+   */
   runCoroutine<K extends keyof F & string>(name: K, ...args: Parameters<F[K]>): Awaited<ReturnType<F[K]>> {
     return this.#block(false, name, args) as Awaited<ReturnType<F[K]>>;
   }
 
-  /** Runs the loop function `name` as a task of the runner without blocking this worker. */
+  /** Like {@linkcode WorkerPortal.runCoroutine}, without blocking this worker. */
   call<K extends keyof F & string>(name: K, ...args: Parameters<F[K]>): Promise<Awaited<ReturnType<F[K]>>> {
     return new Promise((resolve, reject) => {
       if (Atomics.load(this.#state, PORTAL_CLOSED) !== 0) throw closedError();
-      const id = this.#send(false, name, args);
+      const id = this.#send(false, name, args, "call");
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       void this.#pump();
     });
   }
 
-  #send(sync: boolean, name: string, args: unknown[]): number {
+  /** Posts a request, tagged with the worker's running call; throws (nothing is pending) when `args` cannot be cloned. */
+  #send(sync: boolean, name: string, args: unknown[], method: string): number {
     const id = this.#nextId++;
-    const request: PortalRequest = [id, sync, name, args];
-    this.#port.postMessage(request);
+    const request: PortalRequest = [id, sync, name, args, threadState().callId];
+    try {
+      this.#port.postMessage(request);
+    } catch (error) {
+      throw cloneError(`The arguments of ThreadsPortal.${method}('${name}')`, "to the loop's thread", error);
+    }
     return id;
   }
 
   #block(sync: boolean, name: string, args: unknown[]): unknown {
     const state = this.#state;
     if (Atomics.load(state, PORTAL_CLOSED) !== 0) throw closedError();
-    const id = this.#send(sync, name, args);
+    const id = this.#send(sync, name, args, sync ? "runSync" : "runCoroutine");
     for (;;) {
       const seen = Atomics.load(state, PORTAL_SEQ);
       const reply = this.#drain(id);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { CancelScope } from "./cancel_scope.ts";
+
 /** An error as it crosses a thread: structured clone keeps only built-in error classes. */
 export interface SerializedError {
   /** The error's `name`. */
@@ -17,6 +19,8 @@ export interface SerializedError {
   code?: string | number;
   /** A thrown value that is not an error, when it can be cloned. */
   value?: unknown;
+  /** The error's `cause` when it is an error, serialized the same way (a few levels deep). */
+  cause?: SerializedError;
 }
 
 /** Sent once, right after the worker started. */
@@ -79,10 +83,31 @@ export type FromWorker = DoneMessage | ExitMessage;
  */
 export const TO_WORKER: unique symbol = Symbol("toWorker");
 
+/** The caller of a call a worker runs, as a portal sees it (see {@linkcode PortalWorker}). */
+export interface PortalCaller {
+  /** The caller's innermost cancel scope when it called `runInThread`, `null` when it had none. */
+  readonly scope: CancelScope | null;
+  /** `true` once the caller was cancelled (the call's cancel flag is set). */
+  readonly cancelled: boolean;
+}
+
+/**
+ * A worker as the arguments it is sent to see it: an identity (a portal sends
+ * its channel once per worker) that also tells whose call it is running.
+ */
+export interface PortalWorker {
+  /**
+   * The caller of call `id` while this worker runs it (SPEC 2.1 rule 5: a
+   * portal call made during a call runs in its caller's scope); `undefined`
+   * when `id` is not the running call.
+   */
+  callerOf(id: number): PortalCaller | undefined;
+}
+
 /** An argument that encodes itself for a given worker. */
 export interface WorkerTransferable {
-  /** Encodes the value for `worker` (an opaque identity); `rollback()` undoes it when the post fails. */
-  [TO_WORKER](worker: object): { value: unknown; transfer: Transferable[]; rollback(): void };
+  /** Encodes the value for `worker`; `rollback()` undoes it when the post fails. */
+  [TO_WORKER](worker: PortalWorker): { value: unknown; transfer: Transferable[]; rollback(): void };
 }
 
 /** The key marking a portal descriptor inside call arguments. */
@@ -97,8 +122,12 @@ export interface PortalDescriptor {
   state?: SharedArrayBuffer;
 }
 
-/** A request from a worker's portal to the loop: `sync` is `true` for `runSync`. */
-export type PortalRequest = [id: number, sync: boolean, name: string, args: unknown[]];
+/**
+ * A request from a worker's portal to the loop: `sync` is `true` for
+ * `runSync`; `callId` is the worker's running call (`0` when none), whose
+ * caller's scope the request runs in.
+ */
+export type PortalRequest = [id: number, sync: boolean, name: string, args: unknown[], callId: number];
 
 /** The loop's answer to a {@linkcode PortalRequest}: the value, or the serialized error. */
 export type PortalReply = [id: number, ok: boolean, payload: unknown];
@@ -118,13 +147,26 @@ const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
   URIError,
 };
 
+/** The names of the `DOMException`s rebuilt as such (the library's timeouts, structured clone). */
+const DOM_EXCEPTIONS = new Set(["AbortError", "TimeoutError", "DataCloneError"]);
+
+/** How many levels of `cause` cross a thread. */
+const CAUSE_DEPTH = 4;
+
 /** Turns a thrown value into something that survives structured clone. */
-export function serializeError(error: unknown): SerializedError {
+export function serializeError(error: unknown, depth = 0): SerializedError {
   if (error instanceof Error || (typeof error === "object" && error !== null && "message" in error)) {
-    const e = error as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
+    const e = error as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown; cause?: unknown };
     const out: SerializedError = { name: String(e.name ?? "Error"), message: String(e.message ?? "") };
     if (typeof e.stack === "string") out.stack = e.stack;
     if (typeof e.code === "string" || typeof e.code === "number") out.code = e.code;
+    const cause = e.cause;
+    if (
+      depth < CAUSE_DEPTH &&
+      (cause instanceof Error || (typeof cause === "object" && cause !== null && "message" in cause))
+    ) {
+      out.cause = serializeError(cause, depth + 1);
+    }
     return out;
   }
   const out: SerializedError = { name: "Error", message: `Non-error thrown: ${String(error)}` };
@@ -142,13 +184,43 @@ export function serializeError(error: unknown): SerializedError {
  * @param make Builds errors whose name this side knows (such as `CancelledError`).
  */
 export function reviveError(data: SerializedError, make?: (name: string, message: string) => Error | undefined): Error {
-  const error = make?.(data.name, data.message) ?? new (BUILTIN_ERRORS[data.name] ?? Error)(data.message);
+  const error = make?.(data.name, data.message) ??
+    (DOM_EXCEPTIONS.has(data.name) && typeof DOMException === "function"
+      ? new DOMException(data.message, data.name) as Error
+      : new (BUILTIN_ERRORS[data.name] ?? Error)(data.message));
   if (error.name !== data.name) {
     Object.defineProperty(error, "name", { value: data.name, writable: true, configurable: true, enumerable: false });
   }
   if (data.stack !== undefined) {
     Object.defineProperty(error, "stack", { value: data.stack, writable: true, configurable: true, enumerable: false });
   }
-  if (data.code !== undefined) (error as Error & { code?: string | number }).code = data.code;
+  // A DOMException has its own read-only `code`, implied by its name.
+  if (data.code !== undefined && (error as Error & { code?: unknown }).code !== data.code) {
+    Object.defineProperty(error, "code", { value: data.code, writable: true, configurable: true, enumerable: true });
+  }
+  if (data.cause !== undefined) {
+    Object.defineProperty(error, "cause", {
+      value: reviveError(data.cause, make),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
   return error;
+}
+
+/**
+ * The error of a value that could not cross a thread: a `TypeError` saying
+ * what could not be cloned, with the clone's error (a `DOMException` named
+ * `"DataCloneError"`) as its `cause`.
+ *
+ * @param what What was sent, in sentence case ("The arguments of f (url)").
+ * @param where Where it was going ("to a worker thread").
+ * @param error The error the post threw.
+ */
+export function cloneError(what: string, where: string, error: unknown): TypeError {
+  const reason = error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
+    ? String((error as { message: unknown }).message)
+    : String(error);
+  return new TypeError(`${what} could not be structured-cloned ${where}: ${reason}`, { cause: error });
 }

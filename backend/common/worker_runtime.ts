@@ -11,6 +11,7 @@ import { type ReceiveMessageOnPort, WorkerPortal } from "./worker_portal.ts";
 import { CancelledError } from "../errors.ts";
 import {
   type CallMessage,
+  cloneError,
   type FromWorker,
   type InitMessage,
   PORTAL_KEY,
@@ -58,7 +59,8 @@ export function startWorkerRuntime(host: WorkerHost): void {
     return promise;
   };
 
-  const finish = (id: number, ok: boolean, value: unknown): void => {
+  /** Posts the outcome of call `id` of `entry` to the loop. */
+  const finish = (id: number, ok: boolean, value: unknown, entry?: FunctionEntry): void => {
     if (state.callId === id) {
       state.callId = 0;
       state.controller = null;
@@ -66,8 +68,9 @@ export function startWorkerRuntime(host: WorkerHost): void {
     try {
       host.post(ok ? [id, true, value] : [id, false, serializeError(value)]);
     } catch (error) {
-      // The result cannot be cloned: report why.
-      host.post([id, false, serializeError(error)]);
+      // The result cannot be cloned: say so, naming the function; the pool frees this worker as usual.
+      const what = entry === undefined ? "The result" : `The result of ${entry.name} (${entry.url})`;
+      host.post([id, false, serializeError(cloneError(what, "back from its worker thread", error))]);
     }
   };
 
@@ -83,7 +86,7 @@ export function startWorkerRuntime(host: WorkerHost): void {
     return portal;
   };
 
-  const invoke = (id: number, fn: (...args: unknown[]) => unknown, args: unknown[]): void => {
+  const invoke = (id: number, entry: FunctionEntry, fn: (...args: unknown[]) => unknown, args: unknown[]): void => {
     state.callId = id;
     state.controller = null;
     let result: unknown;
@@ -94,19 +97,22 @@ export function startWorkerRuntime(host: WorkerHost): void {
       }
       result = fn(...args);
     } catch (error) {
-      finish(id, false, error);
+      finish(id, false, error, entry);
       return;
     }
     if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
-      (result as PromiseLike<unknown>).then((value) => finish(id, true, value), (error) => finish(id, false, error));
+      (result as PromiseLike<unknown>).then(
+        (value) => finish(id, true, value, entry),
+        (error) => finish(id, false, error, entry),
+      );
     } else {
-      finish(id, true, result);
+      finish(id, true, result, entry);
     }
   };
 
   const run = (id: number, entry: FunctionEntry, args: unknown[]): void => {
     if (entry.fn !== null) {
-      invoke(id, entry.fn, args);
+      invoke(id, entry, entry.fn, args);
       return;
     }
     load(entry.url).then((module) => {
@@ -115,8 +121,8 @@ export function startWorkerRuntime(host: WorkerHost): void {
         throw new TypeError(`The module ${entry.url} has no exported function named '${entry.name}'`);
       }
       entry.fn = fn as (...args: unknown[]) => unknown;
-      invoke(id, entry.fn, args);
-    }).catch((error) => finish(id, false, error));
+      invoke(id, entry, entry.fn, args);
+    }).catch((error) => finish(id, false, error, entry));
   };
 
   host.listen((message: ToWorker) => {

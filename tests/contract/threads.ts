@@ -10,7 +10,7 @@ import { activeThreadWorkers, CancelledError, threadModule } from "../../backend
 import type { AsyncBackend } from "../../backend/mod.ts";
 import { AsyncThreadPoolExecutor } from "../../futures/mod.ts";
 import type { BackendUnderTest } from "../backends.ts";
-import type { LoopFunctions } from "../fixtures/work.ts";
+import { type LoopFunctions, PortalOutcome } from "../fixtures/work.ts";
 import { test } from "../harness.ts";
 
 const work = threadModule<typeof import("../fixtures/work.ts")>(new URL("../fixtures/work.ts", import.meta.url));
@@ -44,7 +44,29 @@ function loopFunctions(backend: AsyncBackend): LoopFunctions {
       throw new TypeError(message);
     },
     forever: () => backend.sleepForever(),
+    sleep: async (ms: number) => {
+      await backend.sleep(ms);
+      return "slept";
+    },
+    unclonable: () => () => 1,
   };
+}
+
+/** Checks an error made by a value that could not cross a thread: `TypeError`, named subject, `DataCloneError` cause. */
+function assertCloneError(error: unknown, subject: RegExp): true {
+  assert.ok(error instanceof TypeError, `a TypeError, got ${error}`);
+  assert.match(error.message, subject);
+  assert.match(error.message, /could not be structured-cloned/);
+  assert.equal((error.cause as Error | undefined)?.name, "DataCloneError");
+  return true;
+}
+
+/** Polls `slot` of `shared` (every 5 ms, at most `ms`) until it is non-zero; returns it. */
+async function pollSlot(backend: AsyncBackend, shared: SharedArrayBuffer, slot: number, ms: number): Promise<number> {
+  const view = new Int32Array(shared);
+  const end = backend.currentTime() + ms;
+  while (Atomics.load(view, slot) === 0 && backend.currentTime() < end) await backend.sleep(5);
+  return Atomics.load(view, slot);
 }
 
 /** Registers this area's tests for `backend`. */
@@ -76,7 +98,10 @@ export function register({ name, create }: BackendUnderTest): void {
         assert.match(error.stack ?? "", /work\.[jt]s/); // .js in the npm build
         return true;
       });
-      await assert.rejects(backend.runInThread(work.unclonable), (error: Error) => error.name === "DataCloneError");
+      await assert.rejects(
+        backend.runInThread(work.unclonable),
+        (error) => assertCloneError(error, /^The result of unclonable \(/),
+      );
       const missing = threadModule<{ nope(): void }>(new URL("../fixtures/work.ts", import.meta.url));
       await assert.rejects(backend.runInThread(missing.nope), { name: "TypeError", message: /'nope'/ });
       // The pool still works after errors.
@@ -283,6 +308,201 @@ export function register({ name, create }: BackendUnderTest): void {
       await whenStarted(started, task.join());
     });
     await runner.close();
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: uncloneable arguments reject naming the function and give the worker back`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      // Bounded: a lost worker leaves the last call queued, and the deadline fails the test instead of hanging.
+      await backend.timeout(20_000, async () => {
+        const workers = globalThis.navigator?.hardwareConcurrency ?? 4;
+        const bad = (() => 1) as unknown as number;
+        for (let i = 0; i < workers + 2; i++) {
+          await assert.rejects(backend.runInThread(work.add, 1, bad), (error) => {
+            assertCloneError(error, /^The arguments of add \(.*work\.[jt]s\) could not be structured-cloned to a/);
+            return true;
+          });
+        }
+        // Concurrent bad calls while every worker is busy: the ones that reach a freed worker fail there.
+        const { buffer, started } = startedSignal();
+        await backend.createTaskGroup(async (tg) => {
+          const busy = tg.startSoon(() => backend.runInThread(work.startedThenWaitCancel, buffer, 200));
+          await whenStarted(started, busy.join());
+          for (let i = 0; i < workers + 2; i++) {
+            tg.startSoon(() => assert.rejects(backend.runInThread(work.echo, bad), TypeError));
+          }
+        });
+        assert.equal(await backend.runInThread(work.add, 1, 2), 3);
+      });
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: uncloneable results reject naming the function and the worker is reused`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      await backend.timeout(20_000, async () => {
+        const workers = globalThis.navigator?.hardwareConcurrency ?? 4;
+        for (let i = 0; i < workers + 2; i++) {
+          await assert.rejects(backend.runInThread(work.unclonable), (error) => {
+            assertCloneError(error, /^The result of unclonable \(.*work\.[jt]s\) could not be structured-cloned back/);
+            return true;
+          });
+        }
+        assert.equal(await backend.runInThread(work.add, 2, 3), 5);
+      });
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: an executor's pool survives uncloneable arguments and results`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      await using executor = new AsyncThreadPoolExecutor(backend, { maxWorkers: 1 });
+      await backend.timeout(20_000, async () => {
+        const bad = (() => 1) as unknown as number;
+        for (let i = 0; i < 3; i++) {
+          await assert.rejects(
+            executor.run(work.add, bad, 1),
+            (error) => assertCloneError(error, /^The arguments of add/),
+          );
+          await assert.rejects(
+            executor.run(work.unclonable),
+            (error) => assertCloneError(error, /^The result of unclonable/),
+          );
+        }
+        assert.equal(await executor.run(work.add, 1, 2), 3);
+        // Queued behind a busy worker: when it frees, the bad calls fail in turn and the good one runs.
+        const { buffer, started } = startedSignal();
+        const results = await backend.createTaskGroup(async (tg) => {
+          const busy = tg.startSoon(() => executor.run(work.startedThenWaitCancel, buffer, 100));
+          await whenStarted(started, busy.join());
+          const queued = [
+            tg.startSoon(() => executor.run(work.echo, bad).then(() => "resolved", (error) => error.name)),
+            tg.startSoon(() => executor.run(work.echo, bad).then(() => "resolved", (error) => error.name)),
+            tg.startSoon(() => executor.run(work.add, 2, 2)),
+            tg.startSoon(() => executor.run(work.echo, bad).then(() => "resolved", (error) => error.name)),
+          ];
+          return Promise.all([busy.join(), ...queued.map((task) => task.join())]);
+        });
+        assert.deepEqual(results, ["timed out", "TypeError", "TypeError", 4, "TypeError"]);
+        // Initializer arguments that cannot be cloned break that executor's pool with a clear error, at once.
+        await using broken = new AsyncThreadPoolExecutor(backend, { initializer: work.init, initargs: [bad] });
+        await assert.rejects(broken.run(work.add, 1, 2), (error) => {
+          assertCloneError(error, /^The arguments of the thread pool's initializer init \(/);
+          return true;
+        });
+      });
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: portal calls with uncloneable arguments or results throw in the worker`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const portal = backend.createThreadsPortal(loopFunctions(backend));
+      const summaries = await backend.timeout(20_000, () => backend.runInThread(work.portalCloneErrors, portal));
+      const subjects = [
+        /^The arguments of ThreadsPortal\.runSync\('double'\) could not be structured-cloned to the loop/,
+        /^The arguments of ThreadsPortal\.runCoroutine\('double'\) could not be/,
+        /^The arguments of ThreadsPortal\.call\('double'\) could not be/,
+        /^The result of the threads portal function 'unclonable' could not be structured-cloned back to the worker/,
+        /^The result of the threads portal function 'unclonable' could not be/,
+      ];
+      assert.equal(summaries.length, subjects.length + 1);
+      subjects.forEach((subject, i) => {
+        const [errorName, message, causeName] = summaries[i];
+        assert.equal(errorName, "TypeError", message);
+        assert.match(message, subject);
+        assert.equal(causeName, "DataCloneError");
+      });
+      assert.deepEqual(summaries[subjects.length], ["double", "8", undefined]);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  for (const method of ["runCoroutine", "call", "runSync"] as const) {
+    test(`${name}: threads: cancelling the caller cancels a pending portal ${method}(), which throws CancelledError in the worker`, async () => {
+      const backend = create();
+      await backend.bootstrap(async () => {
+        const portal = backend.createThreadsPortal(loopFunctions(backend));
+        const { buffer, started } = startedSignal();
+        const before = backend.currentTime();
+        let rejection: unknown;
+        await backend.moveOnAfter(Infinity, async (scope) => {
+          // The loop function sleeps 10 s: without rule 5 the call only ends then, and the bound below fails.
+          const call = backend.runInThread(work.sleepInPortal, portal, buffer, method, 10_000);
+          await whenStarted(started, call);
+          await backend.sleep(20); // let the request reach the loop
+          scope.cancel();
+          await call.catch((error) => rejection = error);
+        });
+        assert.ok(rejection instanceof CancelledError, `CancelledError, got ${rejection}`);
+        const elapsed = backend.currentTime() - before;
+        assert.ok(elapsed < 5_000, `settled after ${elapsed} ms`);
+        assert.equal(Atomics.load(new Int32Array(buffer), 1), PortalOutcome.Cancelled, "the worker saw CancelledError");
+        // The worker is free again and the portal still works.
+        assert.deepEqual(await backend.runInThread(work.usePortal, portal), [42, 50, "TypeError", "no good"]);
+      });
+      assert.equal(activeThreadWorkers(), 0);
+    });
+  }
+
+  test(`${name}: threads: a caller's deadline cancels a portal call blocking the worker; moveOnAfter resolves`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const portal = backend.createThreadsPortal(loopFunctions(backend));
+      const { buffer } = startedSignal();
+      const before = backend.currentTime();
+      const result = await backend.moveOnAfter(100, async () => {
+        await backend.runInThread(work.sleepInPortal, portal, buffer, "runCoroutine", 10_000);
+        return "completed";
+      });
+      assert.equal(result, undefined);
+      const elapsed = backend.currentTime() - before;
+      assert.ok(elapsed < 5_000, `settled after ${elapsed} ms`);
+      assert.equal(Atomics.load(new Int32Array(buffer), 1), PortalOutcome.Cancelled);
+      // A timeout() around the call rejects with TimeoutError the same way.
+      await assert.rejects(
+        backend.timeout(
+          50,
+          () => backend.runInThread(work.sleepInPortal, portal, startedSignal().buffer, "call", 10_000),
+        ),
+        { name: "TimeoutError" },
+      );
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: a portal call made in a caller's cancelled scope throws CancelledError at once`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const portal = backend.createThreadsPortal(loopFunctions(backend));
+      const { buffer, started } = startedSignal();
+      await backend.moveOnAfter(Infinity, async (scope) => {
+        // The worker first waits for the cancel flag, then makes the portal call: the caller is cancelled already.
+        const call = backend.runInThread(work.waitCancelThenSleepInPortal, portal, buffer, 10_000);
+        await whenStarted(started, call);
+        scope.cancel();
+        await assert.rejects(call, CancelledError);
+      });
+      assert.equal(Atomics.load(new Int32Array(buffer), 1), PortalOutcome.Cancelled);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
+  test(`${name}: threads: a portal call made outside any thread call runs in the runner, not in a past caller's scope`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const portal = backend.createThreadsPortal(loopFunctions(backend));
+      const shared = new SharedArrayBuffer(8);
+      await backend.moveOnAfter(Infinity, async (scope) => {
+        assert.equal(await backend.runInThread(work.callPortalAfterReturn, portal, shared), "returned");
+        scope.cancel(); // the caller's scope is cancelled before the worker's later call reaches the loop
+      });
+      assert.equal(await pollSlot(backend, shared, 0, 10_000), 40);
+    });
     assert.equal(activeThreadWorkers(), 0);
   });
 }

@@ -36,6 +36,12 @@ export interface ThreadFunction<F extends AnyFunction = AnyFunction> {
 /**
  * A portal to functions of the loop's thread, usable from worker threads: each
  * call blocks the worker until the loop has run the function.
+ *
+ * A call made by a worker while it runs a `runInThread()` job runs inside the
+ * cancel scope of that job's caller (AnyIO's `from_thread`): cancelling the
+ * caller cancels the pending call, which then throws `CancelledError` in the
+ * worker, so the job can end and `runInThread()` settle promptly. A call made
+ * outside any job runs under the runner. After the runner closes, calls throw.
  */
 export interface ThreadsPortal<F extends Record<string, AnyFunction>> {
   /** Runs `functions[name](...args)` on the loop, blocking this worker; returns its result or throws its error. */

@@ -14,6 +14,9 @@
 import ts from "npm:typescript@5.9.3";
 // Type declarations for `node:*`, fetched into Deno's npm cache by this import.
 import nodeTypesPackage from "npm:@types/node@20.19.25/package.json" with { type: "json" };
+// The test suite's npm dependencies (deno.json's imports), fetched into Deno's npm cache by
+// this import: the compiled suite finds them in `npm/node_modules/`.
+import fastCheckPackage from "fast-check/package.json" with { type: "json" };
 import { dirname, join, relative, resolve, sep as SEPARATOR } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -247,6 +250,44 @@ function npmCacheDir(name: string, version?: string): string {
   return join(base, versions.sort(compareVersions).at(-1)!);
 }
 
+/**
+ * The npm packages the compiled test suite imports, with their dependencies, as
+ * `deno.lock` pins them: name to version.
+ */
+function testDependencies(): Map<string, string> {
+  const lock = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.lock"))) as {
+    npm?: Record<string, { dependencies?: string[] }>;
+  };
+  const packages = lock.npm ?? {};
+  const found = new Map<string, string>();
+  const visit = (name: string, version?: string) => {
+    if (found.has(name)) return;
+    const key = version !== undefined
+      ? `${name}@${version}`
+      : Object.keys(packages).find((k) => k.startsWith(`${name}@`) && !k.slice(name.length + 1).includes("@"));
+    if (key === undefined || packages[key] === undefined) throw new Error(`deno.lock has no entry for ${name}`);
+    found.set(name, key.slice(name.length + 1).split("_")[0]);
+    for (const dependency of packages[key].dependencies ?? []) {
+      const at = dependency.lastIndexOf("@");
+      if (at > 0) visit(dependency.slice(0, at), dependency.slice(at + 1));
+      else visit(dependency);
+    }
+  };
+  visit("fast-check", fastCheckPackage.version);
+  return found;
+}
+
+function copyDir(from: string, to: string): number {
+  let copied = 0;
+  for (const path of walk(from)) {
+    const target = join(to, relative(from, path));
+    Deno.mkdirSync(dirname(target), { recursive: true });
+    Deno.copyFileSync(path, target);
+    copied++;
+  }
+  return copied;
+}
+
 function compareVersions(a: string, b: string): number {
   const pa = a.split(/[.-]/).map(Number);
   const pb = b.split(/[.-]/).map(Number);
@@ -324,6 +365,7 @@ export function buildNpm(): number {
     .filter((path) => /[\\/](?:core|node)_bench\.ts$/.test(path) || path.endsWith("_work.ts"));
 
   const nodeTypes = npmCacheDir("@types/node", nodeTypesPackage.version);
+  const testDeps = testDependencies();
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ES2022,
@@ -342,7 +384,11 @@ export function buildNpm(): number {
     rootDir: ROOT,
     outDir: OUT,
     newLine: ts.NewLineKind.LineFeed,
-    paths: { "undici-types": [join(npmCacheDir("undici-types"), "index.d.ts")] },
+    paths: {
+      "undici-types": [join(npmCacheDir("undici-types"), "index.d.ts")],
+      // The test suite's fast-check (its own imports of pure-rand stay unresolved: skipLibCheck).
+      "fast-check": [join(npmCacheDir("fast-check", testDeps.get("fast-check")), "lib", "fast-check.d.ts")],
+    },
   };
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
@@ -392,6 +438,12 @@ export function buildNpm(): number {
   });
   if (result.emitSkipped || result.diagnostics.length > 0) {
     throw new Error(`The npm build failed to emit:\n${ts.formatDiagnostics(result.diagnostics, host)}`);
+  }
+
+  // The test suite's npm dependencies, where Node resolves them from `npm/tests/` (never packed:
+  // `files` in package.json leaves node_modules out).
+  for (const [name, version] of testDeps) {
+    written += copyDir(npmCacheDir(name, version), join(OUT, "node_modules", ...name.split("/")));
   }
 
   // Test fixtures that are not TypeScript (certificates, keys).

@@ -10,6 +10,7 @@
 import { backends } from "./backends.ts";
 import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
+import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
@@ -23,6 +24,7 @@ import * as threads from "./contract/threads.ts";
 const areas = [
   core,
   coreCancel,
+  coreModel,
   coreRules,
   coreTasks,
   coreSync,

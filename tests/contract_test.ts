@@ -14,6 +14,7 @@ import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
+import * as coreYield from "./contract/core_yield.ts";
 import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
 import * as netTcp from "./contract/net_tcp.ts";
@@ -28,6 +29,7 @@ const areas = [
   coreRules,
   coreTasks,
   coreSync,
+  coreYield,
   netTcp,
   netListeners,
   netTls,

@@ -10,7 +10,7 @@ import type { TimeoutHandle } from "../abc/cancel_scope.ts";
 import type { Condition, Event, Lock } from "../abc/sync.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "../abc/tasks.ts";
 import type { CancellableFuture } from "../abc/threads.ts";
-import { coroYield, type MacrotaskScheduler } from "./checkpoint.ts";
+import { coroYield, LoopYield, type MacrotaskScheduler } from "./checkpoint.ts";
 import { ConditionCore } from "./condition.ts";
 import type { TimerHost } from "./deadline_queue.ts";
 import { EventCore } from "./event.ts";
@@ -25,8 +25,39 @@ import { waitFuture } from "./wait_future.ts";
 export interface RuntimeHost {
   /** Timers and the monotonic clock. */
   readonly timers: TimerHost;
-  /** The fastest macrotask yield of the runtime. */
+  /**
+   * The runtime's cheapest macrotask yield. It need not let the loop poll I/O
+   * or run timers (a `MessageChannel` round on Node does neither) when
+   * `yieldTurn` is given.
+   */
   readonly yieldMacrotask: MacrotaskScheduler;
+  /**
+   * A full turn of the event loop: the callback runs after every timer due and
+   * every I/O callback ready when it was scheduled. When given, a checkpoint
+   * yields with `yieldMacrotask` and takes a full turn at least once a
+   * millisecond; without it, `yieldMacrotask` must be a full turn itself.
+   */
+  readonly yieldTurn?: MacrotaskScheduler;
+  /**
+   * How many `yieldMacrotask` rounds in a row make a full turn of the loop by
+   * themselves, where the loop polls I/O every so many rounds (Deno: 64); while
+   * yields come that fast, no `yieldTurn` is needed. Default: never.
+   */
+  readonly yieldMacrotasksPerTurn?: number;
+}
+
+/** One yield per host, shared by its backends: one queue keeps every task's yields in order. */
+const hostYields = new WeakMap<RuntimeHost, MacrotaskScheduler>();
+
+function hostYield(host: RuntimeHost): MacrotaskScheduler {
+  let schedule = hostYields.get(host);
+  if (schedule === undefined) {
+    schedule = host.yieldTurn === undefined
+      ? host.yieldMacrotask
+      : new LoopYield(host.yieldMacrotask, host.yieldTurn, host.timers.now, host.yieldMacrotasksPerTurn).schedule;
+    hostYields.set(host, schedule);
+  }
+  return schedule;
 }
 
 /**
@@ -44,15 +75,17 @@ export interface RuntimeHost {
  */
 export abstract class CoreBackend extends AsyncBackend {
   #host: RuntimeHost;
+  #yield: MacrotaskScheduler;
 
   /**
-   * Builds the core on a runtime's timers and macrotask yield.
+   * Builds the core on a runtime's timers and yields.
    *
-   * @param host The runtime's timers and macrotask yield.
+   * @param host The runtime's timers and yields.
    */
   constructor(host: RuntimeHost) {
     super();
     this.#host = host;
+    this.#yield = hostYield(host);
   }
 
   /** Returns a new runner. */
@@ -60,14 +93,14 @@ export abstract class CoreBackend extends AsyncBackend {
     return new RunnerCore(this.#host.timers);
   }
 
-  /** A checkpoint that yields one macrotask. */
+  /** A checkpoint that yields to the event loop (timers and I/O run). */
   coroYield(): Promise<void> {
-    return coroYield(this.#host.yieldMacrotask);
+    return coroYield(this.#yield);
   }
 
-  /** Yields one macrotask; never rejects. */
+  /** Yields to the event loop like {@linkcode CoreBackend.coroYield}; never rejects. */
   cancelShieldedCoroYield(): Promise<void> {
-    const schedule = this.#host.yieldMacrotask;
+    const schedule = this.#yield;
     return new Promise<void>((resolve) => schedule(resolve));
   }
 
@@ -103,7 +136,7 @@ export abstract class CoreBackend extends AsyncBackend {
 
   /** Sleeps `ms` milliseconds. */
   sleep(ms: number): Promise<void> {
-    return sleep(this.#host.timers, this.#host.yieldMacrotask, ms);
+    return sleep(this.#host.timers, this.#yield, ms);
   }
 
   /** Sleeps until cancelled. */
@@ -113,7 +146,7 @@ export abstract class CoreBackend extends AsyncBackend {
 
   /** Sleeps until `deadline`. */
   sleepUntil(deadline: number): Promise<void> {
-    return sleepUntil(this.#host.timers, this.#host.yieldMacrotask, deadline);
+    return sleepUntil(this.#host.timers, this.#yield, deadline);
   }
 
   /** Starts a system task in the current runner. */

@@ -14,7 +14,7 @@ const MAX_TIMER_DELAY = 2 ** 31 - 1;
  * Sleeps until `deadline` on the host clock; never wakes early.
  *
  * @param timers The runtime's timers.
- * @param schedule The macrotask scheduler, for deadlines already past.
+ * @param schedule The backend's yield (see `checkpoint.ts`), for deadlines already past.
  * @param deadline Absolute deadline in ms.
  */
 export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, deadline: number): Promise<void> {
@@ -42,7 +42,7 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
  * Sleeps `ms` milliseconds; `0` is a plain checkpoint.
  *
  * @param timers The runtime's timers.
- * @param schedule The macrotask scheduler.
+ * @param schedule The backend's yield (see `checkpoint.ts`), for `0`.
  * @param ms The delay.
  */
 export function sleep(timers: TimerHost, schedule: MacrotaskScheduler, ms: number): Promise<void> {

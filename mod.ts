@@ -2,13 +2,18 @@
  * Structured concurrency and networking for Deno and Node: the `AsyncBackend`
  * of a Python library ported to TypeScript. Runners, tasks and task groups,
  * Trio-style cancel scopes with level-triggered cancellation, timeouts, locks,
- * events and conditions, and (as they land) TCP, TLS, UDP and worker threads.
+ * events and conditions, TCP, TLS and UDP, and worker threads.
+ *
+ * This module is the same on JSR and npm: the contract types, the errors,
+ * `threadModule`, the backend factory, `SingleTaskRunner` and the executors.
+ * The factory gives the backend of the runtime; the concrete backends are
+ * `@easynetwork/async-backend/backend/deno` and `.../backend/node`.
  *
  * @example Cancel a slow operation after a deadline
  * ```ts
- * import { DenoBackend } from "@easynetwork/async-backend";
+ * import { AsyncBackendFactory } from "@easynetwork/async-backend";
  *
- * const backend = new DenoBackend();
+ * const backend = AsyncBackendFactory.new();
  * const value = await backend.bootstrap(async () => {
  *   return await backend.moveOnAfter(20, async () => {
  *     await backend.sleep(10_000);
@@ -22,5 +27,6 @@
  */
 
 export * from "./backend/mod.ts";
-export { DenoBackend } from "./backend/deno/mod.ts";
-export { SingleTaskRunner } from "./tasks/mod.ts";
+export * from "./factory/mod.ts";
+export * from "./tasks/mod.ts";
+export * from "./futures/mod.ts";

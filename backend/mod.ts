@@ -1,7 +1,9 @@
 /**
  * The backend contracts and errors: `AsyncBackend`, its tasks, scopes,
- * primitives, socket adapters and thread types, and `CancelledError`,
- * `ClosedResourceError`, `BusyResourceError`.
+ * primitives, socket adapters and thread types, `CancelledError`,
+ * `ClosedResourceError`, `BusyResourceError`, and `threadModule`. Concrete
+ * backends live in `./backend/deno` and `./backend/node`; what backend authors
+ * need, in `./lowlevel`; what worker modules import, in `./worker`.
  *
  * @example Catch a timeout
  * ```ts
@@ -22,9 +24,4 @@
 
 export * from "./abc/mod.ts";
 export * from "./errors.ts";
-export { CoreBackend, type RuntimeHost } from "./common/core_backend.ts";
-export type { TimerHost } from "./common/deadline_queue.ts";
-export type { MacrotaskScheduler } from "./common/checkpoint.ts";
-export { type ThreadFunctionRef, type ThreadModule, threadModule } from "./common/thread_module.ts";
-export { isThreadCancelled, threadName, threadSignal, throwIfThreadCancelled } from "./common/thread_context.ts";
-export { activeThreadWorkers } from "./common/worker_pool.ts";
+export { type ThreadFunctionRef, type ThreadModule, threadModule } from "./thread_module.ts";

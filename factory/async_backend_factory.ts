@@ -4,8 +4,8 @@
  * @module
  */
 
-import { AsyncBackend } from "../backend/abc/backend.ts";
-import { describe } from "../backend/common/validate.ts";
+import { AsyncBackend } from "../backend/abc/async_backend.ts";
+import { describe } from "../backend/_util/validate.ts";
 import {
   type AsyncBackendClass,
   BUILTIN_BACKENDS,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { AsyncBackend } from "../backend/abc/backend.ts";
+import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 
 /** The names of the built-in backends. */
 export type BuiltinBackendName = "deno" | "node";

@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { AsyncBackend } from "../backend/abc/backend.ts";
+import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction } from "../backend/abc/threads.ts";
-import { describe } from "../backend/common/validate.ts";
+import { describe } from "../backend/_util/validate.ts";
 
 /** Anything that runs functions and hands back cancellable futures. */
 export interface Executor {
@@ -39,7 +39,7 @@ export interface ExecutorMapOptions {
  *
  * @example Over any object with a `submit()`
  * ```ts
- * import { DenoBackend } from "@easynetwork/async-backend";
+ * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
  * import { AsyncExecutor } from "@easynetwork/async-backend/futures";
  *
  * const inline = {

@@ -4,11 +4,10 @@
  * @module
  */
 
-import type { AsyncBackend } from "../backend/abc/backend.ts";
+import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction } from "../backend/abc/threads.ts";
-import { assertThreadFunction, runInPool, threadHostOf } from "../backend/common/threads.ts";
-import { describe } from "../backend/common/validate.ts";
-import { WorkerPool } from "../backend/common/worker_pool.ts";
+import { assertThreadFunction, createThreadPool, type ThreadPool } from "../backend/lowlevel.ts";
+import { describe } from "../backend/_util/validate.ts";
 import { CancelledError } from "../backend/errors.ts";
 import { AsyncExecutor, type Executor } from "./async_executor.ts";
 
@@ -30,9 +29,9 @@ let executors = 0;
 
 /** The pool as an {@linkcode Executor}: futures with `cancel()`. */
 class PoolExecutor implements Executor {
-  readonly pool: WorkerPool;
+  readonly pool: ThreadPool;
 
-  constructor(pool: WorkerPool) {
+  constructor(pool: ThreadPool) {
     this.pool = pool;
   }
 
@@ -70,7 +69,8 @@ class PoolExecutor implements Executor {
  *
  * @example
  * ```ts
- * import { DenoBackend, threadModule } from "@easynetwork/async-backend";
+ * import { threadModule } from "@easynetwork/async-backend";
+ * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
  * import { AsyncThreadPoolExecutor } from "@easynetwork/async-backend/futures";
  *
  * const url = "data:text/javascript,export const square = (n) => n * n;";
@@ -83,7 +83,7 @@ class PoolExecutor implements Executor {
  * ```
  */
 export class AsyncThreadPoolExecutor extends AsyncExecutor {
-  readonly #pool: WorkerPool;
+  readonly #pool: ThreadPool;
 
   /**
    * Prepares the pool; workers start on the first call.
@@ -92,10 +92,6 @@ export class AsyncThreadPoolExecutor extends AsyncExecutor {
    * @param options Pool size, worker names and initializer.
    */
   constructor(backend: AsyncBackend, options: AsyncThreadPoolExecutorOptions = {}) {
-    const host = backend !== null && typeof backend === "object" ? threadHostOf(backend) : undefined;
-    if (host === undefined) {
-      throw new TypeError(`The 'backend' argument must be a backend with worker threads, got ${describe(backend)}`);
-    }
     const { maxWorkers, threadNamePrefix, initializer, initargs, idleTimeout } = options;
     if (maxWorkers !== undefined && (!Number.isInteger(maxWorkers) || maxWorkers < 1)) {
       throw new RangeError(`The 'maxWorkers' option must be a positive integer, got ${describe(maxWorkers)}`);
@@ -112,15 +108,18 @@ export class AsyncThreadPoolExecutor extends AsyncExecutor {
         `The 'idleTimeout' option must be a non-negative number of ms, got ${describe(idleTimeout)}`,
       );
     }
-    const pool = new WorkerPool({
-      spawn: host.spawn,
-      timers: host.timers,
-      maxWorkers,
-      idleTimeout,
-      namePrefix: threadNamePrefix ?? `AsyncThreadPoolExecutor-${executors++}`,
-      initializer,
-      initargs,
-    });
+    const pool = backend !== null && typeof backend === "object"
+      ? createThreadPool(backend, {
+        maxWorkers,
+        idleTimeout,
+        namePrefix: threadNamePrefix ?? `AsyncThreadPoolExecutor-${executors++}`,
+        initializer,
+        initargs,
+      })
+      : undefined;
+    if (pool === undefined) {
+      throw new TypeError(`The 'backend' argument must be a backend with worker threads, got ${describe(backend)}`);
+    }
     super(backend, new PoolExecutor(pool));
     this.#pool = pool;
   }
@@ -148,7 +147,7 @@ export class AsyncThreadPoolExecutor extends AsyncExecutor {
     } catch (error) {
       return Promise.reject(error);
     }
-    return runInPool(this.#pool, fn, args);
+    return this.#pool.run(fn, args);
   }
 
   /** `maxWorkers`. */

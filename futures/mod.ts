@@ -5,7 +5,8 @@
  *
  * @example
  * ```ts
- * import { DenoBackend, threadModule } from "@easynetwork/async-backend";
+ * import { threadModule } from "@easynetwork/async-backend";
+ * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
  * import { AsyncThreadPoolExecutor } from "@easynetwork/async-backend/futures";
  *
  * const work = threadModule<{ add(a: number, b: number): number }>(

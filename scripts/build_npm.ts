@@ -28,15 +28,8 @@ const LIBRARY_DIRS = ["backend", "factory", "tasks", "futures"];
 const DENO_ONLY = [join(ROOT, "backend", "deno") + SEPARATOR];
 
 /** Node flavours of Deno-flavoured files, by path relative to the root. */
-function nodeFlavours(read: (path: string) => string): Map<string, string> {
+function nodeFlavours(): Map<string, string> {
   const flavours = new Map<string, string>();
-
-  // The root entry point exports the Node backend instead of the Deno one.
-  const root = read("mod.ts");
-  if (!root.includes("./backend/deno/mod.ts")) {
-    throw new Error("mod.ts no longer exports the Deno backend: update build_npm.ts");
-  }
-  flavours.set("mod.ts", toNodeWords(root));
 
   flavours.set(
     join("factory", "builtin_backends.ts"),
@@ -47,7 +40,7 @@ function nodeFlavours(read: (path: string) => string): Map<string, string> {
  * @module
  */
 
-import type { AsyncBackend } from "../backend/abc/backend.ts";
+import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 
 /** The names of the built-in backends. */
 export type BuiltinBackendName = "deno" | "node";
@@ -111,7 +104,7 @@ export function test(name: string, fn: () => Promise<void> | void, options: Test
  * @module
  */
 
-import type { AsyncBackend } from "../backend/abc/backend.ts";
+import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 import { NodeBackend } from "../backend/node/mod.ts";
 
 /** A backend under test. */
@@ -334,8 +327,7 @@ function packageJson(config: DenoConfig, entryPoints: Map<string, string>): Reco
 /** Builds `npm/`; returns the number of files written. */
 export function buildNpm(): number {
   const config = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json"))) as DenoConfig;
-  const read = (path: string) => Deno.readTextFileSync(join(ROOT, path));
-  const flavours = new Map([...nodeFlavours(read)].map(([path, text]) => [join(ROOT, path), text]));
+  const flavours = new Map([...nodeFlavours()].map(([path, text]) => [join(ROOT, path), text]));
 
   // Entry points: every deno.json export with no Deno-only module, plus the Node backend.
   const entryPoints = new Map<string, string>();

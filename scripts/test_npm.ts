@@ -65,7 +65,8 @@ async function runSuite(version: string): Promise<void> {
 
 const SMOKE = `// Imports the installed package by name and uses it as a Node user would.
 import assert from "node:assert/strict";
-import { NodeBackend, threadModule } from "@easynetwork/async-backend";
+import { threadModule } from "@easynetwork/async-backend";
+import { NodeBackend } from "@easynetwork/async-backend/backend/node";
 import { AsyncBackendFactory } from "@easynetwork/async-backend/factory";
 
 const backend = AsyncBackendFactory.new();

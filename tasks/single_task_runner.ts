@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { AsyncBackend } from "../backend/abc/backend.ts";
+import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 import type { SystemTask, TaskFunction } from "../backend/abc/tasks.ts";
-import { assertFunction } from "../backend/common/validate.ts";
+import { assertFunction } from "../backend/_util/validate.ts";
 
 /**
  * Runs `fn(...args)` once, as a system task started by the first `run()`; every

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { AsyncBackend } from "../backend/abc/backend.ts";
+import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 
 /** A backend under test. */
 export interface BackendUnderTest {

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import type { AsyncBackend } from "../backend/abc/backend.ts";
-import { CoreBackend } from "../backend/common/core_backend.ts";
+import type { AsyncBackend } from "../backend/abc/async_backend.ts";
+import { BaseAsyncBackend } from "../backend/base_backend.ts";
 import { NodeBackend } from "../backend/node/mod.ts";
 import { AsyncBackendFactory } from "../factory/mod.ts";
 import { test } from "./harness.ts";
@@ -29,7 +29,7 @@ class FakeNodeBackend extends NodeBackend {
 }
 
 /** A backend class that is not a subclass of `NodeBackend`. */
-abstract class UnrelatedBackend extends CoreBackend {}
+abstract class UnrelatedBackend extends BaseAsyncBackend {}
 
 function reset(): void {
   AsyncBackendFactory.removeAllExtensions();

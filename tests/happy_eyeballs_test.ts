@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { happyEyeballs, interleaveAddresses, type StaggerTimers } from "../backend/common/happy_eyeballs.ts";
+import { happyEyeballs, interleaveAddresses, type StaggerTimers } from "../backend/_net/happy_eyeballs.ts";
 import { DenoBackend } from "../backend/deno/mod.ts";
 import { CancelledError } from "../backend/errors.ts";
 import { test } from "./harness.ts";

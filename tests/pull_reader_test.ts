@@ -7,8 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { type ByteSource, PullReader } from "../backend/common/pull_reader.ts";
-import { SocketState } from "../backend/common/socket_state.ts";
+import { type ByteSource, PullReader } from "../backend/_net/pull_reader.ts";
+import { ResourceGuard } from "../backend/_net/guard.ts";
 import { test } from "./harness.ts";
 
 const KIB = 1024;
@@ -73,8 +73,8 @@ function pattern(start: number, length: number): Uint8Array {
   return bytes;
 }
 
-function reader(source: FakeSource): { reader: PullReader; state: SocketState } {
-  const state = new SocketState();
+function reader(source: FakeSource): { reader: PullReader; state: ResourceGuard } {
+  const state = new ResourceGuard();
   return { reader: new PullReader(source, state), state };
 }
 

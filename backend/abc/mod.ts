@@ -14,7 +14,7 @@
  * @module
  */
 
-export * from "./backend.ts";
+export * from "./async_backend.ts";
 export * from "./cancel_scope.ts";
 export * from "./socket.ts";
 export * from "./sync.ts";

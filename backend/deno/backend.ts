@@ -19,10 +19,10 @@ import type {
   UdpEndpointOptions,
 } from "../abc/socket.ts";
 import type { AnyFunction, ThreadFunction, ThreadsPortal } from "../abc/threads.ts";
-import { chainMacrotasks, DENO_TURN_IMMEDIATES } from "../common/checkpoint.ts";
-import { CoreBackend, type RuntimeHost } from "../common/core_backend.ts";
+import { chainMacrotasks, DENO_TURN_IMMEDIATES } from "../_core/checkpoint.ts";
+import { BaseAsyncBackend, type RuntimeHost } from "../base_backend.ts";
 import * as connect from "./connect.ts";
-import * as datagram from "./datagram_socket.ts";
+import * as datagram from "./udp.ts";
 import * as listener from "./listener_socket.ts";
 import * as starttls from "./starttls_server.ts";
 import * as threads from "./threads.ts";
@@ -63,7 +63,7 @@ const denoHost: RuntimeHost = {
  * console.log(result); // "done"
  * ```
  */
-export class DenoBackend extends CoreBackend {
+export class DenoBackend extends BaseAsyncBackend {
   /** Creates the backend. It holds no resource until a runner is started. */
   constructor() {
     super(denoHost);

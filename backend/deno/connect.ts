@@ -11,9 +11,9 @@ import type {
   TlsOptions,
   TlsWrapOptions,
 } from "../abc/socket.ts";
-import { suspend } from "../common/checkpoint.ts";
-import { happyEyeballs, interleaveAddresses, isIPv6 } from "../common/happy_eyeballs.ts";
-import { handshakeTimeoutError } from "../common/net_errors.ts";
+import { suspend } from "../_core/checkpoint.ts";
+import { happyEyeballs, interleaveAddresses, isIPv6 } from "../_net/happy_eyeballs.ts";
+import { handshakeTimeoutError } from "../_net/errors.ts";
 import {
   assertHost,
   assertPort,
@@ -21,11 +21,11 @@ import {
   checkConnectionOptions,
   checkTimeouts,
   optionsObject,
-} from "../common/net_validate.ts";
-import { describe } from "../common/validate.ts";
+} from "../_net/validate.ts";
+import { describe } from "../_util/validate.ts";
 import { type ByteConn, denoError, resolveHost, unbracket } from "./net.ts";
-import { connectFromLocalAddress } from "./node_conn.ts";
 import { DenoStreamSocket } from "./stream_socket.ts";
+import { connectFromLocalAddress } from "./_node_compat.ts";
 
 /**
  * Opens a TCP connection to `host:port`: resolves every address, then races them

@@ -13,8 +13,8 @@ import {
   type TlsListenerOptions,
   type TlsOptions,
 } from "../abc/socket.ts";
-import { suspend } from "../common/checkpoint.ts";
-import { InflightOperation } from "../common/inflight.ts";
+import { suspend } from "../_core/checkpoint.ts";
+import { PullOperation } from "../_net/pull.ts";
 import {
   assertBacklog,
   assertPort,
@@ -22,8 +22,8 @@ import {
   checkTimeouts,
   listenHosts,
   optionsObject,
-} from "../common/net_validate.ts";
-import { checkpoint, SocketState } from "../common/socket_state.ts";
+} from "../_net/validate.ts";
+import { checkpoint, ResourceGuard } from "../_net/guard.ts";
 import { ClosedResourceError } from "../errors.ts";
 import { finishHandshake } from "./connect.ts";
 import { denoError, resolveHost, toSocketAddress } from "./net.ts";
@@ -93,8 +93,8 @@ export class DenoAcceptedSocket extends AcceptedSocket {
 export class DenoListenerSocket extends AsyncListenerSocketAdapter {
   #listener: Deno.Listener;
   #tls: ListenerTls | null;
-  #state = new SocketState("listener");
-  #accepting = new InflightOperation<Deno.Conn, AcceptedSocket>({
+  #state = new ResourceGuard("listener");
+  #accepting = new PullOperation<Deno.Conn, AcceptedSocket>({
     start: () => this.#listener.accept(),
     deliver: (conn) => new DenoAcceptedSocket(conn, this.#tls),
     mapError: (error) => this.#state.closing ? this.#state.closedError() : denoError(error),

@@ -5,9 +5,9 @@
  */
 
 import type { SocketAddress } from "../abc/socket.ts";
-import { suspend } from "../common/checkpoint.ts";
-import { isIPv6 } from "../common/happy_eyeballs.ts";
-import { lookupError, withPosixCode } from "../common/net_errors.ts";
+import { suspend } from "../_core/checkpoint.ts";
+import { isIPv6 } from "../_net/happy_eyeballs.ts";
+import { lookupError, withPosixCode } from "../_net/errors.ts";
 
 /** A Deno stream connection as the adapters use it (`Deno.TcpConn`, `Deno.TlsConn` or a shim). */
 export interface ByteConn {

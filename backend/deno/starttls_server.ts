@@ -5,9 +5,9 @@
  */
 
 import type { AsyncStreamSocketAdapter, TlsOptions, TlsServerWrapOptions } from "../abc/socket.ts";
-import { assertTlsOptions, checkTimeouts, optionsObject } from "../common/net_validate.ts";
+import { assertTlsOptions, checkTimeouts, optionsObject } from "../_net/validate.ts";
 import { takeTcpConn } from "./connect.ts";
-import { startServerTls } from "./node_conn.ts";
+import { startServerTls } from "./_node_compat.ts";
 import { DenoStreamSocket } from "./stream_socket.ts";
 
 /**

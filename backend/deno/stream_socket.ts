@@ -5,13 +5,13 @@
  */
 
 import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
-import { suspend } from "../common/checkpoint.ts";
-import { assertBufsize, assertBytes, assertRecvBuffer } from "../common/net_validate.ts";
-import { codedError } from "../common/net_errors.ts";
-import { OpSlot } from "../common/op_slot.ts";
-import { PullReader } from "../common/pull_reader.ts";
-import { SocketState } from "../common/socket_state.ts";
-import { describe } from "../common/validate.ts";
+import { suspend } from "../_core/checkpoint.ts";
+import { assertBufsize, assertBytes, assertRecvBuffer } from "../_net/validate.ts";
+import { codedError } from "../_net/errors.ts";
+import { ReusableWaiter } from "../_core/reusable_waiter.ts";
+import { PullReader } from "../_net/pull_reader.ts";
+import { ResourceGuard } from "../_net/guard.ts";
+import { describe } from "../_util/validate.ts";
 import { type ByteConn, denoError, toSocketAddress } from "./net.ts";
 
 /** What a stream socket knows beyond its connection. */
@@ -35,10 +35,10 @@ export class DenoStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #conn: ByteConn;
   #raw: unknown;
   #onClose: (() => void) | undefined;
-  #state = new SocketState("socket");
+  #state = new ResourceGuard("socket");
   #reader: PullReader;
   // The send side: one reusable checkpoint, one runtime write in flight at a time.
-  #sendSlot = new OpSlot<void>(() => {
+  #sendSlot = new ReusableWaiter<void>(() => {
     // Cancelled: the write in flight finishes, no other starts for this call.
     this.#sendData = null;
     this.#writeIsCurrent = false;

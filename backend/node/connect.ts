@@ -14,9 +14,9 @@ import type {
   TlsOptions,
   TlsWrapOptions,
 } from "../abc/socket.ts";
-import { suspend } from "../common/checkpoint.ts";
-import { happyEyeballs, interleaveAddresses, isIPv6 } from "../common/happy_eyeballs.ts";
-import { codedError, handshakeTimeoutError } from "../common/net_errors.ts";
+import { suspend } from "../_core/checkpoint.ts";
+import { happyEyeballs, interleaveAddresses, isIPv6 } from "../_net/happy_eyeballs.ts";
+import { codedError, handshakeTimeoutError } from "../_net/errors.ts";
 import {
   assertHost,
   assertPort,
@@ -24,9 +24,9 @@ import {
   checkConnectionOptions,
   checkTimeouts,
   optionsObject,
-} from "../common/net_validate.ts";
-import { checkpoint } from "../common/socket_state.ts";
-import { describe } from "../common/validate.ts";
+} from "../_net/validate.ts";
+import { checkpoint } from "../_net/guard.ts";
+import { describe } from "../_util/validate.ts";
 import { isIPLiteral, nodeError, resolveHost, unbracket } from "./net.ts";
 import { NodeStreamSocket } from "./stream_socket.ts";
 

@@ -16,9 +16,9 @@ import {
   type TlsListenerOptions,
   type TlsOptions,
 } from "../abc/socket.ts";
-import { suspend } from "../common/checkpoint.ts";
-import { PushReceiver } from "../common/push_receiver.ts";
-import { codedError } from "../common/net_errors.ts";
+import { suspend } from "../_core/checkpoint.ts";
+import { PushQueue } from "../_net/push.ts";
+import { codedError } from "../_net/errors.ts";
 import {
   assertBacklog,
   assertPort,
@@ -26,8 +26,8 @@ import {
   checkTimeouts,
   listenHosts,
   optionsObject,
-} from "../common/net_validate.ts";
-import { checkpoint, SocketState } from "../common/socket_state.ts";
+} from "../_net/validate.ts";
+import { checkpoint, ResourceGuard } from "../_net/guard.ts";
 import { ClosedResourceError } from "../errors.ts";
 import { finishHandshake } from "./connect.ts";
 import { nodeError, resolveHost, toSocketAddress } from "./net.ts";
@@ -118,9 +118,9 @@ export class NodeAcceptedSocket extends AcceptedSocket {
 export class NodeListenerSocket extends AsyncListenerSocketAdapter {
   #server: Server;
   #tls: ListenerTls | null;
-  #state = new SocketState("listener");
+  #state = new ResourceGuard("listener");
   #queue: Socket[] = [];
-  #receiver = new PushReceiver<AcceptedSocket>(() => {
+  #receiver = new PushQueue<AcceptedSocket>(() => {
     const socket = this.#queue.shift();
     if (socket !== undefined) this.#receiver.resolve(new NodeAcceptedSocket(socket, this.#tls));
   });

@@ -7,8 +7,8 @@
 import { lookup } from "node:dns";
 import { isIP } from "node:net";
 import type { SocketAddress } from "../abc/socket.ts";
-import { suspend } from "../common/checkpoint.ts";
-import { lookupError, withPosixCode } from "../common/net_errors.ts";
+import { suspend } from "../_core/checkpoint.ts";
+import { lookupError, withPosixCode } from "../_net/errors.ts";
 
 /** `true` when `host` is an IPv4 or IPv6 literal (brackets allowed around IPv6). */
 export function isIPLiteral(host: string): boolean {

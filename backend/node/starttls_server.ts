@@ -5,7 +5,7 @@
  */
 
 import type { AsyncStreamSocketAdapter, TlsOptions, TlsServerWrapOptions } from "../abc/socket.ts";
-import { assertTlsOptions, checkTimeouts, optionsObject } from "../common/net_validate.ts";
+import { assertTlsOptions, checkTimeouts, optionsObject } from "../_net/validate.ts";
 import { takeTcpSocket } from "./connect.ts";
 import { startServerTls } from "./listener_socket.ts";
 import { NodeStreamSocket } from "./stream_socket.ts";

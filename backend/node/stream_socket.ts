@@ -6,13 +6,13 @@
 
 import type { Socket } from "node:net";
 import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
-import { suspend } from "../common/checkpoint.ts";
-import { codedError } from "../common/net_errors.ts";
-import { OpSlot } from "../common/op_slot.ts";
-import { PushReceiver } from "../common/push_receiver.ts";
-import { assertBufsize, assertBytes, assertRecvBuffer } from "../common/net_validate.ts";
-import { SocketState } from "../common/socket_state.ts";
-import { describe } from "../common/validate.ts";
+import { suspend } from "../_core/checkpoint.ts";
+import { codedError } from "../_net/errors.ts";
+import { ReusableWaiter } from "../_core/reusable_waiter.ts";
+import { PushQueue } from "../_net/push.ts";
+import { assertBufsize, assertBytes, assertRecvBuffer } from "../_net/validate.ts";
+import { ResourceGuard } from "../_net/guard.ts";
+import { describe } from "../_util/validate.ts";
 import { nodeError, toSocketAddress } from "./net.ts";
 
 /** Received bytes held before the socket is paused (the peer then waits for TCP's window). */
@@ -33,19 +33,19 @@ const EMPTY = new Uint8Array(0);
  */
 export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #socket: Socket;
-  #state = new SocketState("socket");
+  #state = new ResourceGuard("socket");
   #chunks: Uint8Array[] = [];
   #head = 0;
   #buffered = 0;
   #eof = false;
   #error: unknown = null;
   // The pending receive, what it wants in fields.
-  #receiver = new PushReceiver<unknown>(() => this.#tryRecv(), () => {
+  #receiver = new PushQueue<unknown>(() => this.#tryRecv(), () => {
     this.#recvTarget = null;
   });
   #recvSize = 0;
   // The pending send: a reusable checkpoint, and which write callback it waits for.
-  #sendSlot = new OpSlot<void>(() => {
+  #sendSlot = new ReusableWaiter<void>(() => {
     this.#sendWaitFor = 0; // cancelled: Node still sends the bytes it holds
   });
   #writesIssued = 0;

@@ -5,10 +5,14 @@
  */
 
 import type { AnyFunction, ThreadFunction } from "../abc/threads.ts";
-import { registerThreadHost as register, runInThread as runInThreadOn, type ThreadHost } from "../common/threads.ts";
+import {
+  registerThreadHost as register,
+  runInThread as runInThreadOn,
+  type ThreadHost,
+} from "../_threads/run_in_thread.ts";
 import { nodePoolTimers, nodeSpawnWorker } from "./worker_pool.ts";
 
-export { createThreadsPortal } from "../common/threads.ts";
+export { createThreadsPortal } from "../_threads/run_in_thread.ts";
 
 /** Node's workers and timers for the per-runner pool. */
 export const nodeThreadHost: ThreadHost = { spawn: nodeSpawnWorker, timers: nodePoolTimers };

@@ -6,12 +6,12 @@
 
 import { clearTimeout, setTimeout } from "node:timers";
 import { Worker } from "node:worker_threads";
-import type { TimerHost } from "../common/deadline_queue.ts";
-import type { SpawnWorker, ThreadWorker } from "../common/worker_pool.ts";
-import type { FromWorker, ToWorker } from "../common/worker_protocol.ts";
+import type { TimerHost } from "../_core/deadline_queue.ts";
+import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
+import type { FromWorker, ToWorker } from "../_threads/protocol.ts";
 
 // A literal `new URL("./x.ts", import.meta.url)`: the npm build rewrites `.ts` to `.js`.
-const ENTRY = new URL("./worker_entry.ts", import.meta.url);
+const ENTRY = new URL("./_worker.ts", import.meta.url);
 
 type NodeTimeout = ReturnType<typeof setTimeout>;
 

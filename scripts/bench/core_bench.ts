@@ -27,7 +27,7 @@
  */
 
 import type { AsyncBackend } from "../../backend/mod.ts";
-import { ContextVariable } from "../../backend/common/context.ts";
+import { ContextVariable } from "../../backend/_core/context.ts";
 import { AsyncBackendFactory } from "../../factory/mod.ts";
 import process from "node:process";
 import { compare, type Comparison, formatPerOp, median, report, type Result } from "./measure.ts";

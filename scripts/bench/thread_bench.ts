@@ -12,7 +12,8 @@
  * @module
  */
 
-import { DenoBackend, threadModule } from "../../mod.ts";
+import { threadModule } from "../../mod.ts";
+import { DenoBackend } from "../../backend/deno/mod.ts";
 import { AsyncThreadPoolExecutor } from "../../futures/mod.ts";
 import { compare, type Comparison, formatPerOp, report, type Result } from "./measure.ts";
 

@@ -82,7 +82,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import fc from "fast-check";
-import type { AsyncBackend } from "../../backend/abc/backend.ts";
+import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type { CancelScopeHandle, TimeoutHandle } from "../../backend/abc/cancel_scope.ts";
 import type { Task, TaskGroup, TaskStatus } from "../../backend/abc/tasks.ts";
 import { CancelledError } from "../../backend/errors.ts";

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AsyncBackend } from "../../backend/abc/backend.ts";
+import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type { TimeoutHandle } from "../../backend/abc/cancel_scope.ts";
 import type { SystemTask, Task, TaskGroup } from "../../backend/abc/tasks.ts";
 import { CancelledError } from "../../backend/errors.ts";

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AsyncBackend } from "../../backend/abc/backend.ts";
+import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type { TimeoutHandle } from "../../backend/abc/cancel_scope.ts";
 
 /** An error class, for `instanceof` checks. */

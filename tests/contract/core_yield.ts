@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { createConnection, type Socket } from "node:net";
-import type { AsyncBackend } from "../../backend/abc/backend.ts";
+import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import { CancelledError } from "../../backend/errors.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";

@@ -5,7 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { activeThreadWorkers, CancelledError, threadModule } from "../../backend/mod.ts";
+import { CancelledError, threadModule } from "../../backend/mod.ts";
+import { activeThreadWorkers } from "../../backend/testing.ts";
 import type { CancellableFuture } from "../../backend/mod.ts";
 import { AsyncExecutor, AsyncThreadPoolExecutor, type Executor } from "../../futures/mod.ts";
 import type { BackendUnderTest } from "../backends.ts";

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import process from "node:process";
-import type { AsyncBackend } from "../../backend/abc/backend.ts";
+import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type { AsyncListenerSocketAdapter } from "../../backend/abc/socket.ts";
 import { BusyResourceError, CancelledError, ClosedResourceError } from "../../backend/errors.ts";
 import type { BackendUnderTest } from "../backends.ts";

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AsyncBackend } from "../../backend/abc/backend.ts";
+import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type { AsyncStreamSocketAdapter, TlsOptions, TlsServerWrapOptions } from "../../backend/abc/socket.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import type { AsyncBackend } from "../../backend/abc/backend.ts";
+import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type {
   AsyncListenerSocketAdapter,
   AsyncStreamSocketAdapter,

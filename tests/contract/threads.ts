@@ -6,7 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { activeThreadWorkers, CancelledError, threadModule } from "../../backend/mod.ts";
+import { CancelledError, threadModule } from "../../backend/mod.ts";
+import { activeThreadWorkers } from "../../backend/testing.ts";
 import type { AsyncBackend } from "../../backend/mod.ts";
 import { AsyncThreadPoolExecutor } from "../../futures/mod.ts";
 import type { BackendUnderTest } from "../backends.ts";

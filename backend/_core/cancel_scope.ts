@@ -1,0 +1,355 @@
+/**
+ * Cancel scopes: nesting, shielding, level-triggered delivery and deadlines.
+ *
+ * @module
+ */
+
+import type { TimeoutHandle } from "../abc/cancel_scope.ts";
+import { CancelledError } from "../errors.ts";
+import { ContextVariable } from "./context.ts";
+import { type DeadlineEntry, DeadlineQueue, type TimerHost } from "./deadline_queue.ts";
+
+/**
+ * A pending checkpoint registered on a scope, woken when the scope is cancelled.
+ * Waiters link themselves into their scope (an intrusive list), so registering
+ * and unregistering one, which every checkpoint does, allocate nothing.
+ */
+export abstract class Waiter {
+  /** The scope whose list holds this waiter, or `null`. */
+  waiterScope: CancelScope | null = null;
+  /** The previous waiter in that list. */
+  prevWaiter: Waiter | null = null;
+  /** The next waiter in that list. */
+  nextWaiter: Waiter | null = null;
+
+  /** Stops waiting: cleans up and rejects with `error`. Called at most once. */
+  abstract abort(error: CancelledError): void;
+}
+
+/** A {@linkcode Waiter} whose abort is a callback. */
+export class CallbackWaiter extends Waiter {
+  #onAbort: (error: CancelledError) => void;
+
+  /** @param onAbort Called (at most once) when the waiter's scope is cancelled. */
+  constructor(onAbort: (error: CancelledError) => void) {
+    super();
+    this.#onAbort = onAbort;
+  }
+
+  /** Calls the callback. */
+  abort(error: CancelledError): void {
+    this.#onAbort(error);
+  }
+}
+
+/** What a scope knows about the runner it belongs to. */
+export interface ScopeRunState {
+  /** The runner's deadline queue. */
+  readonly deadlines: DeadlineQueue;
+}
+
+/** How a scope got cancelled. */
+const enum Cause {
+  None,
+  Manual,
+  Deadline,
+}
+
+/** The innermost cancel scope of the current task, carried across `await`. */
+export const currentScopeVar: ContextVariable<CancelScope> = new ContextVariable<CancelScope>();
+
+/** Returns the innermost cancel scope of the caller, if any. */
+export function currentScope(): CancelScope | undefined {
+  return currentScopeVar.get();
+}
+
+/**
+ * A cancel scope. Scopes form a tree: the root scope of a runner, task scopes,
+ * group scopes and timeout scopes. The innermost scope of the running code is
+ * the value of {@linkcode currentScopeVar}.
+ */
+export class CancelScope implements TimeoutHandle, DeadlineEntry {
+  /** The enclosing scope, `null` for a root. */
+  readonly parent: CancelScope | null;
+  /** The runner this scope belongs to, `null` outside any runner. */
+  readonly loop: ScopeRunState | null;
+  /** The task that runs this scope's code (an opaque identity for lock ownership). */
+  readonly task: object | null;
+  /** Position in the deadline queue; owned by the queue. */
+  heapIndex = -1;
+  #cause: Cause = Cause.None;
+  #shield: boolean;
+  #deadline = Infinity;
+  #caught = false;
+  #entered = false;
+  #exited = false;
+  // The entered scopes inside this one, in entering order: an intrusive doubly
+  // linked list, so that linking and unlinking a scope allocate nothing.
+  #firstChild: CancelScope | null = null;
+  #lastChild: CancelScope | null = null;
+  #prevSibling: CancelScope | null = null;
+  #nextSibling: CancelScope | null = null;
+  #firstWaiter: Waiter | null = null;
+  #lastWaiter: Waiter | null = null;
+  #controller: AbortController | null = null;
+
+  /**
+   * @param parent The enclosing scope.
+   * @param task The task running the scope (defaults to the parent's).
+   * @param shield Whether the scope starts shielded.
+   * @param loop The runner (defaults to the parent's).
+   */
+  constructor(
+    parent: CancelScope | null,
+    task: object | null = parent?.task ?? null,
+    shield = false,
+    loop: ScopeRunState | null = parent?.loop ?? null,
+  ) {
+    this.parent = parent;
+    this.task = task;
+    this.#shield = shield;
+    this.loop = loop;
+  }
+
+  // ---- Public handle ----
+
+  /** Cancels the scope (see {@linkcode TimeoutHandle.cancel}). */
+  cancel(): void {
+    this.#cancel(Cause.Manual);
+  }
+
+  /** `true` once the scope was cancelled. */
+  get cancelCalled(): boolean {
+    return this.#cause !== Cause.None;
+  }
+
+  /** `true` once the scope caught its own cancellation. */
+  get cancelledCaught(): boolean {
+    return this.#caught;
+  }
+
+  /** Whether enclosing cancellations are kept out. */
+  get shield(): boolean {
+    return this.#shield;
+  }
+
+  set shield(value: boolean) {
+    if (typeof value !== "boolean") {
+      throw new TypeError(`The 'shield' value must be a boolean, got ${typeof value}`);
+    }
+    const was = this.#shield;
+    this.#shield = value;
+    if (was && !value && this.#entered && !this.#exited && this.isCancelled()) this.#deliver();
+  }
+
+  /** An `AbortSignal` aborted when the scope is cancelled. */
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#exited ? this.#cause !== Cause.None : this.isCancelled()) {
+        this.#controller.abort(new CancelledError());
+      }
+    }
+    return this.#controller.signal;
+  }
+
+  /** Returns the deadline, `Infinity` if none. */
+  when(): number {
+    return this.#deadline;
+  }
+
+  /** Moves the deadline (see {@linkcode TimeoutHandle.reschedule}). */
+  reschedule(deadline: number): void {
+    if (typeof deadline !== "number" || Number.isNaN(deadline)) {
+      throw new RangeError(`The 'deadline' argument must be a number, got ${String(deadline)}`);
+    }
+    this.#deadline = deadline;
+    if (!this.#entered || this.#exited || this.#cause !== Cause.None) return;
+    this.#syncDeadline();
+  }
+
+  /** `true` when the deadline cancelled the scope. */
+  expired(): boolean {
+    return this.#cause === Cause.Deadline;
+  }
+
+  /** The deadline, read-write. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  set deadline(value: number) {
+    this.reschedule(value);
+  }
+
+  // ---- Core ----
+
+  /** The deadline as the queue reads it. */
+  get deadlineValue(): number {
+    return this.#deadline;
+  }
+
+  /** Called by the deadline queue. */
+  deadlineReached(): void {
+    this.#cancel(Cause.Deadline);
+  }
+
+  /** `true` when a checkpoint in this scope must reject: this or an unshielded enclosing scope is cancelled. */
+  isCancelled(): boolean {
+    // deno-lint-ignore no-this-alias
+    let scope: CancelScope | null = this;
+    do {
+      if (scope.#cause !== Cause.None) return true;
+      if (scope.#shield) return false;
+      scope = scope.parent;
+    } while (scope !== null);
+    return false;
+  }
+
+  /**
+   * Links the scope into the tree and arms its deadline. Call once, before running its code.
+   *
+   * @param now The clock of the scope's runner, when the caller has just read it: saves reading it again.
+   */
+  enter(now?: number): void {
+    this.#entered = true;
+    const parent = this.parent;
+    if (parent !== null && !parent.#exited) parent.#link(this);
+    if (this.#deadline !== Infinity && this.#cause === Cause.None) this.#syncDeadline(now);
+  }
+
+  /** Unlinks the scope and disarms its deadline; nothing reaches it afterwards. */
+  exit(): void {
+    this.#exited = true;
+    if (this.heapIndex >= 0) queueOf(this).remove(this);
+    const parent = this.parent;
+    if (parent !== null && (this.#prevSibling !== null || parent.#firstChild === this)) parent.#unlink(this);
+  }
+
+  #link(child: CancelScope): void {
+    const last = this.#lastChild;
+    child.#prevSibling = last;
+    if (last === null) this.#firstChild = child;
+    else last.#nextSibling = child;
+    this.#lastChild = child;
+  }
+
+  /** Unlinks `child`, leaving its `#nextSibling` so that a {@linkcode #deliver} loop standing on it goes on. */
+  #unlink(child: CancelScope): void {
+    const prev = child.#prevSibling;
+    const next = child.#nextSibling;
+    if (prev === null) this.#firstChild = next;
+    else prev.#nextSibling = next;
+    if (next === null) this.#lastChild = prev;
+    else next.#prevSibling = prev;
+    child.#prevSibling = null;
+  }
+
+  /**
+   * Decides whether this scope catches `error`, which ended its body (SPEC 2.1
+   * rule 1): it does when `error` is a `CancelledError`, this scope was cancelled,
+   * and no enclosing scope it can see (up to the nearest shield) is cancelled too;
+   * otherwise the error belongs to an outer scope and keeps propagating.
+   */
+  catches(error: unknown): boolean {
+    if (this.#cause === Cause.None || !(error instanceof CancelledError)) return false;
+    if (!this.#shield && this.parent !== null && this.parent.isCancelledNow()) return false;
+    this.#caught = true;
+    return true;
+  }
+
+  /**
+   * Like {@linkcode isCancelled}, but first cancels every scope of the visible
+   * chain whose deadline has passed while its timer could not fire (the task kept
+   * the loop busy, or every checkpoint rejected at once in a cancelled inner
+   * scope). Used where a cancellation is decided, so an outer deadline is never
+   * lost to an inner cancellation.
+   */
+  isCancelledNow(): boolean {
+    let now = NaN;
+    // deno-lint-ignore no-this-alias
+    let scope: CancelScope | null = this;
+    do {
+      if (scope.#cause === Cause.None && scope.#deadline !== Infinity && scope.#entered && !scope.#exited) {
+        if (Number.isNaN(now)) now = queueOf(scope).now();
+        if (scope.#deadline <= now) scope.#cancel(Cause.Deadline);
+      }
+      if (scope.#cause !== Cause.None) return true;
+      if (scope.#shield) return false;
+      scope = scope.parent;
+    } while (scope !== null);
+    return false;
+  }
+
+  /** Registers a pending checkpoint. */
+  addWaiter(waiter: Waiter): void {
+    if (waiter.waiterScope !== null) waiter.waiterScope.removeWaiter(waiter);
+    waiter.waiterScope = this;
+    const last = this.#lastWaiter;
+    waiter.prevWaiter = last;
+    waiter.nextWaiter = null;
+    if (last === null) this.#firstWaiter = waiter;
+    else last.nextWaiter = waiter;
+    this.#lastWaiter = waiter;
+  }
+
+  /** Unregisters a pending checkpoint; does nothing when it is not registered here. */
+  removeWaiter(waiter: Waiter): void {
+    if (waiter.waiterScope !== this) return;
+    const prev = waiter.prevWaiter;
+    const next = waiter.nextWaiter;
+    if (prev === null) this.#firstWaiter = next;
+    else prev.nextWaiter = next;
+    if (next === null) this.#lastWaiter = prev;
+    else next.prevWaiter = prev;
+    waiter.waiterScope = null;
+    waiter.prevWaiter = null;
+    waiter.nextWaiter = null;
+  }
+
+  #syncDeadline(now?: number): void {
+    const queue = queueOf(this);
+    if (this.#deadline <= (now ?? queue.now())) {
+      this.#cancel(Cause.Deadline);
+      return;
+    }
+    if (this.#deadline === Infinity) queue.remove(this);
+    else queue.update(this);
+  }
+
+  #cancel(cause: Cause): void {
+    if (this.#cause !== Cause.None) return;
+    this.#cause = cause;
+    if (this.heapIndex >= 0) queueOf(this).remove(this);
+    if (this.#entered && !this.#exited && this.isCancelled()) this.#deliver();
+  }
+
+  /** Wakes every checkpoint pending in this scope and in unshielded scopes inside it. */
+  #deliver(): void {
+    const controller = this.#controller;
+    if (controller !== null && !controller.signal.aborted) controller.abort(new CancelledError());
+    // From the head each time: an abort may unregister other waiters.
+    for (let waiter = this.#firstWaiter; waiter !== null; waiter = this.#firstWaiter) {
+      this.removeWaiter(waiter);
+      waiter.abort(new CancelledError());
+    }
+    for (let child = this.#firstChild; child !== null; child = child.#nextSibling) {
+      if (!child.#exited && !child.#shield && child.#cause === Cause.None) child.#deliver();
+    }
+  }
+}
+
+/** Timers of the web platform, for scopes created outside any runner. */
+const webTimers: TimerHost = {
+  now: () => performance.now(),
+  setTimer: (cb, ms) => setTimeout(cb, ms),
+  clearTimer: (id) => clearTimeout(id as number),
+  refTimer: () => {},
+};
+
+let fallbackDeadlines: DeadlineQueue | undefined;
+
+/** The deadline queue of a scope: its runner's, or an eager one outside runners. */
+function queueOf(scope: CancelScope): DeadlineQueue {
+  return scope.loop?.deadlines ?? (fallbackDeadlines ??= new DeadlineQueue(webTimers, false));
+}

@@ -1,0 +1,156 @@
+/**
+ * Tasks: a function run in its own cancel scope, observable and joinable.
+ *
+ * @module
+ */
+
+import type { SystemTask } from "../abc/tasks.ts";
+import { CancelledError } from "../errors.ts";
+import { CancelScope, currentScope, currentScopeVar, type ScopeRunState } from "./cancel_scope.ts";
+import { suspend } from "./checkpoint.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+const enum State {
+  Pending,
+  Fulfilled,
+  Rejected,
+  Cancelled,
+}
+
+/** Called once when a task finishes. */
+export type TaskObserver = (task: TaskCore<unknown>) => void;
+
+/** The task implementation shared by task groups, system tasks and runners. */
+export class TaskCore<T> implements SystemTask<T> {
+  /** The task's own scope: cancelling it cancels the task. */
+  readonly scope: CancelScope;
+  #state: State = State.Pending;
+  #value: T | undefined = undefined;
+  #error: unknown = undefined;
+  #observer: TaskObserver | null;
+  #escaped = false;
+  #doneCallbacks: Set<() => void> | null = null;
+
+  /**
+   * @param parent The scope the task runs under.
+   * @param loop The runner.
+   * @param observer Told when the task finishes.
+   */
+  constructor(parent: CancelScope | null, loop: ScopeRunState | null, observer: TaskObserver | null) {
+    this.scope = new CancelScope(parent, this, false, loop);
+    this.#observer = observer;
+  }
+
+  /** Runs `fn(...args)` on a microtask (in the caller's async context). */
+  // deno-lint-ignore no-explicit-any
+  start(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[]): void {
+    // A reaction on a settled promise, not queueMicrotask(): Node wraps every
+    // queueMicrotask() callback in an AsyncResource, and Deno's costs twice this.
+    RESOLVED.then(() => {
+      void this.#run(fn, args);
+    });
+  }
+
+  // deno-lint-ignore no-explicit-any
+  async #run(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[]): Promise<void> {
+    const scope = this.scope;
+    scope.enter();
+    try {
+      this.#value = await currentScopeVar.run(scope, () => fn(...args));
+      this.#state = State.Fulfilled;
+    } catch (error) {
+      this.#error = error;
+      if (error instanceof CancelledError) {
+        this.#state = State.Cancelled;
+        // The task's own scope catches its own cancellation (`task.cancel()`); a
+        // cancellation of the group or an enclosing scope goes on to the group.
+        this.#escaped = !scope.catches(error) && scope.parent !== null && scope.parent.isCancelledNow();
+      } else {
+        this.#state = State.Rejected;
+      }
+    }
+    scope.exit();
+    const callbacks = this.#doneCallbacks;
+    this.#doneCallbacks = null;
+    if (callbacks !== null) { for (const callback of callbacks) callback(); }
+    this.#observer?.(this as TaskCore<unknown>);
+  }
+
+  /** The error the task failed with, when it failed with something other than a cancellation. */
+  failure(): { error: unknown } | undefined {
+    return this.#state === State.Rejected ? { error: this.#error } : undefined;
+  }
+
+  /**
+   * `true` when the task ended by a cancellation of an enclosing scope (its group's
+   * or one around the group), which its own scope did not catch: the group must
+   * carry it out (SPEC 2.1 rule 2).
+   */
+  cancellationEscaped(): boolean {
+    return this.#escaped;
+  }
+
+  /** Waits for the task without being a checkpoint. */
+  settled(): Promise<void> {
+    if (this.#state !== State.Pending) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.#doneCallbacks ??= new Set()).add(resolve));
+  }
+
+  /** Returns the result of a finished task, or throws its error. */
+  unwrap(): T {
+    switch (this.#state) {
+      case State.Fulfilled:
+        return this.#value as T;
+      case State.Rejected:
+        throw this.#error;
+      case State.Cancelled:
+        throw new CancelledError("The task was cancelled");
+      default:
+        throw new Error("The task is not done");
+    }
+  }
+
+  done(): boolean {
+    return this.#state !== State.Pending;
+  }
+
+  cancel(): boolean {
+    if (this.#state !== State.Pending) return false;
+    this.scope.cancel();
+    return true;
+  }
+
+  cancelled(): boolean {
+    return this.#state === State.Cancelled;
+  }
+
+  wait(): Promise<void> {
+    if (this.#state !== State.Pending) return suspend<void>((resolve) => resolve());
+    if (currentScope()?.task === this) {
+      return Promise.reject(new Error("A task cannot wait for or join itself: it would wait forever"));
+    }
+    return suspend<void>((resolve) => {
+      const callback = () => resolve();
+      const callbacks = (this.#doneCallbacks ??= new Set());
+      callbacks.add(callback);
+      return () => callbacks.delete(callback);
+    });
+  }
+
+  async join(): Promise<T> {
+    await this.wait();
+    return this.unwrap();
+  }
+
+  async joinOrCancel(): Promise<T> {
+    try {
+      await this.wait();
+    } catch (error) {
+      if (!(error instanceof CancelledError)) throw error;
+      this.cancel();
+      await this.settled();
+    }
+    return this.unwrap();
+  }
+}

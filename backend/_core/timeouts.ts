@@ -1,0 +1,124 @@
+/**
+ * Scope callbacks: timeouts, move-on scopes and `ignoreCancellation`.
+ *
+ * @module
+ */
+
+import type { TimeoutHandle } from "../abc/cancel_scope.ts";
+import { CancelScope, currentScope, currentScopeVar } from "./cancel_scope.ts";
+import { assertDeadline, assertDelay, assertFunction } from "../_util/validate.ts";
+
+/** A scope body. */
+export type ScopeBody<T> = (handle: TimeoutHandle) => T | PromiseLike<T>;
+
+/** What a deadline scope does when it catches its own cancellation. */
+const enum OnCaught {
+  /** Resolve `undefined` (`moveOnAt`). */
+  MoveOn,
+  /** Reject with a `TimeoutError` or `AbortError` DOMException (`timeoutAt`). */
+  Throw,
+}
+
+async function runDeadlineScope<T>(
+  deadline: number,
+  fn: ScopeBody<T>,
+  onCaught: OnCaught,
+  now?: number,
+): Promise<T | undefined> {
+  assertFunction(fn, "fn");
+  const scope = new CancelScope(currentScope() ?? null);
+  scope.reschedule(deadline);
+  scope.enter(now);
+  try {
+    return await currentScopeVar.run(scope, () => fn(scope));
+  } catch (error) {
+    if (!scope.catches(error)) throw error;
+    if (onCaught === OnCaught.MoveOn) return undefined;
+    throw scope.expired()
+      ? new DOMException("The operation timed out", "TimeoutError")
+      : new DOMException("The operation was aborted by its timeout handle", "AbortError");
+  } finally {
+    scope.exit();
+  }
+}
+
+/**
+ * Runs `fn(handle)` in a scope with an absolute `deadline`; resolves `undefined`
+ * when the scope catches its own cancellation.
+ *
+ * @param deadline Absolute deadline in ms.
+ * @param fn The body.
+ */
+export function moveOnAt<T>(deadline: number, fn: ScopeBody<T>): Promise<T | undefined> {
+  try {
+    assertDeadline(deadline, "deadline");
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return runDeadlineScope(deadline, fn, OnCaught.MoveOn);
+}
+
+/**
+ * Like {@linkcode moveOnAt}, with a delay from `now`.
+ *
+ * @param now The current time.
+ * @param ms The delay.
+ * @param fn The body.
+ */
+export function moveOnAfter<T>(now: number, ms: number, fn: ScopeBody<T>): Promise<T | undefined> {
+  try {
+    assertDelay(ms, "ms");
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return runDeadlineScope(now + ms, fn, OnCaught.MoveOn, now);
+}
+
+/**
+ * Runs `fn(handle)` in a scope with an absolute `deadline`; when the scope catches
+ * its own cancellation, rejects with a `DOMException` named `"TimeoutError"`
+ * (deadline) or `"AbortError"` (`handle.cancel()`).
+ *
+ * @param deadline Absolute deadline in ms.
+ * @param fn The body.
+ */
+export function timeoutAt<T>(deadline: number, fn: ScopeBody<T>): Promise<T> {
+  try {
+    assertDeadline(deadline, "deadline");
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return runDeadlineScope(deadline, fn, OnCaught.Throw) as Promise<T>;
+}
+
+/**
+ * Like {@linkcode timeoutAt}, with a delay from `now`.
+ *
+ * @param now The current time.
+ * @param ms The delay.
+ * @param fn The body.
+ */
+export function timeout<T>(now: number, ms: number, fn: ScopeBody<T>): Promise<T> {
+  try {
+    assertDelay(ms, "ms");
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return runDeadlineScope(now + ms, fn, OnCaught.Throw, now) as Promise<T>;
+}
+
+/**
+ * Runs `fn()` in a shielded scope.
+ *
+ * @param fn The body.
+ */
+export async function ignoreCancellation<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+  assertFunction(fn, "fn");
+  const scope = new CancelScope(currentScope() ?? null, undefined, true);
+  scope.enter();
+  try {
+    return await currentScopeVar.run(scope, fn);
+  } finally {
+    scope.exit();
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * `recv` over a pull-model byte source (such as a Deno connection's `read`), losing no
+ * bytes when a receiver is cancelled.
+ *
+ * @module
+ */
+
+import { PullOperation } from "./pull.ts";
+import type { ResourceGuard } from "./guard.ts";
+
+/** A pull-model byte source. */
+export interface ByteSource {
+  /** Reads into `view`; resolves the count, `null` at end of stream. */
+  read(view: Uint8Array): Promise<number | null>;
+  /** The error a failed read rejects the receiver with (a POSIX code, or `ClosedResourceError` once closed). */
+  mapError(error: unknown): unknown;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Largest read slab: reads of a streaming connection share slabs up to this size. */
+const MAX_SLAB = 1024 * 1024;
+
+/** Most bytes one runtime read asks for while the peer streams (the Node adapter buffers as much). */
+const MAX_READ = 256 * 1024;
+
+/** A scratch buffer larger than this is let go once the peer stops streaming. */
+const KEEP_SCRATCH = 64 * 1024;
+
+/**
+ * `length` bytes of `bytes` from `start`, as a view: what `subarray` does, for
+ * the reader's own buffers, without its species lookup (this is the hot path).
+ */
+function part(bytes: Uint8Array, start: number, length: number): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, length);
+}
+
+/** What the waiting call wants. */
+const enum Mode {
+  Recv,
+  RecvInto,
+}
+
+/**
+ * Receives from a pull-model source. The runtime read started by a cancelled
+ * call stays in flight and its bytes go to the next call; bytes beyond that
+ * call's size are kept for the following ones. End of stream is sticky.
+ *
+ * How much one read asks for: the caller's size, and while reads come back
+ * full (the peer streams) twice the last read, up to 256 KiB; the bytes beyond
+ * the caller's size are kept for the next calls. A streaming connection so
+ * makes one runtime read per several calls, which pays for the copy below.
+ *
+ * Where the bytes land: `recv` reads into slabs, each read filling the next free
+ * part of the current slab and returning a view of it, so it neither copies nor
+ * allocates a fresh buffer per call (a fresh 64 KiB `Uint8Array` per read costs
+ * more than the read in V8). Slabs grow to 1 MiB only while reads come back
+ * full; otherwise a slab is just the read's size. `recvInto` reads into one
+ * scratch buffer and copies into the caller's: a read started by a cancelled
+ * call goes on, and must not write into a buffer its caller has taken back.
+ * Such a read fills as much of the scratch buffer as the socket has (the
+ * buffer is never smaller than the read's size). A scratch buffer grown past
+ * 64 KiB is let go when the peer stops streaming.
+ *
+ * The hot path allocates nothing but the call's promise (see
+ * {@linkcode PullOperation}).
+ */
+export class PullReader {
+  #source: ByteSource;
+  #release: () => void;
+  /** The runtime read, outliving a cancelled call; resolves what the waiting call wants. */
+  #op: PullOperation<number | null, unknown>;
+  /** The view the read in flight (or its unclaimed result) fills. */
+  #opView: Uint8Array = EMPTY;
+  /** Whether that view is in the scratch buffer. */
+  #opScratch = false;
+  #leftover: Uint8Array | null = null;
+  /** Whether the leftover bytes live in the scratch buffer. */
+  #leftoverScratch = false;
+  #eof = false;
+  #slab: Uint8Array = EMPTY;
+  #slabOffset = 0;
+  /** The size of the next read beyond the caller's (`0`: just the caller's): grows while reads come back full. */
+  #readAhead = 0;
+  #scratch: Uint8Array = EMPTY;
+  // The waiting call.
+  #mode: Mode = Mode.Recv;
+  #size = 0;
+  #target: Uint8Array = EMPTY;
+
+  /**
+   * @param source The runtime's read and error mapping.
+   * @param state The adapter's guard: each call gives its receive slot back when it ends.
+   */
+  constructor(source: ByteSource, state: ResourceGuard) {
+    this.#source = source;
+    this.#release = state.releaseRecv;
+    this.#op = new PullOperation<number | null, unknown>({
+      start: () => this.#start(),
+      deliver: (n) => this.#deliver(n),
+      mapError: (error) => source.mapError(error),
+      // The read goes on; its result waits for the next call.
+      onAbort: () => this.#target = EMPTY,
+    });
+  }
+
+  /** `true` when no runtime read is in flight and no byte is kept: the source can change hands. */
+  get idle(): boolean {
+    return !this.#op.pending && this.#leftover === null;
+  }
+
+  /** `true` once end of stream was reached. */
+  get eof(): boolean {
+    return this.#eof && this.#leftover === null;
+  }
+
+  /**
+   * Receives up to `bufsize` bytes (a checkpoint); an empty array at end of stream.
+   * The caller holds the receive slot, given back when the call ends.
+   *
+   * @param bufsize The most bytes to return, a positive integer.
+   */
+  recv(bufsize: number): Promise<Uint8Array> {
+    const promise = this.#op.begin(this.#release) as Promise<Uint8Array>;
+    if (this.#op.waiting) {
+      this.#mode = Mode.Recv;
+      this.#size = bufsize;
+      this.#serve();
+    }
+    return promise;
+  }
+
+  /**
+   * Receives up to `buffer.length` bytes into `buffer` (a checkpoint), without
+   * allocating: resolves the count, `0` at end of stream. The caller holds the
+   * receive slot, given back when the call ends.
+   *
+   * @param buffer Where to put the bytes; not empty.
+   */
+  recvInto(buffer: Uint8Array): Promise<number> {
+    const promise = this.#op.begin(this.#release) as Promise<number>;
+    if (this.#op.waiting) {
+      this.#mode = Mode.RecvInto;
+      this.#size = buffer.length;
+      this.#target = buffer;
+      this.#serve();
+    }
+    return promise;
+  }
+
+  /**
+   * Stops for good (call on close): the waiting call rejects with `error`, a read
+   * in flight is forgotten, kept bytes are dropped.
+   *
+   * @param error What the waiting call rejects with (the adapter's `ClosedResourceError`).
+   */
+  close(error: unknown): void {
+    this.#leftover = null;
+    this.#target = EMPTY;
+    this.#op.close(error);
+  }
+
+  /** Answers the waiting call from kept bytes (or end of stream), else from the read. */
+  #serve(): void {
+    if (this.#leftover !== null || this.#eof) {
+      const scratch = this.#leftoverScratch;
+      this.#op.resolve(this.#answer(this.#take(this.#size), scratch));
+    } else {
+      this.#op.run();
+    }
+  }
+
+  /** What the waiting call resolves for `chunk` (empty: end of stream). */
+  #answer(chunk: Uint8Array, scratch: boolean): unknown {
+    if (this.#mode === Mode.RecvInto) {
+      const target = this.#target;
+      this.#target = EMPTY;
+      target.set(chunk);
+      return chunk.length;
+    }
+    return scratch && chunk.length > 0 ? chunk.slice() : chunk;
+  }
+
+  /** What the waiting call resolves for a finished read of `n` bytes (`null`: end of stream). */
+  #deliver(n: number | null): unknown {
+    const chunk = this.#claim(n);
+    if (chunk === null) return this.#answer(EMPTY, false);
+    return this.#answer(this.#keep(chunk, this.#size), this.#leftoverScratch);
+  }
+
+  /** Starts a runtime read of the waiting call's size or more, into the scratch buffer (`recvInto`) or the slab. */
+  #start(): Promise<number | null> {
+    const size = this.#size > this.#readAhead ? this.#size : this.#readAhead;
+    const scratch = this.#mode === Mode.RecvInto;
+    let view: Uint8Array;
+    if (scratch) {
+      if (this.#scratch.length < size) this.#scratch = new Uint8Array(size);
+      // The whole of it: a read never asks for less than the buffer it fills holds.
+      view = this.#scratch;
+    } else {
+      if (this.#slab.length - this.#slabOffset < size) {
+        this.#slab = new Uint8Array(this.#readAhead > 0 ? Math.max(size, Math.min(16 * size, MAX_SLAB)) : size);
+        this.#slabOffset = 0;
+      }
+      view = part(this.#slab, this.#slabOffset, size);
+    }
+    this.#opView = view;
+    this.#opScratch = scratch;
+    return this.#source.read(view);
+  }
+
+  /**
+   * Takes in the result of the read (when a call claims it; no other read starts
+   * before): `null` at end of stream, else the bytes, with the slab advanced.
+   */
+  #claim(n: number | null): Uint8Array | null {
+    const view = this.#opView;
+    this.#opView = EMPTY;
+    if (n === null) {
+      this.#eof = true;
+      return null;
+    }
+    if (n === view.length) {
+      this.#readAhead = Math.min(2 * n, MAX_READ);
+    } else {
+      this.#readAhead = 0;
+      const scratch = this.#scratch.length;
+      if (scratch > KEEP_SCRATCH && scratch > this.#size && 2 * n < view.length) this.#scratch = EMPTY;
+    }
+    if (!this.#opScratch) this.#slabOffset += n;
+    this.#leftoverScratch = this.#opScratch;
+    return n === view.length ? view : part(view, 0, n);
+  }
+
+  /** Returns the first `size` bytes of a fresh chunk and keeps the rest. */
+  #keep(chunk: Uint8Array, size: number): Uint8Array {
+    if (chunk.length <= size) return chunk;
+    this.#leftover = part(chunk, size, chunk.length - size);
+    return part(chunk, 0, size);
+  }
+
+  #take(size: number): Uint8Array {
+    const leftover = this.#leftover;
+    if (leftover === null) return EMPTY;
+    if (leftover.length <= size) {
+      this.#leftover = null;
+      return leftover;
+    }
+    this.#leftover = part(leftover, size, leftover.length - size);
+    return part(leftover, 0, size);
+  }
+}

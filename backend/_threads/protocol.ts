@@ -1,0 +1,226 @@
+/**
+ * The messages exchanged between the loop and its worker threads, and how
+ * errors cross the thread boundary. Runtime-neutral.
+ *
+ * @module
+ */
+
+import type { CancelScope } from "../_core/cancel_scope.ts";
+
+/** An error as it crosses a thread: structured clone keeps only built-in error classes. */
+export interface SerializedError {
+  /** The error's `name`. */
+  name: string;
+  /** The error's `message`. */
+  message: string;
+  /** The error's stack, as printed where it was thrown. */
+  stack?: string;
+  /** A POSIX-like `code`, when the error had one. */
+  code?: string | number;
+  /** A thrown value that is not an error, when it can be cloned. */
+  value?: unknown;
+  /** The error's `cause` when it is an error, serialized the same way (a few levels deep). */
+  cause?: SerializedError;
+}
+
+/** Sent once, right after the worker started. */
+export interface InitMessage {
+  t: "init";
+  /** The worker's name. */
+  name: string;
+  /** One `Int32Array` slot: non-zero while the caller of the running call is cancelled. */
+  flag: SharedArrayBuffer;
+  /** A function to run once before any call (an executor's initializer). */
+  initializer?: { url: string; name: string; args: unknown[] };
+}
+
+/** Names a function the first time a worker sees it; later calls send `key` alone. */
+export interface FunctionSpec {
+  /** The number later calls use. */
+  key: number;
+  /** The module's URL. */
+  url: string;
+  /** The export's name. */
+  name: string;
+}
+
+/**
+ * Runs a function: `[call id, function, arguments]`. A tuple, not an object:
+ * the hot path clones as little as possible.
+ */
+export type CallMessage = [id: number, fn: number | FunctionSpec, args: unknown[]];
+
+/** The caller of call `id` was cancelled: abort the worker-side signal. */
+export interface CancelMessage {
+  t: "cancel";
+  id: number;
+}
+
+/** A message from the loop to a worker. */
+export type ToWorker = InitMessage | CallMessage | CancelMessage;
+
+/**
+ * The result of call `id` (`id` 0 is the initializer): `[id, true, value]` or
+ * `[id, false, serialized error]`.
+ */
+export type DoneMessage = [id: number, ok: boolean, payload: unknown] & {
+  /** Absent: lets `message.t === "exit"` tell the two kinds apart. */
+  readonly t?: undefined;
+};
+
+/** The worker is about to close itself (`self.close()`, or the runtime's exit call). */
+export interface ExitMessage {
+  t: "exit";
+  reason: string;
+}
+
+/** A message from a worker to the loop. */
+export type FromWorker = DoneMessage | ExitMessage;
+
+/**
+ * The method an argument implements to travel to a worker differently than by
+ * structured clone (a portal sends its channel once per worker).
+ */
+export const TO_WORKER: unique symbol = Symbol("toWorker");
+
+/** The caller of a call a worker runs, as a portal sees it (see {@linkcode PortalWorker}). */
+export interface PortalCaller {
+  /** The caller's innermost cancel scope when it called `runInThread`, `null` when it had none. */
+  readonly scope: CancelScope | null;
+  /** `true` once the caller was cancelled (the call's cancel flag is set). */
+  readonly cancelled: boolean;
+}
+
+/**
+ * A worker as the arguments it is sent to see it: an identity (a portal sends
+ * its channel once per worker) that also tells whose call it is running.
+ */
+export interface PortalWorker {
+  /**
+   * The caller of call `id` while this worker runs it (SPEC 2.1 rule 5: a
+   * portal call made during a call runs in its caller's scope); `undefined`
+   * when `id` is not the running call.
+   */
+  callerOf(id: number): PortalCaller | undefined;
+}
+
+/** An argument that encodes itself for a given worker. */
+export interface WorkerTransferable {
+  /** Encodes the value for `worker`; `rollback()` undoes it when the post fails. */
+  [TO_WORKER](worker: PortalWorker): { value: unknown; transfer: Transferable[]; rollback(): void };
+}
+
+/** The key marking a portal descriptor inside call arguments. */
+export const PORTAL_KEY = "__asyncBackendThreadsPortal";
+
+/** A portal as it travels to a worker: its id, and its channel the first time. */
+export interface PortalDescriptor {
+  [PORTAL_KEY]: number;
+  /** The worker's end of the portal channel (first transfer only). */
+  port?: MessagePort;
+  /** `[replies posted, closed]` as `Int32Array` slots (first transfer only). */
+  state?: SharedArrayBuffer;
+}
+
+/**
+ * A request from a worker's portal to the loop: `sync` is `true` for
+ * `runSync`; `callId` is the worker's running call (`0` when none), whose
+ * caller's scope the request runs in.
+ */
+export type PortalRequest = [id: number, sync: boolean, name: string, args: unknown[], callId: number];
+
+/** The loop's answer to a {@linkcode PortalRequest}: the value, or the serialized error. */
+export type PortalReply = [id: number, ok: boolean, payload: unknown];
+
+/** Index of the reply counter in a portal's state. */
+export const PORTAL_SEQ = 0;
+/** Index of the closed flag in a portal's state. */
+export const PORTAL_CLOSED = 1;
+
+const BUILTIN_ERRORS: Record<string, ErrorConstructor> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+/** The names of the `DOMException`s rebuilt as such (the library's timeouts, structured clone). */
+const DOM_EXCEPTIONS = new Set(["AbortError", "TimeoutError", "DataCloneError"]);
+
+/** How many levels of `cause` cross a thread. */
+const CAUSE_DEPTH = 4;
+
+/** Turns a thrown value into something that survives structured clone. */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (error instanceof Error || (typeof error === "object" && error !== null && "message" in error)) {
+    const e = error as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown; cause?: unknown };
+    const out: SerializedError = { name: String(e.name ?? "Error"), message: String(e.message ?? "") };
+    if (typeof e.stack === "string") out.stack = e.stack;
+    if (typeof e.code === "string" || typeof e.code === "number") out.code = e.code;
+    const cause = e.cause;
+    if (
+      depth < CAUSE_DEPTH &&
+      (cause instanceof Error || (typeof cause === "object" && cause !== null && "message" in cause))
+    ) {
+      out.cause = serializeError(cause, depth + 1);
+    }
+    return out;
+  }
+  const out: SerializedError = { name: "Error", message: `Non-error thrown: ${String(error)}` };
+  if (error === undefined || error === null || typeof error !== "object" && typeof error !== "function") {
+    out.value = error;
+  }
+  return out;
+}
+
+/**
+ * Rebuilds an error on this side: same name, message and stack; built-in
+ * classes are kept, other names are set on an `Error`.
+ *
+ * @param data The serialized error.
+ * @param make Builds errors whose name this side knows (such as `CancelledError`).
+ */
+export function reviveError(data: SerializedError, make?: (name: string, message: string) => Error | undefined): Error {
+  const error = make?.(data.name, data.message) ??
+    (DOM_EXCEPTIONS.has(data.name) && typeof DOMException === "function"
+      ? new DOMException(data.message, data.name) as Error
+      : new (BUILTIN_ERRORS[data.name] ?? Error)(data.message));
+  if (error.name !== data.name) {
+    Object.defineProperty(error, "name", { value: data.name, writable: true, configurable: true, enumerable: false });
+  }
+  if (data.stack !== undefined) {
+    Object.defineProperty(error, "stack", { value: data.stack, writable: true, configurable: true, enumerable: false });
+  }
+  // A DOMException has its own read-only `code`, implied by its name.
+  if (data.code !== undefined && (error as Error & { code?: unknown }).code !== data.code) {
+    Object.defineProperty(error, "code", { value: data.code, writable: true, configurable: true, enumerable: true });
+  }
+  if (data.cause !== undefined) {
+    Object.defineProperty(error, "cause", {
+      value: reviveError(data.cause, make),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
+  return error;
+}
+
+/**
+ * The error of a value that could not cross a thread: a `TypeError` saying
+ * what could not be cloned, with the clone's error (a `DOMException` named
+ * `"DataCloneError"`) as its `cause`.
+ *
+ * @param what What was sent, in sentence case ("The arguments of f (url)").
+ * @param where Where it was going ("to a worker thread").
+ * @param error The error the post threw.
+ */
+export function cloneError(what: string, where: string, error: unknown): TypeError {
+  const reason = error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
+    ? String((error as { message: unknown }).message)
+    : String(error);
+  return new TypeError(`${what} could not be structured-cloned ${where}: ${reason}`, { cause: error });
+}

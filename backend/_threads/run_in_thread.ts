@@ -1,0 +1,140 @@
+/**
+ * `runInThread` and `createThreadsPortal` on any runtime: argument checks, the
+ * per-runner pool and what cancellation does to a call.
+ *
+ * @module
+ */
+
+import type { AnyFunction, ThreadFunction, ThreadsPortal } from "../abc/threads.ts";
+import { CancelledError } from "../errors.ts";
+import { CallbackWaiter, currentScope } from "../_core/cancel_scope.ts";
+import type { TimerHost } from "../_core/deadline_queue.ts";
+import { LoopPortal } from "./portal_loop.ts";
+import { RunState } from "../_core/runner.ts";
+import { describe } from "../_util/validate.ts";
+import { type SpawnWorker, WorkerPool } from "./pool.ts";
+
+/** Throws a `TypeError` unless `fn` is a thread function reference; explains why closures are refused. */
+export function assertThreadFunction(fn: unknown, name = "fn"): asserts fn is ThreadFunction {
+  if (typeof fn === "function") {
+    throw new TypeError(
+      `The '${name}' argument must be a thread function reference, got a function: workers share no memory ` +
+        `with the loop and cannot receive closures. Export the function from a module and pass ` +
+        `threadModule<typeof import("./m.ts")>(new URL("./m.ts", import.meta.url)).${fn.name || "myFunction"}`,
+    );
+  }
+  if (
+    fn === null || typeof fn !== "object" || typeof (fn as ThreadFunction).moduleUrl !== "string" ||
+    typeof (fn as ThreadFunction).exportName !== "string"
+  ) {
+    throw new TypeError(
+      `The '${name}' argument must be a thread function reference made by threadModule(url), got ${describe(fn)}`,
+    );
+  }
+}
+
+/** Returns the caller's runner loop; throws when called outside a runner. */
+export function currentRunState(method: string): RunState {
+  const loop = currentScope()?.loop;
+  if (!(loop instanceof RunState)) throw new Error(`${method}() must be called from code run by a runner`);
+  return loop;
+}
+
+/**
+ * Runs `ref(...args)` in `pool` as a checkpoint. When the caller is cancelled:
+ * a queued call is dropped; a running one follows `ref.options.onCancel`.
+ * Portal calls the worker makes during the call run in the caller's scope.
+ *
+ * @param pool The pool.
+ * @param ref The function.
+ * @param args Its arguments.
+ */
+export function runInPool<T>(pool: WorkerPool, ref: ThreadFunction, args: unknown[]): Promise<T> {
+  const scope = currentScope();
+  if (scope !== undefined && scope.isCancelled()) return Promise.reject(new CancelledError());
+  const mode = ref.options?.onCancel ?? "wait";
+  return new Promise<T>((resolve, reject) => {
+    let cancelled = false;
+    let job: ReturnType<WorkerPool["submit"]> | undefined;
+    const waiter = new CallbackWaiter((error) => {
+      if (job === undefined) return;
+      if (job.queued) {
+        pool.dequeue(job);
+        reject(error);
+      } else if (job.running) {
+        cancelled = true;
+        if (mode === "wait") {
+          pool.signalCancel(job);
+        } else if (mode === "abandon") {
+          pool.signalCancel(job);
+          job.detach();
+          reject(error);
+        } else {
+          pool.terminateJob(job);
+          reject(error);
+        }
+      }
+    });
+    scope?.addWaiter(waiter);
+    try {
+      job = pool.submit(ref, args, (ok, value) => {
+        scope?.removeWaiter(waiter);
+        if (cancelled) reject(new CancelledError());
+        else if (ok) resolve(value as T);
+        else reject(value);
+      }, scope ?? null);
+    } catch (error) {
+      scope?.removeWaiter(waiter);
+      reject(error);
+    }
+  });
+}
+
+/** What a backend gives {@linkcode runInThread}. */
+export interface ThreadHost {
+  /** Starts a worker. */
+  readonly spawn: SpawnWorker;
+  /** Timers for idle retirement. */
+  readonly timers: TimerHost;
+}
+
+/**
+ * `AsyncBackend.runInThread` on `host`: the caller's runner keeps one pool,
+ * closed with the runner.
+ */
+export function runInThread<F extends AnyFunction>(
+  host: ThreadHost,
+  fn: ThreadFunction<F>,
+  args: Parameters<F>,
+): Promise<Awaited<ReturnType<F>>> {
+  let pool: WorkerPool;
+  try {
+    assertThreadFunction(fn);
+    const loop = currentRunState("runInThread");
+    pool = loop.resource(host, () => new WorkerPool({ spawn: host.spawn, timers: host.timers }), (p) => p.close());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return runInPool(pool, fn, args);
+}
+
+/** `AsyncBackend.createThreadsPortal`: a portal bound to the caller's runner. */
+export function createThreadsPortal<F extends Record<string, AnyFunction>>(functions: F): ThreadsPortal<F> {
+  return new LoopPortal(currentRunState("createThreadsPortal"), functions);
+}
+
+const threadHosts = new WeakMap<object, ThreadHost>();
+
+/** Records the workers of a backend class (and its subclasses), for executors that start their own pool. */
+export function registerThreadHost(backendClass: abstract new (...args: never[]) => unknown, host: ThreadHost): void {
+  threadHosts.set(backendClass.prototype as object, host);
+}
+
+/** Returns the workers of `backend`'s class, `undefined` for a backend without worker threads. */
+export function threadHostOf(backend: object): ThreadHost | undefined {
+  for (let proto = Object.getPrototypeOf(backend); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const host = threadHosts.get(proto);
+    if (host !== undefined) return host;
+  }
+  return undefined;
+}

@@ -1,0 +1,182 @@
+/**
+ * The runtime-neutral part of every backend: runners, tasks, cancellation,
+ * timeouts and synchronization. Backends add networking and threads.
+ *
+ * @module
+ */
+
+import { AsyncBackend } from "./abc/async_backend.ts";
+import type { TimeoutHandle } from "./abc/cancel_scope.ts";
+import type { Condition, Event, Lock } from "./abc/sync.ts";
+import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
+import type { CancellableFuture } from "./abc/threads.ts";
+import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
+import { ConditionCore } from "./_core/condition.ts";
+import type { TimerHost } from "./_core/deadline_queue.ts";
+import { EventCore } from "./_core/event.ts";
+import { LockCore } from "./_core/lock.ts";
+import { RunnerCore, spawnSystemTask } from "./_core/runner.ts";
+import { sleep, sleepForever, sleepUntil } from "./_core/sleep.ts";
+import { runTaskGroup } from "./_core/task_group.ts";
+import { ignoreCancellation, moveOnAfter, moveOnAt, timeout, timeoutAt } from "./_core/timeouts.ts";
+import { waitFuture } from "./_core/wait_future.ts";
+
+/** What a runtime gives the core. */
+export interface RuntimeHost {
+  /** Timers and the monotonic clock. */
+  readonly timers: TimerHost;
+  /**
+   * The runtime's cheapest macrotask yield. It need not let the loop poll I/O
+   * or run timers (a `MessageChannel` round on Node does neither) when
+   * `yieldTurn` is given.
+   */
+  readonly yieldMacrotask: MacrotaskScheduler;
+  /**
+   * A full turn of the event loop: the callback runs after every timer due and
+   * every I/O callback ready when it was scheduled. When given, a checkpoint
+   * yields with `yieldMacrotask` and takes a full turn at least once a
+   * millisecond; without it, `yieldMacrotask` must be a full turn itself.
+   */
+  readonly yieldTurn?: MacrotaskScheduler;
+  /**
+   * How many `yieldMacrotask` rounds in a row make a full turn of the loop by
+   * themselves, where the loop polls I/O every so many rounds (Deno: 64); while
+   * yields come that fast, no `yieldTurn` is needed. Default: never.
+   */
+  readonly yieldMacrotasksPerTurn?: number;
+}
+
+/** One yield per host, shared by its backends: one queue keeps every task's yields in order. */
+const hostYields = new WeakMap<RuntimeHost, MacrotaskScheduler>();
+
+function hostYield(host: RuntimeHost): MacrotaskScheduler {
+  let schedule = hostYields.get(host);
+  if (schedule === undefined) {
+    schedule = host.yieldTurn === undefined
+      ? host.yieldMacrotask
+      : new LoopYield(host.yieldMacrotask, host.yieldTurn, host.timers.now, host.yieldMacrotasksPerTurn).schedule;
+    hostYields.set(host, schedule);
+  }
+  return schedule;
+}
+
+/**
+ * Implements every non-I/O method of {@linkcode AsyncBackend} on a
+ * {@linkcode RuntimeHost}: the base of the Deno and Node backends, and of custom
+ * backends that bring their own networking and threads.
+ *
+ * @example
+ * ```ts
+ * import { BaseAsyncBackend } from "@easynetwork/async-backend/lowlevel";
+ * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+ *
+ * console.log(new DenoBackend() instanceof BaseAsyncBackend); // true
+ * ```
+ */
+export abstract class BaseAsyncBackend extends AsyncBackend {
+  #host: RuntimeHost;
+  #yield: MacrotaskScheduler;
+
+  /**
+   * Builds the core on a runtime's timers and yields.
+   *
+   * @param host The runtime's timers and yields.
+   */
+  constructor(host: RuntimeHost) {
+    super();
+    this.#host = host;
+    this.#yield = hostYield(host);
+  }
+
+  /** Returns a new runner. */
+  newRunner(): Runner {
+    return new RunnerCore(this.#host.timers);
+  }
+
+  /** A checkpoint that yields to the event loop (timers and I/O run). */
+  coroYield(): Promise<void> {
+    return coroYield(this.#yield);
+  }
+
+  /** Yields to the event loop like {@linkcode BaseAsyncBackend.coroYield}; never rejects. */
+  cancelShieldedCoroYield(): Promise<void> {
+    const schedule = this.#yield;
+    return new Promise<void>((resolve) => schedule(resolve));
+  }
+
+  /** Runs `fn` shielded from outer cancellation. */
+  ignoreCancellation<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+    return ignoreCancellation(fn);
+  }
+
+  /** Runs `fn` with a relative deadline; rejects with `TimeoutError` when it expires. */
+  timeout<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T> {
+    return timeout(this.#host.timers.now(), ms, fn);
+  }
+
+  /** Runs `fn` with an absolute deadline; rejects with `TimeoutError` when it expires. */
+  timeoutAt<T>(deadline: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T> {
+    return timeoutAt(deadline, fn);
+  }
+
+  /** Runs `fn` with a relative deadline; resolves `undefined` when it expires. */
+  moveOnAfter<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined> {
+    return moveOnAfter(this.#host.timers.now(), ms, fn);
+  }
+
+  /** Runs `fn` with an absolute deadline; resolves `undefined` when it expires. */
+  moveOnAt<T>(deadline: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined> {
+    return moveOnAt(deadline, fn);
+  }
+
+  /** The monotonic clock, in ms. */
+  currentTime(): number {
+    return this.#host.timers.now();
+  }
+
+  /** Sleeps `ms` milliseconds. */
+  sleep(ms: number): Promise<void> {
+    return sleep(this.#host.timers, this.#yield, ms);
+  }
+
+  /** Sleeps until cancelled. */
+  sleepForever(): Promise<never> {
+    return sleepForever();
+  }
+
+  /** Sleeps until `deadline`. */
+  sleepUntil(deadline: number): Promise<void> {
+    return sleepUntil(this.#host.timers, this.#yield, deadline);
+  }
+
+  /** Starts a system task in the current runner. */
+  // deno-lint-ignore no-explicit-any
+  spawnTask<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): SystemTask<T> {
+    return spawnSystemTask(fn, args);
+  }
+
+  /** Runs `body` in a task group and waits for its tasks. */
+  createTaskGroup<T>(body: (tg: TaskGroup) => T | PromiseLike<T>): Promise<T | undefined> {
+    return runTaskGroup(body);
+  }
+
+  /** Creates a FIFO lock. */
+  createLock(): Lock {
+    return new LockCore();
+  }
+
+  /** Creates an event. */
+  createEvent(): Event {
+    return new EventCore();
+  }
+
+  /** Creates a condition variable. */
+  createConditionVar(lock?: Lock): Condition {
+    return new ConditionCore(lock);
+  }
+
+  /** Awaits `future` as a checkpoint, cancelling it if the waiter is cancelled. */
+  waitFuture<T>(future: CancellableFuture<T>): Promise<T> {
+    return waitFuture(future);
+  }
+}

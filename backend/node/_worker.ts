@@ -1,0 +1,30 @@
+/**
+ * The entry script of Node's pooled workers (`node:worker_threads`).
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { parentPort, receiveMessageOnPort } from "node:worker_threads";
+import { startWorkerRuntime } from "../_threads/worker_main.ts";
+import type { FromWorker, ToWorker } from "../_threads/protocol.ts";
+
+if (parentPort === null) throw new Error("worker_entry.ts must run in a worker thread");
+const port = parentPort;
+
+// An uncaught error ends the worker: say why first. Node would report it with an
+// 'error' event anyway, but Deno's node:worker_threads lets it take the whole
+// process down, so the worker handles it the same way on every runtime.
+process.on("uncaughtException", (error: unknown) => {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  port.postMessage({ t: "exit", reason: `uncaught error: ${reason}` } satisfies FromWorker);
+  process.exit(1);
+});
+
+startWorkerRuntime({
+  post: (message) => port.postMessage(message),
+  listen: (handler) => {
+    port.on("message", (message: ToWorker) => handler(message));
+  },
+  receiveMessageOnPort: (messagePort) => receiveMessageOnPort(messagePort as never) as { message: unknown } | undefined,
+});

@@ -7,14 +7,14 @@
 import type { Condition, Lock, LockGuard } from "../abc/sync.ts";
 import { CancelledError } from "../errors.ts";
 import { currentScope } from "./cancel_scope.ts";
-import { suspend } from "./checkpoint.ts";
 import { LockCore } from "./lock.ts";
 import { ignoreCancellation } from "./timeouts.ts";
+import { WaitQueue } from "./wait_queue.ts";
 
 /** The condition implementation shared by every backend. */
 export class ConditionCore implements Condition {
   #lock: LockCore;
-  #waiters: Set<() => void> = new Set();
+  #waiters: WaitQueue = new WaitQueue();
 
   /** @param lock A lock made by `createLock()`, or `undefined` for a new one. */
   constructor(lock?: Lock) {
@@ -44,11 +44,7 @@ export class ConditionCore implements Condition {
     let failed = false;
     let error: unknown = undefined;
     try {
-      await suspend<void>((resolve) => {
-        const waiter = () => resolve();
-        this.#waiters.add(waiter);
-        return () => this.#waiters.delete(waiter);
-      });
+      await this.#waiters.park();
     } catch (e) {
       failed = true;
       error = e;
@@ -64,17 +60,11 @@ export class ConditionCore implements Condition {
       throw new RangeError(`The 'n' argument must be a non-negative integer, got ${String(n)}`);
     }
     this.#lock.assertOwned("notify");
-    for (const waiter of this.#waiters) {
-      if (n-- <= 0) break;
-      this.#waiters.delete(waiter);
-      waiter();
-    }
+    this.#waiters.unpark(n);
   }
 
   notifyAll(): void {
     this.#lock.assertOwned("notifyAll");
-    const waiters = this.#waiters;
-    this.#waiters = new Set();
-    for (const waiter of waiters) waiter();
+    this.#waiters.unparkAll();
   }
 }

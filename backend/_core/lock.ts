@@ -7,7 +7,7 @@
 import type { Lock, LockGuard } from "../abc/sync.ts";
 import { CancelledError } from "../errors.ts";
 import { currentScope } from "./cancel_scope.ts";
-import { suspend } from "./checkpoint.ts";
+import { WaitQueue } from "./wait_queue.ts";
 
 /** The owner identity of code that runs outside any runner. */
 const OUTSIDE_TASKS: object = {};
@@ -15,11 +15,6 @@ const OUTSIDE_TASKS: object = {};
 /** The identity of the current task, for lock ownership. */
 export function currentTaskIdentity(): object {
   return currentScope()?.task ?? OUTSIDE_TASKS;
-}
-
-interface LockWaiter {
-  readonly owner: object;
-  readonly grant: () => void;
 }
 
 class Guard implements LockGuard {
@@ -43,7 +38,8 @@ export class LockCore implements Lock {
   #generation = 0;
   /** Source of hold ids, never reused (a condition wait restores an older id). */
   #counter = 0;
-  #waiters: Set<LockWaiter> = new Set();
+  /** The waiting acquirers, each node carrying its owner: FIFO, O(1) hand-off. */
+  #waiters: WaitQueue<LockGuard, object> = new WaitQueue();
 
   acquire(): Promise<LockGuard> {
     const owner = currentTaskIdentity();
@@ -56,11 +52,8 @@ export class LockCore implements Lock {
       this.#generation = ++this.#counter;
       return Promise.resolve(new Guard(this, this.#generation));
     }
-    return suspend<LockGuard>((resolve) => {
-      const waiter: LockWaiter = { owner, grant: () => resolve(new Guard(this, this.#generation)) };
-      this.#waiters.add(waiter);
-      return () => this.#waiters.delete(waiter);
-    });
+    // A cancelled waiter leaves the queue, so it is never handed the lock.
+    return this.#waiters.park(owner);
   }
 
   release(): void {
@@ -73,6 +66,11 @@ export class LockCore implements Lock {
 
   locked(): boolean {
     return this.#owner !== null;
+  }
+
+  /** The number of tasks waiting to acquire the lock. */
+  get waiting(): number {
+    return this.#waiters.size;
   }
 
   /** Releases the lock if it is still held under `generation` (guard disposal). */
@@ -102,14 +100,14 @@ export class LockCore implements Lock {
 
   #handOff(): void {
     this.#generation = ++this.#counter;
-    const next = this.#waiters.values().next();
-    if (next.done) {
+    // The head of the queue gets the lock at once (it leaves its scope in the
+    // same step, so a cancellation later in this tick cannot take it back).
+    const next = this.#waiters.shift();
+    if (next === null) {
       this.#owner = null;
       return;
     }
-    const waiter = next.value;
-    this.#waiters.delete(waiter);
-    this.#owner = waiter.owner;
-    waiter.grant();
+    this.#owner = next.data;
+    next.wake(new Guard(this, this.#generation));
   }
 }

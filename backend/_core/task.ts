@@ -8,6 +8,7 @@ import type { SystemTask } from "../abc/tasks.ts";
 import { CancelledError } from "../errors.ts";
 import { CancelScope, currentScope, currentScopeVar, type ScopeRunState } from "./cancel_scope.ts";
 import { suspend } from "./checkpoint.ts";
+import { WaitQueue } from "./wait_queue.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -30,7 +31,8 @@ export class TaskCore<T> implements SystemTask<T> {
   #error: unknown = undefined;
   #observer: TaskObserver | null;
   #escaped = false;
-  #doneCallbacks: Set<() => void> | null = null;
+  /** Who waits for the task to finish (`wait()`, `join()`, `settled()`); made on first use. */
+  #waiters: WaitQueue | null = null;
 
   /**
    * @param parent The scope the task runs under.
@@ -71,9 +73,9 @@ export class TaskCore<T> implements SystemTask<T> {
       }
     }
     scope.exit();
-    const callbacks = this.#doneCallbacks;
-    this.#doneCallbacks = null;
-    if (callbacks !== null) { for (const callback of callbacks) callback(); }
+    const waiters = this.#waiters;
+    this.#waiters = null;
+    if (waiters !== null) waiters.unparkAll();
     this.#observer?.(this as TaskCore<unknown>);
   }
 
@@ -94,7 +96,7 @@ export class TaskCore<T> implements SystemTask<T> {
   /** Waits for the task without being a checkpoint. */
   settled(): Promise<void> {
     if (this.#state !== State.Pending) return Promise.resolve();
-    return new Promise<void>((resolve) => (this.#doneCallbacks ??= new Set()).add(resolve));
+    return (this.#waiters ??= new WaitQueue()).parkUncancellable();
   }
 
   /** Returns the result of a finished task, or throws its error. */
@@ -130,12 +132,7 @@ export class TaskCore<T> implements SystemTask<T> {
     if (currentScope()?.task === this) {
       return Promise.reject(new Error("A task cannot wait for or join itself: it would wait forever"));
     }
-    return suspend<void>((resolve) => {
-      const callback = () => resolve();
-      const callbacks = (this.#doneCallbacks ??= new Set());
-      callbacks.add(callback);
-      return () => callbacks.delete(callback);
-    });
+    return (this.#waiters ??= new WaitQueue()).park();
   }
 
   async join(): Promise<T> {

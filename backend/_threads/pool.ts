@@ -9,6 +9,7 @@ import type { ThreadFunction } from "../abc/threads.ts";
 import { CancelledError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
 import type { TimerHost } from "../_core/deadline_queue.ts";
+import { Fifo } from "../_util/fifo.ts";
 import {
   cloneError,
   type FromWorker,
@@ -180,31 +181,6 @@ function functionKey(ref: ThreadFunction): number {
   return key;
 }
 
-/** A FIFO queue, O(1) per push and shift. */
-class Queue<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-
-  get size(): number {
-    return this.#items.length - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items.push(item);
-  }
-
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-}
-
 /** Rebuilds errors whose class this side knows. */
 function knownError(name: string, message: string): Error | undefined {
   return name === "CancelledError" ? new CancelledError(message) : undefined;
@@ -221,7 +197,7 @@ export class WorkerPool {
   #initargs: unknown[];
   #workers: Set<PoolWorker> = new Set();
   #idle: PoolWorker[] = [];
-  #queue: Queue<PoolJob> = new Queue();
+  #queue: Fifo<PoolJob> = new Fifo();
   #queued = 0;
   #nextJob = 1;
   #nextName = 0;

@@ -18,8 +18,14 @@ export type AsyncBackendOptions = Readonly<Record<string, unknown>>;
 
 const NAMES: readonly BuiltinBackendName[] = Object.keys(BUILTIN_BACKENDS) as BuiltinBackendName[];
 
+/** The built-in classes this build imports statically (the runtime's own backend). */
+const eager = new Map<BuiltinBackendName, AsyncBackendClass>();
+for (const name of NAMES) {
+  const cls = BUILTIN_BACKENDS[name].eager;
+  if (cls !== undefined && BUILTIN_BACKENDS[name].unavailableReason() === null) eager.set(name, cls);
+}
 /** The built-in classes loaded so far. */
-const loaded = new Map<BuiltinBackendName, AsyncBackendClass>();
+const loaded = new Map<BuiltinBackendName, AsyncBackendClass>(eager);
 /** Subclasses installed by `extend()`, by built-in name. */
 const extensions = new Map<BuiltinBackendName, AsyncBackendClass>();
 /** What `setDefaultBackend()` chose; `null` follows the runtime. */
@@ -77,17 +83,15 @@ function isBackendClass(value: unknown): value is AsyncBackendClass {
   return typeof value === "function" && value.prototype instanceof AsyncBackend;
 }
 
-// The runtime's own backend is available synchronously; any other is loaded on demand.
-await loadBuiltin(runtimeDefaultName());
-
 /**
  * Finds, extends and instantiates backends by name. The built-in backends are
  * `"deno"` (`DenoBackend`, on Deno) and `"node"` (`NodeBackend`, on Node, Bun,
  * and on Deno through its `node:` modules). The default follows the runtime:
  * `"deno"` on Deno, `"node"` on Node and Bun.
  *
- * The runtime's own backend is loaded with the factory, so every method can use
- * it synchronously. Another built-in (`"node"` on Deno) is loaded on demand by
+ * The runtime's own backend is imported statically with the factory (no top-level
+ * await: the npm package's entry points load with `require()`), so every method can
+ * use it synchronously. Another built-in (`"node"` on Deno) is loaded on demand by
  * {@linkcode AsyncBackendFactory.load} or {@linkcode AsyncBackendFactory.getAllBackends};
  * until then, synchronous methods that need it throw an error that says so.
  *
@@ -270,9 +274,8 @@ export class AsyncBackendFactory {
    * backend stays loaded. Extensions and the default choice are kept.
    */
   static invalidateBackendsCache(): void {
-    const own = runtimeDefaultName();
     for (const name of [...loaded.keys()]) {
-      if (name !== own) loaded.delete(name);
+      if (!eager.has(name)) loaded.delete(name);
     }
   }
 }

@@ -1,34 +1,26 @@
 /**
- * The built-in backends and how each is loaded: lazily, so that importing the
- * factory on Deno never loads the Node backend (and the reverse) until asked.
+ * The built-in backends of the JSR package and how each is loaded. The runtime's
+ * own backend (`DenoBackend`) is imported statically, so that the factory can
+ * make it synchronously with no top-level await; the Node backend is loaded with
+ * `import()` on demand, so importing the factory on Deno never loads it.
  *
- * The npm build replaces this file with a Node flavour that has no Deno backend.
+ * The npm build swaps this file for `builtin_backends.node.ts`, which has no
+ * Deno backend and imports `NodeBackend` statically.
  *
  * @module
  */
 
-import type { AsyncBackend } from "../backend/abc/async_backend.ts";
+import { DenoBackend } from "../backend/deno/mod.ts";
+import type { BuiltinBackends } from "./types.ts";
 
-/** The names of the built-in backends. */
-export type BuiltinBackendName = "deno" | "node";
-
-/** A backend class: `new cls(options?)` makes a backend. */
-// deno-lint-ignore no-explicit-any
-export type AsyncBackendClass = new (options?: any) => AsyncBackend;
-
-/** How a built-in backend is found and loaded. */
-export interface BuiltinBackend {
-  /** `null` when the backend works on this runtime, else why it does not. */
-  unavailableReason(): string | null;
-  /** Imports the backend's module and returns its class. */
-  load(): Promise<AsyncBackendClass>;
-}
+export type { AsyncBackendClass, BuiltinBackend, BuiltinBackendName } from "./types.ts";
 
 /** The built-in backends of this build. */
-export const BUILTIN_BACKENDS: Readonly<Record<BuiltinBackendName, BuiltinBackend>> = {
+export const BUILTIN_BACKENDS: BuiltinBackends = {
   deno: {
     unavailableReason: () => "Deno" in globalThis ? null : "The 'deno' backend needs the Deno runtime",
-    load: async () => (await import("../backend/deno/mod.ts")).DenoBackend,
+    eager: DenoBackend,
+    load: () => Promise.resolve(DenoBackend),
   },
   node: {
     unavailableReason: () => null,

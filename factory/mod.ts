@@ -17,4 +17,4 @@
  */
 
 export { AsyncBackendFactory, type AsyncBackendOptions } from "./async_backend_factory.ts";
-export type { AsyncBackendClass, BuiltinBackendName } from "./builtin_backends.ts";
+export type { AsyncBackendClass, BuiltinBackendName } from "./types.ts";

@@ -1,10 +1,14 @@
 /**
- * The backends the contract suite runs against on this runtime.
+ * The backends the contract suite runs against on Deno: the Deno backend, and
+ * the Node backend through Deno's `node:` modules. The npm build swaps this file
+ * for `backends.node.ts` (the Node backend only).
  *
  * @module
  */
 
 import type { AsyncBackend } from "../backend/abc/async_backend.ts";
+import { DenoBackend } from "../backend/deno/mod.ts";
+import { NodeBackend } from "../backend/node/mod.ts";
 
 /** A backend under test. */
 export interface BackendUnderTest {
@@ -14,16 +18,8 @@ export interface BackendUnderTest {
   create(): AsyncBackend;
 }
 
-const list: BackendUnderTest[] = [];
-if (typeof Deno !== "undefined") {
-  const { DenoBackend } = await import("../backend/deno/mod.ts");
-  list.push({ name: "deno", create: () => new DenoBackend() });
-}
-// The Node backend runs everywhere: on Node, and on Deno through its `node:` modules.
-{
-  const { NodeBackend } = await import("../backend/node/mod.ts");
-  list.push({ name: "node", create: () => new NodeBackend() });
-}
-
 /** Every backend available on this runtime. */
-export const backends: readonly BackendUnderTest[] = list;
+export const backends: readonly BackendUnderTest[] = [
+  { name: "deno", create: () => new DenoBackend() },
+  { name: "node", create: () => new NodeBackend() },
+];

@@ -1,6 +1,7 @@
 /**
- * A runtime-neutral test registration: `Deno.test` on Deno (the sanitizers are
- * switched on by the test task's flags), `node:test` on Node.
+ * The test registration of the Deno run: `Deno.test` (the sanitizers are switched
+ * on by the test task's flags). The npm build swaps this file for
+ * `harness.node.ts`, which registers with `node:test`.
  *
  * @module
  */
@@ -11,12 +12,6 @@ export interface TestOptions {
   ignore?: boolean | string;
 }
 
-type NodeTest = (name: string, options: { skip?: boolean | string }, fn: () => Promise<void> | void) => unknown;
-
-const nodeTest: NodeTest | undefined = typeof Deno === "undefined"
-  ? ((await import("node:test")) as unknown as { test: NodeTest }).test
-  : undefined;
-
 /**
  * Registers a test.
  *
@@ -26,10 +21,6 @@ const nodeTest: NodeTest | undefined = typeof Deno === "undefined"
  */
 export function test(name: string, fn: () => Promise<void> | void, options: TestOptions = {}): void {
   const ignore = options.ignore ?? false;
-  if (nodeTest !== undefined) {
-    nodeTest(name, { skip: ignore }, fn);
-    return;
-  }
   if (typeof ignore === "string") console.log(`skipping "${name}": ${ignore}`);
   Deno.test({ name, fn, ignore: ignore !== false });
 }

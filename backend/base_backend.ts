@@ -1,12 +1,27 @@
 /**
- * The runtime-neutral part of every backend: runners, tasks, cancellation,
- * timeouts and synchronization. Backends add networking and threads.
+ * Every `AsyncBackend` method but the threads', on one `RuntimeHost`: runners,
+ * tasks, cancellation, timeouts and synchronization from the core, networking
+ * from `_net/` over the host's driver. Backends add the host and threads.
  *
  * @module
  */
 
 import { AsyncBackend } from "./abc/async_backend.ts";
 import type { TimeoutHandle } from "./abc/cancel_scope.ts";
+import type {
+  AsyncDatagramSocketAdapter,
+  AsyncHalfCloseableStreamSocketAdapter,
+  AsyncListenerSocketAdapter,
+  AsyncStreamSocketAdapter,
+  TcpConnectionOptions,
+  TcpListenerOptions,
+  TlsConnectionOptions,
+  TlsListenerOptions,
+  TlsOptions,
+  TlsServerWrapOptions,
+  TlsWrapOptions,
+  UdpEndpointOptions,
+} from "./abc/socket.ts";
 import type { Condition, Event, Lock } from "./abc/sync.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
 import type { CancellableFuture } from "./abc/threads.ts";
@@ -20,6 +35,10 @@ import { sleep, sleepForever, sleepUntil } from "./_core/sleep.ts";
 import { runTaskGroup } from "./_core/task_group.ts";
 import { ignoreCancellation, moveOnAfter, moveOnAt, timeout, timeoutAt } from "./_core/timeouts.ts";
 import { waitFuture } from "./_core/wait_future.ts";
+import * as connect from "./_net/connect.ts";
+import * as datagram from "./_net/datagram_socket.ts";
+import type { NetDriver } from "./_net/driver.ts";
+import * as listen from "./_net/listen.ts";
 
 /** What a runtime gives the core. */
 export interface RuntimeHost {
@@ -44,6 +63,18 @@ export interface RuntimeHost {
    * yields come that fast, no `yieldTurn` is needed. Default: never.
    */
   readonly yieldMacrotasksPerTurn?: number;
+  /**
+   * The runtime's networking calls, under the shared adapters and pipelines.
+   * Without it, every networking method rejects.
+   *
+   * @ignore
+   */
+  // deno-lint-ignore no-explicit-any
+  readonly net?: NetDriver<any>;
+}
+
+function noNetworking(): Promise<never> {
+  return Promise.reject(new TypeError("This backend has no networking driver ('net' in its RuntimeHost)"));
 }
 
 /** One yield per host, shared by its backends: one queue keeps every task's yields in order. */
@@ -61,9 +92,9 @@ function hostYield(host: RuntimeHost): MacrotaskScheduler {
 }
 
 /**
- * Implements every non-I/O method of {@linkcode AsyncBackend} on a
+ * Implements every method of {@linkcode AsyncBackend} but the threads' on a
  * {@linkcode RuntimeHost}: the base of the Deno and Node backends, and of custom
- * backends that bring their own networking and threads.
+ * backends that bring their own threads.
  *
  * @example
  * ```ts
@@ -76,6 +107,8 @@ function hostYield(host: RuntimeHost): MacrotaskScheduler {
 export abstract class BaseAsyncBackend extends AsyncBackend {
   #host: RuntimeHost;
   #yield: MacrotaskScheduler;
+  // deno-lint-ignore no-explicit-any
+  #net: NetDriver<any> | undefined;
 
   /**
    * Builds the core on a runtime's timers and yields.
@@ -86,6 +119,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     super();
     this.#host = host;
     this.#yield = hostYield(host);
+    this.#net = host.net;
   }
 
   /** Returns a new runner. */
@@ -178,5 +212,101 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   /** Awaits `future` as a checkpoint, cancelling it if the waiter is cancelled. */
   waitFuture<T>(future: CancellableFuture<T>): Promise<T> {
     return waitFuture(future);
+  }
+
+  // ---- Networking (the host's driver under backend/_net/) ----
+
+  /** Opens a TCP connection, racing every resolved address (RFC 8305). */
+  createTcpConnection(
+    host: string,
+    port: number,
+    options?: TcpConnectionOptions,
+  ): Promise<AsyncHalfCloseableStreamSocketAdapter> {
+    const net = this.#net;
+    if (net === undefined) return noNetworking();
+    return connect.createTcpConnection(net, this.#host.timers, host, port, options);
+  }
+
+  /** Opens a TLS connection over TCP: the Happy Eyeballs race, then the handshake. */
+  createSslOverTcpConnection(
+    host: string,
+    port: number,
+    tls: TlsOptions,
+    options?: TlsConnectionOptions,
+  ): Promise<AsyncStreamSocketAdapter> {
+    const net = this.#net;
+    if (net === undefined) return noNetworking();
+    return connect.createSslOverTcpConnection(net, this.#host.timers, host, port, tls, options);
+  }
+
+  /** Takes ownership of a connected runtime TCP socket (`Deno.TcpConn`, `net.Socket`). */
+  wrapTcpClientSocket(conn: unknown): Promise<AsyncHalfCloseableStreamSocketAdapter> {
+    const net = this.#net;
+    if (net === undefined) return noNetworking();
+    return connect.wrapTcpClientSocket(net, conn);
+  }
+
+  /** Upgrades a connected runtime TCP socket, or a plain stream adapter of this backend, to TLS as a client. */
+  wrapSslOverTcpClientSocket(
+    conn: unknown,
+    tls: TlsOptions,
+    options: TlsWrapOptions,
+  ): Promise<AsyncStreamSocketAdapter> {
+    const net = this.#net;
+    if (net === undefined) return noNetworking();
+    return connect.wrapSslOverTcpClientSocket(net, this.#host.timers, conn, tls, options);
+  }
+
+  /**
+   * Upgrades an accepted plain connection (a runtime TCP socket or a plain
+   * stream adapter of this backend) to TLS as the server: server-side STARTTLS.
+   */
+  wrapSslOverTcpServerSocket(
+    conn: unknown,
+    tls: TlsOptions,
+    options?: TlsServerWrapOptions,
+  ): Promise<AsyncStreamSocketAdapter> {
+    const net = this.#net;
+    if (net === undefined) return noNetworking();
+    return connect.wrapSslOverTcpServerSocket(net, this.#host.timers, conn, tls, options);
+  }
+
+  /** Opens one TCP listener per bound address; `host` `null` means every interface. */
+  createTcpListeners(
+    host: string | readonly string[] | null,
+    port: number,
+    backlog: number,
+    options?: TcpListenerOptions,
+  ): Promise<AsyncListenerSocketAdapter[]> {
+    const net = this.#net;
+    if (net === undefined) return noNetworking();
+    return listen.createTcpListeners(net, this.#host.timers, host, port, backlog, options);
+  }
+
+  /** Opens TLS listeners; the handshake happens in `AcceptedSocket.connect()`. */
+  createSslOverTcpListeners(
+    host: string | readonly string[] | null,
+    port: number,
+    backlog: number,
+    tls: TlsOptions,
+    options?: TlsListenerOptions,
+  ): Promise<AsyncListenerSocketAdapter[]> {
+    const net = this.#net;
+    if (net === undefined) return noNetworking();
+    return listen.createSslOverTcpListeners(net, this.#host.timers, host, port, backlog, tls, options);
+  }
+
+  /** Opens a UDP endpoint; with `remoteAddress`, it only talks to that peer. */
+  createUdpEndpoint(options?: UdpEndpointOptions): Promise<AsyncDatagramSocketAdapter> {
+    const net = this.#net;
+    if (net === undefined) return noNetworking();
+    return datagram.createUdpEndpoint(net, options);
+  }
+
+  /** Takes ownership of a bound runtime UDP socket (`Deno.DatagramConn`, `dgram.Socket`). */
+  wrapUdpSocket(sock: unknown): Promise<AsyncDatagramSocketAdapter> {
+    const net = this.#net;
+    if (net === undefined) return noNetworking();
+    return datagram.wrapUdpSocket(net, sock);
   }
 }

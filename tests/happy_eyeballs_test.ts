@@ -6,7 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { happyEyeballs, interleaveAddresses, type StaggerTimers } from "../backend/_net/happy_eyeballs.ts";
+import { interleaveAddresses } from "../backend/_net/address.ts";
+import { happyEyeballs, type StaggerTimers } from "../backend/_net/happy_eyeballs.ts";
 import { DenoBackend } from "../backend/deno/mod.ts";
 import { CancelledError } from "../backend/errors.ts";
 import { test } from "./harness.ts";

@@ -15,7 +15,7 @@ import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import { NodeBackend } from "../backend/node/mod.ts";
-import { RECEIVE_BOUND } from "../backend/node/stream_socket.ts";
+import { RECEIVE_BOUND } from "../backend/_net/push_stream.ts";
 import { test } from "./harness.ts";
 
 const moduleUrl = new URL("../backend/node/mod.ts", import.meta.url).href;

@@ -35,30 +35,6 @@ const defaultTimers: StaggerTimers = {
   clearTimer: (id) => clearTimeout(id as number),
 };
 
-/** `true` for an IPv6 address literal. */
-export function isIPv6(address: string): boolean {
-  return address.includes(":");
-}
-
-/**
- * Orders addresses as RFC 8305 section 4 asks: alternate the address families,
- * starting with the family of the first address, keeping the order within each.
- *
- * @param addresses Resolved addresses, preferred first.
- */
-export function interleaveAddresses(addresses: readonly string[]): string[] {
-  if (addresses.length === 0) return [];
-  const firstIsV6 = isIPv6(addresses[0]);
-  const first = addresses.filter((address) => isIPv6(address) === firstIsV6);
-  const second = addresses.filter((address) => isIPv6(address) !== firstIsV6);
-  const result: string[] = [];
-  for (let i = 0; i < Math.max(first.length, second.length); i++) {
-    if (i < first.length) result.push(first[i]);
-    if (i < second.length) result.push(second[i]);
-  }
-  return result;
-}
-
 /**
  * Races connection attempts to `addresses` (already interleaved): an attempt
  * starts every `delay` ms, or at once when the previous one failed; the first

@@ -128,9 +128,6 @@ export function assertTlsOptions(value: unknown, requireCertificate = false): as
 export const DEFAULT_HAPPY_EYEBALLS_DELAY = 250;
 /** Default TLS handshake bound, in ms. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 60_000;
-/** Default TLS closing-handshake bound, in ms. */
-export const DEFAULT_SHUTDOWN_TIMEOUT = 30_000;
-
 /** Checks and defaults the options of `createTcpConnection`. */
 export function checkConnectionOptions(options: TcpConnectionOptions | undefined): {
   delay: number;
@@ -141,16 +138,4 @@ export function checkConnectionOptions(options: TcpConnectionOptions | undefined
   assertDelay(delay, "happyEyeballsDelay");
   if (opts.localAddress !== undefined) assertSocketAddress(opts.localAddress, "localAddress");
   return { delay, localAddress: opts.localAddress };
-}
-
-/** Checks and defaults the TLS timeouts. */
-export function checkTimeouts(options: { sslHandshakeTimeout?: number; sslShutdownTimeout?: number }): {
-  handshake: number;
-  shutdown: number;
-} {
-  const handshake = options.sslHandshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  const shutdown = options.sslShutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
-  assertDelay(handshake, "sslHandshakeTimeout");
-  assertDelay(shutdown, "sslShutdownTimeout");
-  return { handshake, shutdown };
 }

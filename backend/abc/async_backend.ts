@@ -16,6 +16,7 @@ import type {
   TlsConnectionOptions,
   TlsListenerOptions,
   TlsOptions,
+  TlsServerWrapOptions,
   TlsWrapOptions,
   UdpEndpointOptions,
 } from "./socket.ts";
@@ -143,6 +144,15 @@ export abstract class AsyncBackend {
     conn: unknown,
     tls: TlsOptions,
     options: TlsWrapOptions,
+  ): Promise<AsyncStreamSocketAdapter>;
+  /**
+   * Upgrades an accepted plain connection (a runtime TCP socket or a plain
+   * stream adapter of this backend) to TLS as the server (server STARTTLS).
+   */
+  abstract wrapSslOverTcpServerSocket(
+    conn: unknown,
+    tls: TlsOptions,
+    options?: TlsServerWrapOptions,
   ): Promise<AsyncStreamSocketAdapter>;
   /** Opens one TCP listener per bound address; `host` `null` means every interface. */
   abstract createTcpListeners(

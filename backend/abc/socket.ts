@@ -38,8 +38,6 @@ export interface TlsConnectionOptions extends TcpConnectionOptions {
   serverHostname?: string;
   /** Bound on the handshake, in ms (default 60 000). */
   sslHandshakeTimeout?: number;
-  /** Bound on the closing handshake, in ms (default 30 000). */
-  sslShutdownTimeout?: number;
 }
 
 /** Options of `wrapSslOverTcpClientSocket`. */
@@ -48,16 +46,12 @@ export interface TlsWrapOptions {
   serverHostname: string;
   /** Bound on the handshake, in ms (default 60 000). */
   sslHandshakeTimeout?: number;
-  /** Bound on the closing handshake, in ms (default 30 000). */
-  sslShutdownTimeout?: number;
 }
 
 /** Options of `wrapSslOverTcpServerSocket` (server-side STARTTLS, beyond the seed). */
 export interface TlsServerWrapOptions {
   /** Bound on the handshake, in ms (default 60 000). */
   sslHandshakeTimeout?: number;
-  /** Bound on the closing handshake, in ms (default 30 000). */
-  sslShutdownTimeout?: number;
 }
 
 /** Options of `createTcpListeners`. */
@@ -70,8 +64,6 @@ export interface TcpListenerOptions {
 export interface TlsListenerOptions extends TcpListenerOptions {
   /** Bound on each accepted connection's handshake, in ms (default 60 000). */
   sslHandshakeTimeout?: number;
-  /** Bound on the closing handshake, in ms (default 30 000). */
-  sslShutdownTimeout?: number;
 }
 
 /** Options of `createUdpEndpoint`. */

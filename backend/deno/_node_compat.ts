@@ -1,10 +1,9 @@
 /**
- * `node:net` / `node:tls` sockets seen as Deno byte connections.
- *
- * Deno's own API cannot bind a local address before connecting, nor run the
- * server side of a TLS upgrade on an established connection (server STARTTLS).
- * For those two cases only, the Deno backend uses Deno's `node:` modules and
- * this shim, so the same stream adapter serves them.
+ * Deno's `node:` fallbacks, for the two cases Deno's own API cannot do: binding
+ * a local address before connecting (`node:net`), and the server side of a TLS
+ * upgrade on an established connection (server STARTTLS, `node:tls`). The
+ * sockets they make are push-model, so the shared stream adapter drives them as
+ * it drives the Node backend's.
  *
  * @module
  */
@@ -13,118 +12,9 @@ import { connect as netConnect, type Socket as NetSocket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { Duplex } from "node:stream";
 import type { SocketAddress, TlsOptions } from "../abc/socket.ts";
-import { handshakeTimeoutError, withPosixCode } from "../_net/errors.ts";
-import { suspend } from "../_core/checkpoint.ts";
-import type { ByteConn } from "./net.ts";
-
-const HIGH_WATER = 256 * 1024;
-
-/** A `node:net` (or `node:tls`) socket as a {@linkcode ByteConn}. */
-export class NodeSocketConn implements ByteConn {
-  #socket: NetSocket;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
-  #ended = false;
-  #error: unknown = null;
-  #wake: (() => void) | null = null;
-  #local: Deno.NetAddr;
-  #remote: Deno.NetAddr;
-
-  /**
-   * @param socket A connected socket, owned from now on.
-   * @param addresses The addresses to report, when the socket does not know them.
-   */
-  constructor(socket: NetSocket, addresses?: { local: Deno.NetAddr; remote: Deno.NetAddr }) {
-    this.#socket = socket;
-    this.#local = addresses?.local ??
-      { transport: "tcp", hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
-    this.#remote = addresses?.remote ??
-      { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-    socket.on("data", (chunk: Uint8Array) => {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      if (this.#buffered >= HIGH_WATER) socket.pause();
-      this.#notify();
-    });
-    socket.on("end", () => {
-      this.#ended = true;
-      this.#notify();
-    });
-    socket.on("error", (error: unknown) => {
-      this.#error = withPosixCode(error);
-      this.#notify();
-    });
-    socket.on("close", () => {
-      this.#ended = true;
-      this.#notify();
-    });
-  }
-
-  /** The wrapped socket. */
-  get socket(): NetSocket {
-    return this.#socket;
-  }
-
-  /** The local address. */
-  get localAddr(): Deno.Addr {
-    return this.#local;
-  }
-
-  /** The peer's address. */
-  get remoteAddr(): Deno.Addr {
-    return this.#remote;
-  }
-
-  /** Reads into `p`; `null` at end of stream. */
-  async read(p: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#error !== null) throw this.#error;
-      if (this.#ended) return null;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
-    let n = 0;
-    while (n < p.length && this.#chunks.length > 0) {
-      const chunk = this.#chunks[0];
-      const take = Math.min(chunk.length, p.length - n);
-      p.set(take === chunk.length ? chunk : chunk.subarray(0, take), n);
-      n += take;
-      if (take === chunk.length) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(take);
-    }
-    this.#buffered -= n;
-    if (this.#buffered < HIGH_WATER && this.#socket.isPaused()) this.#socket.resume();
-    return n;
-  }
-
-  /** Writes all of `p` (Node buffers it); resolves its length once flushed. */
-  write(p: Uint8Array): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      if (this.#error !== null) return reject(this.#error);
-      this.#socket.write(p.slice(), (error?: Error | null) => {
-        if (error) reject(withPosixCode(error));
-        else resolve(p.length);
-      });
-    });
-  }
-
-  /** Ends the write side. */
-  closeWrite(): Promise<void> {
-    return new Promise<void>((resolve) => this.#socket.end(() => resolve()));
-  }
-
-  /** Destroys the socket. */
-  close(): void {
-    this.#socket.destroy();
-    this.#ended = true;
-    this.#notify();
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-}
+import { socketAddress } from "../_net/address.ts";
+import type { EventSocket, StreamConn } from "../_net/driver.ts";
+import { withPosixCode } from "../_net/errors.ts";
 
 /**
  * Connects to `address:port` from the local address `bind` (an IP literal).
@@ -139,9 +29,16 @@ export function connectFromLocalAddress(
   port: number,
   bind: SocketAddress,
   signal: AbortSignal,
-): Promise<ByteConn> {
-  return new Promise<ByteConn>((resolve, reject) => {
-    const socket = netConnect({ host: address, port, localAddress: bind.hostname, localPort: bind.port });
+): Promise<EventSocket> {
+  return new Promise<EventSocket>((resolve, reject) => {
+    const socket = netConnect({
+      host: address,
+      port,
+      localAddress: bind.hostname,
+      localPort: bind.port || undefined,
+      allowHalfOpen: true,
+    });
+    socket.pause();
     const onAbort = () => {
       socket.destroy();
       reject(new DOMException("The connection attempt was aborted", "AbortError"));
@@ -149,14 +46,15 @@ export function connectFromLocalAddress(
     signal.addEventListener("abort", onAbort, { once: true });
     socket.once("connect", () => {
       signal.removeEventListener("abort", onAbort);
-      socket.removeAllListeners("error");
-      resolve(new NodeSocketConn(socket));
+      socket.removeListener("error", onError);
+      resolve(socket);
     });
-    socket.once("error", (error) => {
+    const onError = (error: Error) => {
       signal.removeEventListener("abort", onAbort);
       socket.destroy();
       reject(withPosixCode(error));
-    });
+    };
+    socket.once("error", onError);
   });
 }
 
@@ -200,19 +98,15 @@ function duplexOverDenoConn(conn: Deno.TcpConn): Duplex {
 
 /**
  * Runs the server side of a TLS upgrade on an established `Deno.TcpConn`
- * (server STARTTLS), bounded by `handshakeTimeout`. Takes ownership of `conn`;
- * on failure, timeout or cancellation, everything is closed.
+ * (server STARTTLS). Takes ownership of `conn`; on failure or abort,
+ * everything is closed.
  *
  * @param conn The accepted plain connection.
  * @param tls The server's certificate and key (and ALPN protocols).
- * @param handshakeTimeout The bound, in ms.
+ * @param signal Aborts the handshake.
  */
-export function startServerTls(
-  conn: Deno.TcpConn,
-  tls: TlsOptions,
-  handshakeTimeout: number,
-): Promise<NodeSocketConn> {
-  return suspend<NodeSocketConn>((resolve, reject) => {
+export function startServerTls(conn: Deno.TcpConn, tls: TlsOptions, signal: AbortSignal): Promise<StreamConn> {
+  return new Promise<StreamConn>((resolve, reject) => {
     const local = conn.localAddr as Deno.NetAddr;
     const remote = conn.remoteAddr as Deno.NetAddr;
     const transport = duplexOverDenoConn(conn);
@@ -227,27 +121,26 @@ export function startServerTls(
     const fail = (error: unknown) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
       socket.destroy();
       transport.destroy();
       reject(error);
     };
-    const timer = handshakeTimeout === Infinity
-      ? undefined
-      : setTimeout(() => fail(handshakeTimeoutError(handshakeTimeout)), handshakeTimeout);
+    const onAbort = () => fail(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
     socket.once("secure", () => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
-      socket.removeAllListeners("error");
-      resolve(new NodeSocketConn(socket, { local, remote }));
+      signal.removeEventListener("abort", onAbort);
+      socket.removeListener("error", onError);
+      resolve({
+        kind: "push",
+        socket,
+        local: socketAddress(local.hostname, local.port),
+        remote: socketAddress(remote.hostname, remote.port),
+      });
     });
-    socket.once("error", (error) => fail(withPosixCode(error)));
-    return () => {
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      transport.destroy();
-    };
+    const onError = (error: Error) => fail(withPosixCode(error));
+    socket.once("error", onError);
   });
 }

@@ -1,39 +1,37 @@
 /**
- * The Node stream socket adapter (TCP and TLS).
+ * The I/O of a push-model connection (Node's `net.Socket` and `tls.TLSSocket`,
+ * also Deno's `node:` sockets): queues what the socket emits and answers
+ * receives from the queue.
+ *
+ * Why it looks like this: received chunks are queued and the socket is paused
+ * once more than {@linkcode RECEIVE_BOUND} bytes wait, then resumed by `recv`:
+ * memory stays bounded and the peer feels the backpressure. `recv` takes bytes
+ * only when it resolves, so a cancelled `recv` loses none. `send` hands the
+ * bytes to the socket without a copy and resolves once the socket holds no
+ * reference to them (written to the kernel at once, or when that write
+ * completes).
  *
  * @module
  */
 
-import type { Socket } from "node:net";
-import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
-import { suspend } from "../_core/checkpoint.ts";
-import { codedError } from "../_net/errors.ts";
 import { ReusableWaiter } from "../_core/reusable_waiter.ts";
-import { PushQueue } from "../_net/push.ts";
-import { assertBufsize, assertBytes, assertRecvBuffer } from "../_net/validate.ts";
-import { ResourceGuard } from "../_net/guard.ts";
-import { describe } from "../_util/validate.ts";
-import { nodeError, toSocketAddress } from "./net.ts";
+import { socketAddress } from "./address.ts";
+import type { EventSocket, StreamConn } from "./driver.ts";
+import { codedError } from "./errors.ts";
+import type { ResourceGuard } from "./guard.ts";
+import { PushQueue } from "./push.ts";
+import type { StreamIo } from "./stream_socket.ts";
 
 /** Received bytes held before the socket is paused (the peer then waits for TCP's window). */
 export const RECEIVE_BOUND = 256 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
-/**
- * A connected TCP or TLS stream over a push-based `net.Socket` (or
- * `tls.TLSSocket`).
- *
- * Received chunks are queued and the socket is paused once more than
- * {@linkcode RECEIVE_BOUND} bytes wait, then resumed by `recv`: memory stays
- * bounded and the peer feels the backpressure. `recv` takes bytes only when it
- * resolves, so a cancelled `recv` loses none. `sendall` hands the bytes to Node
- * without a copy and resolves once Node holds no reference to them (written to
- * the kernel at once, or when that write completes).
- */
-export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
-  #socket: Socket;
-  #state = new ResourceGuard("socket");
+/** {@linkcode StreamIo} over an {@linkcode EventSocket}. */
+export class PushStreamIo implements StreamIo {
+  #socket: EventSocket;
+  #state: ResourceGuard;
+  #mapError: (error: unknown) => unknown;
   #chunks: Uint8Array[] = [];
   #head = 0;
   #buffered = 0;
@@ -53,24 +51,21 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #sendWaitFor = 0;
   /** The caller's buffer of a pending `recvInto`, `null` for a `recv`. */
   #recvTarget: Uint8Array | null = null;
-  #local: SocketAddress;
-  #remote: SocketAddress;
-  #eofSent: Promise<void> | null = null;
+  #eofSent = false;
   // deno-lint-ignore no-explicit-any
   #listeners: [string, (...args: any[]) => void][];
 
   /**
-   * Takes ownership of a connected socket.
+   * Takes ownership of a connected socket; a paused socket is resumed.
    *
-   * @param socket The socket; paused sockets are resumed.
-   * @param pending Bytes already received (for instance by a plain adapter before a TLS upgrade).
+   * @param socket The socket.
+   * @param state The adapter's guard.
+   * @param mapError The error a socket error rejects calls with.
    */
-  constructor(socket: Socket, pending: readonly Uint8Array[] = []) {
-    super();
+  constructor(socket: EventSocket, state: ResourceGuard, mapError: (error: unknown) => unknown) {
     this.#socket = socket;
-    this.#local = toSocketAddress(socket.localAddress, socket.localPort);
-    this.#remote = toSocketAddress(socket.remoteAddress, socket.remotePort);
-    for (const chunk of pending) this.#push(chunk);
+    this.#state = state;
+    this.#mapError = mapError;
     this.#listeners = [
       ["data", (chunk: Uint8Array) => this.#push(chunk)],
       ["end", () => {
@@ -78,7 +73,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
         this.#wake();
       }],
       ["error", (error: unknown) => {
-        this.#error ??= nodeError(error);
+        this.#error ??= this.#mapError(error);
         this.#wake();
       }],
       ["close", () => {
@@ -91,79 +86,29 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     if (this.#buffered <= RECEIVE_BOUND) socket.resume();
   }
 
-  /**
-   * Takes the socket back from `adapter` (for a TLS upgrade): the adapter is left
-   * closed, the socket open and paused, with the bytes received but not consumed
-   * put back in front of its stream. Throws when a `recv` or a send is pending.
-   *
-   * @param adapter A stream socket of this backend.
-   */
-  static detach(adapter: NodeStreamSocket): Socket {
-    const state = adapter.#state;
-    state.checkOpen();
-    state.acquire("recv");
-    try {
-      state.acquire("send");
-    } catch (error) {
-      state.release("recv");
-      throw error;
-    }
-    const socket = adapter.#socket;
-    for (const [event, listener] of adapter.#listeners) socket.off(event, listener);
+  /** Puts the bytes received but not consumed back in front of the socket's stream and gives it back, paused. */
+  detach(): unknown {
+    const socket = this.#socket;
+    for (const [event, listener] of this.#listeners) socket.off(event, listener);
     socket.pause();
-    const pending = adapter.#chunks.slice(adapter.#head);
+    const pending = this.#chunks.slice(this.#head);
     for (let i = pending.length - 1; i >= 0; i--) socket.unshift(pending[i]);
-    adapter.#chunks = [];
-    adapter.#head = 0;
-    adapter.#buffered = 0;
-    state.close();
+    this.#chunks = [];
+    this.#head = 0;
+    this.#buffered = 0;
     return socket;
   }
 
-  /** `true` once `aclose()` was called. */
-  isClosing(): boolean {
-    return this.#state.closing;
-  }
-
-  /** The local address. */
-  getLocalAddress(): SocketAddress {
-    return { ...this.#local };
-  }
-
-  /** The peer's address. */
-  getRemoteAddress(): SocketAddress {
-    return { ...this.#remote };
-  }
-
-  /** The `net.Socket` (or `tls.TLSSocket`). */
-  socket(): unknown {
-    return this.#socket;
-  }
-
-  /** Receives up to `bufsize` bytes; an empty array at end of stream, repeatedly. */
-  recv(bufsize: number): Promise<Uint8Array> {
-    try {
-      assertBufsize(bufsize);
-      this.#state.acquire("recv");
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  recv(bufsize: number, release: () => void): Promise<Uint8Array> {
     this.#recvSize = bufsize;
     this.#recvTarget = null;
-    return this.#receiver.receive(this.#state.releaseRecv) as Promise<Uint8Array>;
+    return this.#receiver.receive(release) as Promise<Uint8Array>;
   }
 
-  /** Receives up to `buffer.length` bytes into `buffer`; `0` at end of stream. */
-  override recvInto(buffer: Uint8Array): Promise<number> {
-    try {
-      assertRecvBuffer(buffer);
-      this.#state.acquire("recv");
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  recvInto(buffer: Uint8Array, release: () => void): Promise<number> {
     this.#recvSize = buffer.length;
     this.#recvTarget = buffer;
-    return this.#receiver.receive(this.#state.releaseRecv) as Promise<number>;
+    return this.#receiver.receive(release) as Promise<number>;
   }
 
   /**
@@ -191,67 +136,19 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     }
   }
 
-  /** Sends every byte of `data`. */
-  sendall(data: Uint8Array): Promise<void> {
-    try {
-      assertBytes(data);
-      this.#state.acquire("send");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#write(data, this.#state.releaseSend);
+  closeWrite(): Promise<void> {
+    this.#eofSent = true;
+    return new Promise<void>((resolve) => void this.#socket.end(() => resolve()));
   }
 
-  /** Sends every chunk in order, without joining them. */
-  async sendallFromiter(chunks: Iterable<Uint8Array>): Promise<void> {
-    if (chunks === null || typeof (chunks as Partial<Iterable<Uint8Array>>)[Symbol.iterator] !== "function") {
-      throw new TypeError(`The 'chunks' argument must be an iterable of Uint8Array, got ${describe(chunks)}`);
-    }
-    this.#state.acquire("send");
-    try {
-      let index = 0;
-      for (const chunk of chunks) {
-        assertBytes(chunk, `chunks[${index++}]`);
-        await this.#write(chunk);
-      }
-      if (index === 0) await this.#write(EMPTY);
-    } finally {
-      this.#state.release("send");
-    }
-  }
-
-  /** Closes the write side; the peer reads end of stream. Idempotent. */
-  async sendEof(): Promise<void> {
-    this.#state.acquire("send");
-    try {
-      const sent = this.#eofSent ??= new Promise<void>((resolve) => {
-        this.#socket.end(() => resolve());
-      });
-      await suspend<void>((resolve, reject) => {
-        const unregister = this.#state.onClose(reject);
-        sent.then(() => {
-          unregister();
-          resolve();
-        });
-        return unregister;
-      });
-    } finally {
-      this.#state.release("send");
-    }
-  }
-
-  /** Closes the socket, waking pending calls with `ClosedResourceError`. Idempotent. */
-  aclose(): Promise<void> {
-    if (this.#state.close()) {
-      this.#chunks = [];
-      this.#head = 0;
-      this.#buffered = 0;
-      this.#receiver.reject(this.#state.closedError());
-      this.#sendWaitFor = 0;
-      this.#sendSlot.reject(this.#state.closedError());
-      this.#socket.destroy();
-    }
-    return Promise.resolve();
+  close(error: unknown): void {
+    this.#chunks = [];
+    this.#head = 0;
+    this.#buffered = 0;
+    this.#receiver.reject(error);
+    this.#sendWaitFor = 0;
+    this.#sendSlot.reject(error);
+    this.#socket.destroy();
   }
 
   #push(chunk: Uint8Array): void {
@@ -310,13 +207,13 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
    * but its promise: one reusable checkpoint, one pre-bound write callback that
    * counts completions (Node calls them in order).
    */
-  #write(data: Uint8Array, settled?: () => void): Promise<void> {
+  send(data: Uint8Array, settled?: () => void): Promise<void> {
     const slot = this.#sendSlot;
     const promise = slot.begin(settled);
     if (!slot.waiting) return promise;
     if (this.#error !== null) {
       slot.reject(this.#error);
-    } else if (this.#eofSent !== null) {
+    } else if (this.#eofSent) {
       slot.reject(codedError("Cannot send after sendEof()", "EPIPE"));
     } else if (data.length === 0) {
       slot.resolve();
@@ -335,7 +232,7 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #onWritten = (error?: Error | null): void => {
     this.#writesDone++;
     if (error && !this.#state.closing) {
-      this.#error ??= nodeError(error);
+      this.#error ??= this.#mapError(error);
       this.#wake();
     }
     const waitFor = this.#sendWaitFor;
@@ -354,4 +251,14 @@ export class NodeStreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     if (this.#state.closing) this.#sendSlot.reject(this.#state.closedError());
     else this.#sendSlot.reject(this.#error ?? codedError("The connection was closed while sending", "EPIPE"));
   }
+}
+
+/** A connected push-model socket as a {@linkcode StreamConn}, its addresses read from the socket. */
+export function eventSocketStream(socket: EventSocket): StreamConn {
+  return {
+    kind: "push",
+    socket,
+    local: socketAddress(socket.localAddress, socket.localPort),
+    remote: socketAddress(socket.remoteAddress, socket.remotePort),
+  };
 }

@@ -1,0 +1,115 @@
+/**
+ * Deno TCP: `Deno.connect`, `Deno.listen`, and the connections the driver
+ * hands to the shared adapters. Binding a local address before connecting has
+ * no Deno API: that one case goes through `node:net` (`_node_compat.ts`).
+ *
+ * @module
+ */
+
+import type { SocketAddress } from "../abc/socket.ts";
+import { socketAddress } from "../_net/address.ts";
+import type { EventSocket, ListenerConn, StreamConn } from "../_net/driver.ts";
+import { eventSocketStream } from "../_net/push_stream.ts";
+import { describe } from "../_util/validate.ts";
+import { mapError } from "./dns.ts";
+import { connectFromLocalAddress } from "./_node_compat.ts";
+
+/** A Deno connection, or a `node:net` socket of the bind-before-connect fallback. */
+export type DenoConn = Deno.Conn | EventSocket;
+
+/** `true` for a Deno connection (not a `node:` socket). */
+export function isDenoConn(conn: DenoConn): conn is Deno.Conn {
+  return "remoteAddr" in conn;
+}
+
+/** A Deno address as a {@linkcode SocketAddress}. */
+export function toSocketAddress(addr: Deno.Addr): SocketAddress {
+  if (addr.transport === "tcp" || addr.transport === "udp") return socketAddress(addr.hostname, addr.port);
+  return socketAddress("path" in addr ? String(addr.path ?? "") : "", 0);
+}
+
+/** One connection attempt to an IP address (from `local` through `node:net`). */
+export function connect(
+  address: string,
+  port: number,
+  local: SocketAddress | undefined,
+  signal: AbortSignal,
+): Promise<DenoConn> {
+  if (local !== undefined) return connectFromLocalAddress(address, port, local, signal);
+  return Deno.connect({ hostname: address, port, signal }).catch((error) => {
+    throw mapError(error);
+  });
+}
+
+/** Closes a connection. */
+export function close(conn: DenoConn): void {
+  if (!isDenoConn(conn)) return void conn.destroy();
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/** The peer's address. */
+export function remoteAddress(conn: DenoConn): SocketAddress {
+  return isDenoConn(conn) ? toSocketAddress(conn.remoteAddr) : socketAddress(conn.remoteAddress, conn.remotePort);
+}
+
+/** A connection as a stream (addresses given when the connection lost them: `Deno.startTls` drops the port). */
+export function stream(conn: DenoConn, addresses?: { local: Deno.Addr; remote: Deno.Addr }): StreamConn {
+  if (!isDenoConn(conn)) return eventSocketStream(conn);
+  return {
+    kind: "pull",
+    conn,
+    local: toSocketAddress(addresses?.local ?? conn.localAddr),
+    remote: toSocketAddress(addresses?.remote ?? conn.remoteAddr),
+  };
+}
+
+/** `true` for a plain (not TLS) `Deno.TcpConn`. */
+export function isPlainTcp(conn: unknown): conn is Deno.TcpConn {
+  const candidate = conn as Partial<Deno.TcpConn> | null;
+  return typeof candidate === "object" && candidate !== null && typeof candidate.read === "function" &&
+    typeof candidate.closeWrite === "function" && candidate.remoteAddr?.transport === "tcp" &&
+    (candidate as { handshake?: unknown }).handshake === undefined;
+}
+
+/** `value` as a connected `Deno.TcpConn`. */
+export function tcpConn(value: unknown): DenoConn {
+  if (!isPlainTcp(value)) {
+    throw new TypeError(`The 'conn' argument must be a connected Deno.TcpConn, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A `Deno.Listener` for the listener adapter. */
+export function listenerConn(listener: Deno.Listener): ListenerConn<DenoConn> {
+  return {
+    kind: "pull",
+    accept: () => listener.accept(),
+    close: () => listener.close(),
+    raw: listener,
+    local: toSocketAddress(listener.addr),
+  };
+}
+
+/** Binds a TCP listener. */
+export function listen(hostname: string, port: number, backlog: number, reusePort: boolean): ListenerConn<DenoConn> {
+  return listenerConn(Deno.listen({ hostname, port, tcpBacklog: backlog, reusePort }));
+}
+
+let ipv6: boolean | undefined;
+
+/** `"::"` when IPv6 works (dual-stack: Deno cannot set IPV6_V6ONLY), else `"0.0.0.0"`. */
+export function anyAddress(): string {
+  if (ipv6 === undefined) {
+    try {
+      Deno.listen({ hostname: "::", port: 0 }).close();
+      ipv6 = true;
+    } catch {
+      ipv6 = false;
+    }
+  }
+  return ipv6 ? "::" : "0.0.0.0";
+}

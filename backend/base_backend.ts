@@ -1,7 +1,8 @@
 /**
- * Every `AsyncBackend` method but the threads', on one `RuntimeHost`: runners,
- * tasks, cancellation, timeouts and synchronization from the core, networking
- * from `_net/` over the host's driver. Backends add the host and threads.
+ * Every `AsyncBackend` method, on one `RuntimeHost`: runners, tasks,
+ * cancellation, timeouts and synchronization from the core, networking from
+ * `_net/` over the host's driver, threads from `_threads/` over the host's
+ * workers. A backend is its host.
  *
  * @module
  */
@@ -24,7 +25,7 @@ import type {
 } from "./abc/socket.ts";
 import type { Condition, Event, Lock } from "./abc/sync.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
-import type { CancellableFuture } from "./abc/threads.ts";
+import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
 import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
 import { ConditionCore } from "./_core/condition.ts";
 import type { TimerHost } from "./_core/deadline_queue.ts";
@@ -39,6 +40,7 @@ import * as connect from "./_net/connect.ts";
 import * as datagram from "./_net/datagram_socket.ts";
 import type { NetDriver } from "./_net/driver.ts";
 import * as listen from "./_net/listen.ts";
+import { createThreadsPortal, runInThread, type ThreadHost } from "./_threads/run_in_thread.ts";
 
 /** What a runtime gives the core. */
 export interface RuntimeHost {
@@ -71,6 +73,12 @@ export interface RuntimeHost {
    */
   // deno-lint-ignore no-explicit-any
   readonly net?: NetDriver<any>;
+  /**
+   * The runtime's workers, for `runInThread`. Without it, `runInThread` rejects.
+   *
+   * @ignore
+   */
+  readonly threads?: ThreadHost;
 }
 
 function noNetworking(): Promise<never> {
@@ -92,9 +100,9 @@ function hostYield(host: RuntimeHost): MacrotaskScheduler {
 }
 
 /**
- * Implements every method of {@linkcode AsyncBackend} but the threads' on a
+ * Implements every method of {@linkcode AsyncBackend} on a
  * {@linkcode RuntimeHost}: the base of the Deno and Node backends, and of custom
- * backends that bring their own threads.
+ * backends (a host without networking or workers makes those methods reject).
  *
  * @example
  * ```ts
@@ -308,5 +316,27 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     const net = this.#net;
     if (net === undefined) return noNetworking();
     return datagram.wrapUdpSocket(net, sock);
+  }
+
+  // ---- Threads (the host's workers under backend/_threads/) ----
+
+  /**
+   * Runs `fn(...args)` in a worker of the runner's pool (see `threadModule`).
+   * Rejects with a `TypeError` for a plain function: workers cannot receive closures.
+   */
+  runInThread<F extends AnyFunction>(
+    fn: ThreadFunction<F>,
+    ...args: Parameters<F>
+  ): Promise<Awaited<ReturnType<F>>> {
+    const threads = this.#host.threads;
+    if (threads === undefined) {
+      return Promise.reject(new TypeError("This backend has no worker threads ('threads' in its RuntimeHost)"));
+    }
+    return runInThread(threads, fn, args);
+  }
+
+  /** Creates a portal over loop functions, to pass to `runInThread` as an argument. */
+  createThreadsPortal<F extends Record<string, AnyFunction>>(functions: F): ThreadsPortal<F> {
+    return createThreadsPortal(functions);
   }
 }

@@ -36,6 +36,8 @@ export interface EventSocket {
   on(event: string, listener: (...args: any[]) => void): unknown;
   // deno-lint-ignore no-explicit-any
   off(event: string, listener: (...args: any[]) => void): unknown;
+  // deno-lint-ignore no-explicit-any
+  once(event: string, listener: (...args: any[]) => void): unknown;
   pause(): unknown;
   resume(): unknown;
   isPaused(): boolean;

@@ -12,6 +12,7 @@ import * as dns from "./dns.ts";
 import * as tcp from "./tcp.ts";
 import * as tls from "./tls.ts";
 import * as udp from "./udp.ts";
+import { denoThreadHost } from "./threads.ts";
 
 /** Deno's networking calls. Deno's binds are synchronous; the shared code awaits them all the same. */
 export const denoNet: NetDriver<tcp.DenoConn> = {
@@ -52,4 +53,5 @@ export const denoHost: RuntimeHost = {
   yieldTurn: chainMacrotasks((callback) => void setImmediate(callback), DENO_TURN_IMMEDIATES),
   yieldMacrotasksPerTurn: DENO_TURN_IMMEDIATES,
   net: denoNet,
+  threads: denoThreadHost,
 };

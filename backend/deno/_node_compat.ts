@@ -15,6 +15,7 @@ import type { SocketAddress, TlsOptions } from "../abc/socket.ts";
 import { socketAddress } from "../_net/address.ts";
 import type { EventSocket, StreamConn } from "../_net/driver.ts";
 import { withPosixCode } from "../_net/errors.ts";
+import { whenConnected } from "../_net/push_stream.ts";
 
 /**
  * Connects to `address:port` from the local address `bind` (an IP literal).
@@ -30,32 +31,14 @@ export function connectFromLocalAddress(
   bind: SocketAddress,
   signal: AbortSignal,
 ): Promise<EventSocket> {
-  return new Promise<EventSocket>((resolve, reject) => {
-    const socket = netConnect({
-      host: address,
-      port,
-      localAddress: bind.hostname,
-      localPort: bind.port || undefined,
-      allowHalfOpen: true,
-    });
-    socket.pause();
-    const onAbort = () => {
-      socket.destroy();
-      reject(new DOMException("The connection attempt was aborted", "AbortError"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => {
-      signal.removeEventListener("abort", onAbort);
-      socket.removeListener("error", onError);
-      resolve(socket);
-    });
-    const onError = (error: Error) => {
-      signal.removeEventListener("abort", onAbort);
-      socket.destroy();
-      reject(withPosixCode(error));
-    };
-    socket.once("error", onError);
+  const socket = netConnect({
+    host: address,
+    port,
+    localAddress: bind.hostname,
+    localPort: bind.port || undefined,
+    allowHalfOpen: true,
   });
+  return whenConnected(socket, signal, withPosixCode);
 }
 
 /** A Node duplex stream over a Deno TCP connection, to hand to `node:tls`. */

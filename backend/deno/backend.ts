@@ -4,7 +4,6 @@
  * @module
  */
 
-import type { AnyFunction, ThreadFunction, ThreadsPortal } from "../abc/threads.ts";
 import { BaseAsyncBackend } from "../base_backend.ts";
 import { denoHost } from "./_host.ts";
 import * as threads from "./threads.ts";
@@ -37,22 +36,6 @@ export class DenoBackend extends BaseAsyncBackend {
   /** Creates the backend. It holds no resource until a runner is started. */
   constructor() {
     super(denoHost);
-  }
-
-  /**
-   * Runs `fn(...args)` in a Web Worker of the runner's pool (see `threadModule`).
-   * Rejects with a `TypeError` for a plain function: workers cannot receive closures.
-   */
-  runInThread<F extends AnyFunction>(
-    fn: ThreadFunction<F>,
-    ...args: Parameters<F>
-  ): Promise<Awaited<ReturnType<F>>> {
-    return threads.runInThread(fn, args);
-  }
-
-  /** Creates a portal over loop functions, to pass to `runInThread` as an argument. */
-  createThreadsPortal<F extends Record<string, AnyFunction>>(functions: F): ThreadsPortal<F> {
-    return threads.createThreadsPortal(functions);
   }
 }
 

@@ -16,6 +16,7 @@ import * as dns from "./dns.ts";
 import * as tcp from "./tcp.ts";
 import * as tls from "./tls.ts";
 import * as udp from "./udp.ts";
+import { nodeThreadHost } from "./threads.ts";
 
 /** Node's networking calls. */
 export const nodeNet: NetDriver<Socket> = {
@@ -125,4 +126,5 @@ export const nodeHost: RuntimeHost = {
   },
   ...yields,
   net: nodeNet,
+  threads: nodeThreadHost,
 };

@@ -12,6 +12,7 @@ import type { SocketAddress } from "../abc/socket.ts";
 import { socketAddress } from "../_net/address.ts";
 import type { ListenerConn } from "../_net/driver.ts";
 import { codedError } from "../_net/errors.ts";
+import { whenConnected } from "../_net/push_stream.ts";
 import { describe } from "../_util/validate.ts";
 import { mapError } from "./dns.ts";
 
@@ -22,35 +23,17 @@ export function connect(
   local: SocketAddress | undefined,
   signal: AbortSignal,
 ): Promise<Socket> {
-  return new Promise<Socket>((resolve, reject) => {
-    const socket = netConnect({
-      host: address,
-      port,
-      localAddress: local?.hostname,
-      localPort: local?.port || undefined,
-      // sendEof() closes our side only: the peer's end of stream must not close ours.
-      allowHalfOpen: true,
-      // The race is ours (happyEyeballs); Node must not run its own.
-      autoSelectFamily: false,
-    });
-    socket.pause();
-    const onAbort = () => {
-      socket.destroy();
-      reject(new DOMException("The connection attempt was aborted", "AbortError"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => {
-      signal.removeEventListener("abort", onAbort);
-      socket.removeListener("error", onError);
-      resolve(socket);
-    });
-    const onError = (error: Error) => {
-      signal.removeEventListener("abort", onAbort);
-      socket.destroy();
-      reject(mapError(error));
-    };
-    socket.once("error", onError);
+  const socket = netConnect({
+    host: address,
+    port,
+    localAddress: local?.hostname,
+    localPort: local?.port || undefined,
+    // sendEof() closes our side only: the peer's end of stream must not close ours.
+    allowHalfOpen: true,
+    // The race is ours (happyEyeballs); Node must not run its own.
+    autoSelectFamily: false,
   });
+  return whenConnected(socket, signal, mapError);
 }
 
 /** Destroys a socket. */

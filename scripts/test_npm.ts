@@ -1,8 +1,16 @@
 /**
- * The Node test run: builds `npm/`, runs the compiled test suite under Node 20
- * (the machine's `node`) and Node 24 (`npx -y node@24`), then packs the package,
- * installs the tarball into a temporary project and runs a smoke test that
- * imports it by name from a plain `.mjs` file.
+ * The Node test run: builds `npm/`, runs the compiled test suite (every
+ * `npm/tests/**\/*_test.js`) under Node 20 (the machine's `node`) and Node 24
+ * (`npx -y node@24`), then packs the package and checks the tarball:
+ *
+ * - `publint` and `@arethetypeswrong/cli` (profile `esm-only`: the package is ESM;
+ *   `require()` of it is tested for real below);
+ * - installed by name into a scratch project (the files of `scripts/npm_smoke/`),
+ *   with the pinned TypeScript, `@types/node` and esbuild: a smoke test, a
+ *   `require()` of every entry (Node 20 and 24), a type check of every entry's
+ *   `.d.ts` without the DOM lib, and an esbuild bundle of an app that calls
+ *   `runInThread` (it must find its worker entry in the installed package, and
+ *   fail with the library's message where there is none).
  *
  * Usage: `deno task test:node` (run by `deno task test`, after the Deno suite).
  * `NODE_VERSIONS=20` limits the Node versions (comma-separated: `20`, `24`).
@@ -10,160 +18,141 @@
  * @module
  */
 
-import { dirname, join, resolve } from "node:path";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildNpm } from "./build_npm.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const NPM = join(ROOT, "npm");
+const SMOKE = join(ROOT, "scripts", "npm_smoke");
 
-interface Run {
-  code: number;
-  stdout: string;
-}
+/** The tools of the checks, pinned. */
+const PUBLINT = "publint@0.3.25";
+const ATTW = "@arethetypeswrong/cli@0.18.5";
+const ESBUILD = "esbuild@0.28.2";
+const TYPESCRIPT = "typescript@5.9.3";
+
+const versions = (Deno.env.get("NODE_VERSIONS") ?? "20,24").split(",").map((v) => v.trim()).filter(Boolean);
 
 /** Runs a command; inherits stderr; with `capture`, returns stdout instead of printing it. */
-async function run(cmd: string, args: string[], options: { cwd: string; capture?: boolean }): Promise<Run> {
+async function run(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; capture?: boolean; check?: boolean },
+): Promise<{ code: number; stdout: string }> {
   console.log(`$ ${[cmd, ...args].join(" ")}`);
-  const child = new Deno.Command(cmd, {
+  const output = await new Deno.Command(cmd, {
     args,
     cwd: options.cwd,
     stdin: "null",
     stdout: options.capture ? "piped" : "inherit",
     stderr: "inherit",
     env: { NO_COLOR: "1", npm_config_update_notifier: "false", npm_config_fund: "false" },
-  });
-  const output = await child.output();
+  }).output();
+  if (options.check !== false && output.code !== 0) {
+    throw new Error(`${cmd} ${args.join(" ")} failed with exit code ${output.code}`);
+  }
   return { code: output.code, stdout: options.capture ? new TextDecoder().decode(output.stdout) : "" };
 }
 
-async function mustRun(cmd: string, args: string[], options: { cwd: string; capture?: boolean }): Promise<string> {
-  const result = await run(cmd, args, options);
-  if (result.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed with exit code ${result.code}`);
-  return result.stdout;
+/** The command line of one Node version: `node` (checked to be Node 20) or `npx -y node@<version>`. */
+async function nodeCommand(version: string): Promise<[string, string[]]> {
+  if (version !== "20") return ["npx", ["-y", `node@${version}`]];
+  const actual = (await run("node", ["--version"], { cwd: ROOT, capture: true })).stdout.trim();
+  if (!actual.startsWith("v20.")) throw new Error(`'node' is ${actual}, expected Node 20`);
+  return ["node", []];
 }
 
-/** The compiled test files: `npm/tests/*_test.js`. */
-function testFiles(): string[] {
-  return [...Deno.readDirSync(join(NPM, "tests"))]
-    .filter((entry) => entry.isFile && entry.name.endsWith("_test.js"))
-    .map((entry) => join("tests", entry.name))
-    .sort();
-}
-
-/** Runs the compiled suite under one Node version. */
-async function runSuite(version: string): Promise<void> {
-  const files = testFiles();
-  if (version === "20") {
-    const actual = (await mustRun("node", ["--version"], { cwd: NPM, capture: true })).trim();
-    if (!actual.startsWith("v20.")) throw new Error(`'node' is ${actual}, expected Node 20`);
-    await mustRun("node", ["--test", ...files], { cwd: NPM });
-  } else {
-    await mustRun("npx", ["-y", `node@${version}`, "--test", ...files], { cwd: NPM });
+/** Runs a Node script with every Node version; returns each run's stdout, printed. */
+async function onEveryNode(args: string[], cwd: string): Promise<void> {
+  for (const version of versions) {
+    const [cmd, prefix] = await nodeCommand(version);
+    console.log((await run(cmd, [...prefix, ...args], { cwd, capture: true })).stdout.trimEnd());
   }
 }
 
-const SMOKE = `// Imports the installed package by name and uses it as a Node user would.
-import assert from "node:assert/strict";
-import { threadModule } from "@easynetwork/async-backend";
-import { NodeBackend } from "@easynetwork/async-backend/backend/node";
-import { AsyncBackendFactory } from "@easynetwork/async-backend/factory";
-
-const backend = AsyncBackendFactory.new();
-assert.ok(backend instanceof NodeBackend, "the default backend on Node is NodeBackend");
-
-await backend.bootstrap(async () => {
-  // A timeout.
-  const start = backend.currentTime();
-  await assert.rejects(backend.timeout(20, () => backend.sleepForever()), { name: "TimeoutError" });
-  assert.ok(backend.currentTime() - start >= 19, "the timeout fired early");
-  console.log("smoke: timeout ok");
-
-  // A TCP echo over loopback.
-  const [listener] = await backend.createTcpListeners("127.0.0.1", 0, 16);
-  try {
-    await backend.createTaskGroup(async (tg) => {
-      tg.startSoon(async () => {
-        const server = await (await listener.accept()).connect();
-        try {
-          for (;;) {
-            const data = await server.recv(65536);
-            if (data.length === 0) break;
-            await server.sendall(data);
-          }
-        } finally {
-          await server.aclose();
-        }
-      });
-      const client = await backend.createTcpConnection("127.0.0.1", listener.getLocalAddress().port);
-      try {
-        await client.sendall(new TextEncoder().encode("hello, npm"));
-        await client.sendEof();
-        let text = "";
-        for (;;) {
-          const data = await client.recv(65536);
-          if (data.length === 0) break;
-          text += new TextDecoder().decode(data);
-        }
-        assert.equal(text, "hello, npm");
-      } finally {
-        await client.aclose();
-      }
-    });
-  } finally {
-    await listener.aclose();
-  }
-  console.log("smoke: tcp echo ok");
-
-  // A function run in a worker thread (a plain .mjs worker module of the user's).
-  const work = threadModule(new URL("./work.mjs", import.meta.url));
-  assert.equal(await backend.runInThread(work.fib, 20), 6765);
-  console.log("smoke: runInThread ok");
-});
-console.log("smoke: done");
-`;
-
-const WORK = `export function fib(n) {
-  return n < 2 ? n : fib(n - 1) + fib(n - 2);
+/** The compiled test files, nested folders included: `npm/tests/**\/*_test.js`. */
+function testFiles(dir = join(NPM, "tests")): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(path);
+    return entry.name.endsWith("_test.js") ? [relative(NPM, path)] : [];
+  }).sort();
 }
-`;
 
-/** Packs `npm/`, installs the tarball into a temporary project and runs the smoke test. */
-async function smokeTest(): Promise<void> {
-  const dir = Deno.makeTempDirSync({ prefix: "async-backend-smoke-" });
-  try {
-    const packed = JSON.parse(
-      await mustRun("npm", ["pack", "--json", "--pack-destination", dir], { cwd: NPM, capture: true }),
-    ) as { filename: string; files: { path: string }[] }[];
-    const files = packed[0].files.map((file) => file.path);
-    const leaked = files.filter((path) =>
-      path.startsWith("tests/") || path.startsWith("scripts/") || path.includes("backend/deno/")
-    );
-    if (leaked.length > 0) throw new Error(`The package contains test or Deno-only files: ${leaked.join(", ")}`);
-    const project = join(dir, "project");
-    Deno.mkdirSync(project);
-    Deno.writeTextFileSync(join(project, "package.json"), JSON.stringify({ private: true, type: "module" }));
-    Deno.writeTextFileSync(join(project, "smoke.mjs"), SMOKE);
-    Deno.writeTextFileSync(join(project, "work.mjs"), WORK);
-    // The tarball has no dependencies: the install needs no network.
-    await mustRun("npm", ["install", "--offline", "--no-audit", "--no-fund", join(dir, packed[0].filename)], {
-      cwd: project,
-    });
-    const output = await mustRun("node", ["smoke.mjs"], { cwd: project, capture: true });
-    console.log(output.trimEnd());
-    if (!output.includes("smoke: done")) throw new Error("The smoke test did not finish");
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
+/** Packs `npm/` into `dir`; checks that no test, script or Deno file is in it; returns the tarball's path. */
+async function pack(dir: string): Promise<string> {
+  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: NPM, capture: true });
+  const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+  const leaked = packed.files.map((file) => file.path)
+    .filter((path) => /^(tests|scripts|node_modules)\//.test(path) || path.includes("deno/"));
+  if (leaked.length > 0) throw new Error(`The package contains test or Deno-only files: ${leaked.join(", ")}`);
+  return join(dir, packed.filename);
+}
+
+/** The tarball in a scratch project, by name, as a Node user has it. */
+async function consumerChecks(dir: string, tarball: string): Promise<void> {
+  const project = join(dir, "project");
+  cpSync(SMOKE, project, { recursive: true });
+  const typesNode = (JSON.parse(readFileSync(join(NPM, "package.json"), "utf8")) as {
+    devDependencies: Record<string, string>;
+  }).devDependencies["@types/node"];
+  Deno.writeTextFileSync(join(project, "package.json"), JSON.stringify({ private: true, type: "module" }));
+  await run("npm", ["install", "--no-audit", "--no-fund", tarball, TYPESCRIPT, `@types/node@${typesNode}`, ESBUILD], {
+    cwd: project,
+  });
+
+  console.log("\n-- smoke test, require() of every entry --");
+  await onEveryNode(["smoke.mjs"], project);
+  await onEveryNode(["require_all.cjs"], project);
+
+  console.log("\n-- the .d.ts with lib es2022 and @types/node, no DOM --");
+  await run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: project });
+
+  console.log("\n-- an esbuild bundle of an app that runs code in threads --");
+  await run("npx", [
+    "esbuild",
+    "bundle_app.mjs",
+    "--bundle",
+    "--platform=node",
+    "--format=esm",
+    "--outfile=dist/app.mjs",
+  ], {
+    cwd: project,
+  });
+  await onEveryNode(["dist/app.mjs"], project);
+  // Without the package beside it, the bundle fails with the library's message, not a crash in a worker.
+  const alone = join(dir, "alone");
+  cpSync(join(project, "dist"), join(alone, "dist"), { recursive: true });
+  cpSync(join(project, "work.mjs"), join(alone, "work.mjs"));
+  const [cmd, prefix] = await nodeCommand(versions[0]);
+  const lonely = await run(cmd, [...prefix, "dist/app.mjs"], { cwd: alone, capture: true, check: false });
+  console.log(lonely.stdout.trimEnd());
+  if (lonely.code === 0 || !lonely.stdout.includes("install @easynetwork/async-backend beside the bundle")) {
+    throw new Error("A bundle with no package beside it should fail with the library's message");
   }
 }
 
 if (import.meta.main) {
-  const versions = (Deno.env.get("NODE_VERSIONS") ?? "20,24").split(",").map((v) => v.trim()).filter(Boolean);
   console.log(`npm/: ${buildNpm()} files built`);
+  const files = testFiles();
   for (const version of versions) {
-    console.log(`\n== The test suite on Node ${version} ==`);
-    await runSuite(version);
+    console.log(`\n== The test suite on Node ${version} (${files.length} files) ==`);
+    const [cmd, prefix] = await nodeCommand(version);
+    await run(cmd, [...prefix, "--test", ...files], { cwd: NPM });
   }
-  console.log("\n== The packed-tarball smoke test ==");
-  await smokeTest();
+
+  const dir = mkdtempSync(join(tmpdir(), "async-backend-npm-"));
+  try {
+    console.log("\n== The packed tarball ==");
+    const tarball = await pack(dir);
+    await run("npx", ["-y", PUBLINT, "run", "--strict", tarball], { cwd: dir });
+    await run("npx", ["-y", ATTW, "--profile", "esm-only", "--format", "table-flipped", tarball], { cwd: dir });
+    await consumerChecks(dir, tarball);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log("\nThe Node run passed");
 }

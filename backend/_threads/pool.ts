@@ -19,13 +19,14 @@ import {
   type SerializedError,
   TO_WORKER,
   type ToWorker,
+  type TransferItem,
   type WorkerTransferable,
 } from "./protocol.ts";
 
 /** A started worker, as the pool drives it. */
 export interface ThreadWorker {
   /** Posts a message to the worker. */
-  postMessage(message: ToWorker, transfer: Transferable[]): void;
+  postMessage(message: ToWorker, transfer: TransferItem[]): void;
   /** Stops the worker at once. Idempotent; no event is delivered afterwards. */
   terminate(): void | Promise<void>;
 }
@@ -164,7 +165,7 @@ class PoolWorker implements PortalWorker {
 }
 
 const INIT = Symbol("init");
-const NO_TRANSFER: Transferable[] = [];
+const NO_TRANSFER: TransferItem[] = [];
 
 const keysByRef = new WeakMap<ThreadFunction, number>();
 const keysByName = new Map<string, number>();
@@ -459,7 +460,7 @@ export class WorkerPool {
    */
   #dispatch(worker: PoolWorker, job: PoolJob): boolean {
     let args = job.args;
-    let transfer: Transferable[] = NO_TRANSFER;
+    let transfer: TransferItem[] = NO_TRANSFER;
     let rollbacks: (() => void)[] | null = null;
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];

@@ -27,6 +27,7 @@ import {
   type PortalWorker,
   serializeError,
   TO_WORKER,
+  type TransferItem,
   type WorkerTransferable,
 } from "./protocol.ts";
 
@@ -89,7 +90,7 @@ export class LoopPortal<F extends Record<string, AnyFunction>> implements Thread
   }
 
   /** Encodes the portal for `worker`: the channel travels the first time only. */
-  [TO_WORKER](worker: PortalWorker): { value: unknown; transfer: Transferable[]; rollback(): void } {
+  [TO_WORKER](worker: PortalWorker): { value: unknown; transfer: TransferItem[]; rollback(): void } {
     const known = this.#channels.get(worker);
     if (known !== undefined || this.#closed) {
       const descriptor: PortalDescriptor = { [PORTAL_KEY]: this.#id };

@@ -104,10 +104,19 @@ export interface PortalWorker {
   callerOf(id: number): PortalCaller | undefined;
 }
 
+/**
+ * A message port of the runtime (the DOM's on Deno, Node's on Node), named through
+ * the global value so that the published declarations need no DOM lib.
+ */
+export type Port = (typeof MessagePort)["prototype"];
+
+/** An item of a message's transfer list: the DOM's `Transferable` as far as workers use it, without the DOM lib. */
+export type TransferItem = ArrayBuffer | Port;
+
 /** An argument that encodes itself for a given worker. */
 export interface WorkerTransferable {
   /** Encodes the value for `worker`; `rollback()` undoes it when the post fails. */
-  [TO_WORKER](worker: PortalWorker): { value: unknown; transfer: Transferable[]; rollback(): void };
+  [TO_WORKER](worker: PortalWorker): { value: unknown; transfer: TransferItem[]; rollback(): void };
 }
 
 /** The key marking a portal descriptor inside call arguments. */
@@ -117,7 +126,7 @@ export const PORTAL_KEY = "__asyncBackendThreadsPortal";
 export interface PortalDescriptor {
   [PORTAL_KEY]: number;
   /** The worker's end of the portal channel (first transfer only). */
-  port?: MessagePort;
+  port?: Port;
   /** `[replies posted, closed]` as `Int32Array` slots (first transfer only). */
   state?: SharedArrayBuffer;
 }

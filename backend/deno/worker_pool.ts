@@ -6,7 +6,7 @@
 
 import type { TimerHost } from "../_core/deadline_queue.ts";
 import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
-import type { FromWorker, ToWorker } from "../_threads/protocol.ts";
+import type { FromWorker, ToWorker, TransferItem } from "../_threads/protocol.ts";
 
 // A literal `new URL("./x.ts", import.meta.url)`: the npm build rewrites `.ts` to `.js`.
 const ENTRY = new URL("./_worker.ts", import.meta.url);
@@ -30,7 +30,7 @@ export const denoSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
   };
   worker.onmessageerror = () => die("a message from the worker could not be deserialized");
   return {
-    postMessage(message: ToWorker, transfer: Transferable[]): void {
+    postMessage(message: ToWorker, transfer: TransferItem[]): void {
       worker.postMessage(message, transfer);
     },
     terminate(): void {

@@ -1,23 +1,52 @@
 /**
- * Node's workers for the shared pool: `node:worker_threads` running `worker_entry.ts`.
+ * Node's workers for the shared pool: `node:worker_threads` running `_worker.ts`.
  *
  * @module
  */
 
+import { existsSync } from "node:fs";
 import { clearTimeout, setTimeout } from "node:timers";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { TimerHost } from "../_core/deadline_queue.ts";
 import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
-import type { FromWorker, ToWorker } from "../_threads/protocol.ts";
+import type { FromWorker, ToWorker, TransferItem } from "../_threads/protocol.ts";
 
-// A literal `new URL("./x.ts", import.meta.url)`: the npm build rewrites `.ts` to `.js`.
-const ENTRY = new URL("./_worker.ts", import.meta.url);
+/** The package's public door to this folder: where the worker entry is found after a bundler moved this module. */
+const PACKAGE_DOOR = "@easynetwork/async-backend/backend/node";
+
+let entry: URL | undefined;
+
+/**
+ * The pool's worker entry, `_worker` beside this module. When a bundler has moved
+ * this module (the file is not beside the bundle), the entry of the installed
+ * package is used instead, found from the bundle through `node_modules` by the
+ * package's `./backend/node` export. With neither, an error says what to do.
+ */
+function workerEntry(): URL {
+  if (entry !== undefined) return entry;
+  // A literal `new URL("./x.ts", import.meta.url)`: the npm build makes it `./x.js`.
+  const beside = new URL("./_worker.ts", import.meta.url);
+  if (beside.protocol !== "file:" || existsSync(fileURLToPath(beside))) return entry = beside;
+  const file = beside.pathname.slice(beside.pathname.lastIndexOf("/") + 1);
+  let door: string;
+  try {
+    door = import.meta.resolve(PACKAGE_DOOR);
+  } catch {
+    throw new Error(
+      `The worker entry ${file} is not beside ${import.meta.url}, and ${PACKAGE_DOOR} does not resolve from ` +
+        "there: when bundling an app that runs code in worker threads, install @easynetwork/async-backend " +
+        "beside the bundle (in its node_modules) or mark it as external",
+    );
+  }
+  return entry = new URL(`./${file}`, door);
+}
 
 type NodeTimeout = ReturnType<typeof setTimeout>;
 
 /** Starts a worker thread running the pool's entry script. */
 export const nodeSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
-  const worker = new Worker(ENTRY, { name, workerData: { name } } as ConstructorParameters<typeof Worker>[1]);
+  const worker = new Worker(workerEntry(), { name, workerData: { name } } as ConstructorParameters<typeof Worker>[1]);
   let gone = false;
   const die = (reason: string): void => {
     if (gone) return;
@@ -35,7 +64,7 @@ export const nodeSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
   worker.on("messageerror", () => die("a message from the worker could not be deserialized"));
   worker.on("exit", (code: number) => die(`the worker exited with code ${code}`));
   return {
-    postMessage(message: ToWorker, transfer: Transferable[]): void {
+    postMessage(message: ToWorker, transfer: TransferItem[]): void {
       worker.postMessage(message, transfer as never);
     },
     terminate(): Promise<void> {

@@ -12,9 +12,6 @@ import type { TimerHost } from "../_core/deadline_queue.ts";
 import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
 import type { FromWorker, ToWorker, TransferItem } from "../_threads/protocol.ts";
 
-/** The package's public door to this folder: where the worker entry is found after a bundler moved this module. */
-const PACKAGE_DOOR = "@easynetwork/async-backend/backend/node";
-
 let entry: URL | undefined;
 
 /**
@@ -31,10 +28,11 @@ function workerEntry(): URL {
   const file = beside.pathname.slice(beside.pathname.lastIndexOf("/") + 1);
   let door: string;
   try {
-    door = import.meta.resolve(PACKAGE_DOOR);
+    // The package's public door to this folder (a literal, for tools that analyze it).
+    door = import.meta.resolve("@easynetwork/async-backend/backend/node");
   } catch {
     throw new Error(
-      `The worker entry ${file} is not beside ${import.meta.url}, and ${PACKAGE_DOOR} does not resolve from ` +
+      `The worker entry ${file} is not beside ${import.meta.url}, and @easynetwork/async-backend/backend/node does not resolve from ` +
         "there: when bundling an app that runs code in worker threads, install @easynetwork/async-backend " +
         "beside the bundle (in its node_modules) or mark it as external",
     );

@@ -164,7 +164,14 @@ export function buildNpm(): number {
   mkdirSync(OUT, { recursive: true });
   for (const name of readdirSync(OUT)) if (name !== "node_modules") rmSync(join(OUT, name), { recursive: true });
   writeFileSync(join(OUT, "package.json"), JSON.stringify(packageJson(config, entryPoints), null, 2) + "\n");
-  const npm = spawnSync("npm", ["install", "--no-package-lock", "--no-audit", "--no-fund", "--ignore-scripts"], {
+  const npm = spawnSync("npm", [
+    "install",
+    "--prefer-offline",
+    "--no-package-lock",
+    "--no-audit",
+    "--no-fund",
+    "--ignore-scripts",
+  ], {
     cwd: OUT,
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -246,7 +253,9 @@ export function buildNpm(): number {
   }
 
   // Test fixtures that are not TypeScript (certificates, keys); README (Node first) and LICENSE.
-  cpSync(join(ROOT, "tests", "fixtures", "tls"), join(OUT, "tests", "fixtures", "tls"), { recursive: true });
+  for (const path of walk(join(ROOT, "tests")).filter((path) => !path.endsWith(".ts"))) {
+    cpSync(path, join(OUT, rel(path)));
+  }
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const nodeStart = readFileSync(join(ROOT, "scripts", "npm_readme_head.md"), "utf8");
   writeFileSync(join(OUT, "README.md"), nodeStart + "\n" + readme.slice(readme.indexOf("\n") + 1));

@@ -48,13 +48,14 @@ const NODE_IMPORTS_ALLOWED: readonly string[] = [
 ];
 
 /**
- * Files that only `import()` may reach (never a static import). Empty for now:
- * `backend/deno/_node_compat.ts` should be here, but loading it with `import()`
- * from inside a task made a later Deno test see that task's context (seen with
- * "tcp connects from a local address" before "after the runner closed, portal
- * calls throw"); until that is understood, it is imported statically.
+ * Files that only `import()` may reach (never a static import): Deno's
+ * Node-compat fallback, so that a Deno program that never binds before
+ * connecting nor upgrades a server connection never loads Deno's `node:` network
+ * stack. `backend/deno/tcp.ts` imports it with no task context (a module's
+ * evaluation and what it sets up keep the importer's async context: imported
+ * from inside a task, it made a later test see that finished task's scope).
  */
-const DYNAMIC_ONLY: readonly string[] = [];
+const DYNAMIC_ONLY: readonly string[] = ["backend/deno/_node_compat.ts"];
 
 /** The layer of a file (a path relative to the root), or `null` when outside the checked tree. */
 function layerOf(path: string): Layer | null {

@@ -53,12 +53,9 @@ export class PullStreamIo implements StreamIo {
     this.#reader = new PullReader({ read: (view) => conn.read(view), mapError }, state);
   }
 
-  recv(bufsize: number, _release: () => void): Promise<Uint8Array> {
-    return this.#reader.recv(bufsize);
-  }
-
-  recvInto(buffer: Uint8Array, _release: () => void): Promise<number> {
-    return this.#reader.recvInto(buffer);
+  /** The {@linkcode PullReader} (it gives the guard's receive slot back itself). */
+  get reader(): PullReader {
+    return this.#reader;
   }
 
   detach(): unknown {

@@ -99,6 +99,11 @@ export class PushStreamIo implements StreamIo {
     return socket;
   }
 
+  /** This object receives itself. */
+  get reader(): this {
+    return this;
+  }
+
   recv(bufsize: number, release: () => void): Promise<Uint8Array> {
     this.#recvSize = bufsize;
     this.#recvTarget = null;

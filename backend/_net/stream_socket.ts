@@ -15,12 +15,18 @@ import { PullStreamIo } from "./pull_stream.ts";
 import { PushStreamIo } from "./push_stream.ts";
 import { assertBufsize, assertBytes, assertRecvBuffer } from "./validate.ts";
 
-/** The I/O of one connection, behind the adapter's checks (each call holds its busy slot). */
-export interface StreamIo {
+/** The receive side of a connection (each call holds the receive slot, given back by `release`). */
+export interface StreamReader {
   /** Receives up to `bufsize` bytes (a checkpoint); `release` runs when the call ends. */
   recv(bufsize: number, release: () => void): Promise<Uint8Array>;
   /** Receives into `buffer` (a checkpoint); `release` runs when the call ends. */
   recvInto(buffer: Uint8Array, release: () => void): Promise<number>;
+}
+
+/** The I/O of one connection, behind the adapter's checks (each call holds its busy slot). */
+export interface StreamIo {
+  /** The receive side, called by the adapter directly (no dispatch through the I/O object). */
+  readonly reader: StreamReader;
   /** Sends every byte of `data` (a checkpoint); `release` runs when the call ends. */
   send(data: Uint8Array, release?: () => void): Promise<void>;
   /** Closes the write side after the write in flight; later sends fail with `EPIPE`. Called once. */
@@ -41,6 +47,7 @@ const NOOP = (): void => {};
  */
 export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #io: StreamIo;
+  #reader: StreamReader;
   #raw: unknown;
   #state = new ResourceGuard("socket");
   #local: SocketAddress;
@@ -60,6 +67,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     this.#io = conn.kind === "pull"
       ? new PullStreamIo(conn.conn, state, map)
       : new PushStreamIo(conn.socket, state, map);
+    this.#reader = this.#io.reader;
     this.#raw = conn.raw ?? (conn.kind === "pull" ? conn.conn : conn.socket);
     this.#local = conn.local;
     this.#remote = conn.remote;
@@ -120,7 +128,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#io.recv(bufsize, this.#state.releaseRecv);
+    return this.#reader.recv(bufsize, this.#state.releaseRecv);
   }
 
   /** Receives up to `buffer.length` bytes into `buffer` without allocating; `0` at end of stream. */
@@ -131,7 +139,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#io.recvInto(buffer, this.#state.releaseRecv);
+    return this.#reader.recvInto(buffer, this.#state.releaseRecv);
   }
 
   /** Sends every byte of `data`. */

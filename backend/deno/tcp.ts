@@ -1,18 +1,38 @@
 /**
  * Deno TCP: `Deno.connect`, `Deno.listen`, and the connections the driver
  * hands to the shared adapters. Binding a local address before connecting has
- * no Deno API: that one case goes through `node:net` (`_node_compat.ts`).
+ * no Deno API: that one case goes through `node:net` (`_node_compat.ts`,
+ * loaded on first use).
  *
  * @module
  */
 
 import type { SocketAddress } from "../abc/socket.ts";
+import { type CancelScope, currentScopeVar } from "../_core/cancel_scope.ts";
 import { socketAddress } from "../_net/address.ts";
 import type { EventSocket, ListenerConn, StreamConn } from "../_net/driver.ts";
 import { eventSocketStream } from "../_net/push_stream.ts";
 import { describe } from "../_util/validate.ts";
 import { mapError } from "./dns.ts";
-import { connectFromLocalAddress } from "./_node_compat.ts";
+
+type NodeCompat = typeof import("./_node_compat.ts");
+const NO_SCOPE = undefined as unknown as CancelScope;
+let nodeCompat: Promise<NodeCompat> | undefined;
+
+/**
+ * Loads Deno's `node:` fallback (`_node_compat.ts`) on first use, so that a
+ * program that never binds before connecting nor upgrades a server connection
+ * never loads Deno's Node-compat network stack.
+ *
+ * The import runs outside any task's context: a module's evaluation, and the
+ * Node-compat machinery it starts, keep the async context of whoever imported
+ * it, and callbacks from that machinery would later run in a finished task's
+ * cancel scope (seen as a portal call after its runner closed finding a
+ * cancelled root scope as its `currentScope()`).
+ */
+export function loadNodeCompat(): Promise<NodeCompat> {
+  return nodeCompat ??= currentScopeVar.run(NO_SCOPE, () => import("./_node_compat.ts"));
+}
 
 /** A Deno connection, or a `node:net` socket of the bind-before-connect fallback. */
 export type DenoConn = Deno.Conn | EventSocket;
@@ -35,7 +55,9 @@ export function connect(
   local: SocketAddress | undefined,
   signal: AbortSignal,
 ): Promise<DenoConn> {
-  if (local !== undefined) return connectFromLocalAddress(address, port, local, signal);
+  if (local !== undefined) {
+    return loadNodeCompat().then((compat) => compat.connectFromLocalAddress(address, port, local, signal));
+  }
   return Deno.connect({ hostname: address, port, signal }).catch((error) => {
     throw mapError(error);
   });

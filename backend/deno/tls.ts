@@ -1,7 +1,7 @@
 /**
  * Deno TLS: `Deno.startTls`, `Deno.listenTls` and the handshake. Server-side
  * STARTTLS has no Deno API: that one case goes through `node:tls`
- * (`_node_compat.ts`).
+ * (`_node_compat.ts`, loaded on first use).
  *
  * @module
  */
@@ -10,8 +10,7 @@ import type { SocketAddress, TlsOptions } from "../abc/socket.ts";
 import { unbracket } from "../_net/address.ts";
 import type { ListenerConn, StreamConn } from "../_net/driver.ts";
 import { mapError } from "./dns.ts";
-import { close, type DenoConn, listenerConn, stream } from "./tcp.ts";
-import { startServerTls as compatServerTls } from "./_node_compat.ts";
+import { close, type DenoConn, listenerConn, loadNodeCompat, stream } from "./tcp.ts";
 
 /** Throws for what `Deno.startTls` cannot do: present a client certificate, use a `node:` socket. */
 export function checkClientTls(tls: TlsOptions, localAddress: SocketAddress | undefined, method: string): void {
@@ -73,7 +72,7 @@ export async function startClientTls(
 
 /** Server TLS over an accepted plain connection (server STARTTLS, through `node:tls`). */
 export function startServerTls(conn: DenoConn, tls: TlsOptions, signal: AbortSignal): Promise<StreamConn> {
-  return compatServerTls(conn as Deno.TcpConn, tls, signal);
+  return loadNodeCompat().then((compat) => compat.startServerTls(conn as Deno.TcpConn, tls, signal));
 }
 
 /** The server handshake of a connection accepted by `Deno.listenTls`. */

@@ -8,9 +8,9 @@
  * - installed by name into a scratch project (the files of `scripts/npm_smoke/`),
  *   with the pinned TypeScript, `@types/node` and esbuild: a smoke test, a
  *   `require()` of every entry (Node 20 and 24), a type check of every entry's
- *   `.d.ts` without the DOM lib, and an esbuild bundle of an app that calls
- *   `runInThread` (it must find its worker entry in the installed package, and
- *   fail with the library's message where there is none).
+ *   `.d.ts` without the DOM lib, and esbuild bundles (ESM and CommonJS) of an app
+ *   that calls `runInThread` (it must find its worker entry in the installed
+ *   package, and fail with the library's message where there is none).
  *
  * Usage: `deno task test:node` (run by `deno task test`, after the Deno suite).
  * `NODE_VERSIONS=20` limits the Node versions (comma-separated: `20`, `24`).
@@ -111,27 +111,29 @@ async function consumerChecks(dir: string, tarball: string): Promise<void> {
   console.log("\n-- the .d.ts with lib es2022 and @types/node, no DOM --");
   await run("npx", ["tsc", "-p", "tsconfig.json"], { cwd: project });
 
-  console.log("\n-- an esbuild bundle of an app that runs code in threads --");
-  await run("npx", [
-    "esbuild",
-    "bundle_app.mjs",
-    "--bundle",
-    "--platform=node",
-    "--format=esm",
-    "--outfile=dist/app.mjs",
-  ], {
-    cwd: project,
-  });
-  await onEveryNode(["dist/app.mjs"], project);
-  // Without the package beside it, the bundle fails with the library's message, not a crash in a worker.
-  const alone = join(dir, "alone");
-  cpSync(join(project, "dist"), join(alone, "dist"), { recursive: true });
-  cpSync(join(project, "work.mjs"), join(alone, "work.mjs"));
-  const [cmd, prefix] = await nodeCommand(versions[0]);
-  const lonely = await run(cmd, [...prefix, "dist/app.mjs"], { cwd: alone, capture: true, check: false });
-  console.log(lonely.stdout.trimEnd());
-  if (lonely.code === 0 || !lonely.stdout.includes("install @easynetwork/async-backend beside the bundle")) {
-    throw new Error("A bundle with no package beside it should fail with the library's message");
+  console.log("\n-- esbuild bundles (ESM, CommonJS) of an app that runs code in threads --");
+  for (const format of ["esm", "cjs"]) {
+    const outfile = `dist/app.${format === "esm" ? "mjs" : "cjs"}`;
+    const args = [
+      "esbuild",
+      "bundle_app.mjs",
+      "--bundle",
+      "--platform=node",
+      `--format=${format}`,
+      `--outfile=${outfile}`,
+    ];
+    await run("npx", args, { cwd: project });
+    await onEveryNode([outfile], project);
+    // Without the package beside it, the bundle fails with the library's message, not a crash in a worker.
+    const alone = join(dir, `alone-${format}`);
+    cpSync(join(project, "dist"), join(alone, "dist"), { recursive: true });
+    cpSync(join(project, "work.mjs"), join(alone, "work.mjs"));
+    const [cmd, prefix] = await nodeCommand(versions[0]);
+    const lonely = await run(cmd, [...prefix, outfile], { cwd: alone, capture: true, check: false });
+    console.log(lonely.stdout.trimEnd());
+    if (lonely.code === 0 || !lonely.stdout.includes("install @easynetwork/async-backend beside the bundle")) {
+      throw new Error("A bundle with no package beside it should fail with the library's message");
+    }
   }
 }
 

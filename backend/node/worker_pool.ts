@@ -5,39 +5,60 @@
  */
 
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { clearTimeout, setTimeout } from "node:timers";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { TimerHost } from "../_core/deadline_queue.ts";
 import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
 import type { FromWorker, ToWorker, TransferItem } from "../_threads/protocol.ts";
 
+/** The file of a bundler's CommonJS output, which has no `import.meta.url`; undeclared in ES modules. */
+declare const __filename: string | undefined;
+
 let entry: URL | undefined;
 
 /**
- * The pool's worker entry, `_worker` beside this module. When a bundler has moved
- * this module (the file is not beside the bundle), the entry of the installed
- * package is used instead, found from the bundle through `node_modules` by the
- * package's `./backend/node` export. With neither, an error says what to do.
+ * The pool's worker entry: `_worker` beside this module. When a bundler has moved
+ * this module (no such file beside the bundle, or no `import.meta.url` in its
+ * CommonJS output), the entry of the installed package is used instead, found
+ * from the bundle through `node_modules` by the package's `./backend/node`
+ * export. With neither, an error says what to do.
  */
 function workerEntry(): URL {
   if (entry !== undefined) return entry;
-  // A literal `new URL("./x.ts", import.meta.url)`: the npm build makes it `./x.js`.
-  const beside = new URL("./_worker.ts", import.meta.url);
-  if (beside.protocol !== "file:" || existsSync(fileURLToPath(beside))) return entry = beside;
-  const file = beside.pathname.slice(beside.pathname.lastIndexOf("/") + 1);
-  let door: string;
-  try {
-    // The package's public door to this folder (a literal, for tools that analyze it).
-    door = import.meta.resolve("@easynetwork/async-backend/backend/node");
-  } catch {
-    throw new Error(
-      `The worker entry ${file} is not beside ${import.meta.url}, and @easynetwork/async-backend/backend/node does not resolve from ` +
-        "there: when bundling an app that runs code in worker threads, install @easynetwork/async-backend " +
-        "beside the bundle (in its node_modules) or mark it as external",
-    );
+  if (typeof import.meta.url === "string") {
+    // A literal `new URL("./x.ts", import.meta.url)`: the npm build makes it `./x.js`.
+    const beside = new URL("./_worker.ts", import.meta.url);
+    if (beside.protocol !== "file:" || existsSync(fileURLToPath(beside))) return entry = beside;
   }
-  return entry = new URL(`./${file}`, door);
+  const door = packageDoor();
+  return entry = new URL(`./_worker${door.slice(door.lastIndexOf("."))}`, door);
+}
+
+/** The URL of the installed package's `./backend/node` entry, resolved from this (bundled) module. */
+function packageDoor(): string {
+  try {
+    // Literal specifiers, for the tools that analyze them.
+    if (typeof import.meta.resolve === "function") {
+      return import.meta.resolve("@easynetwork/async-backend/backend/node");
+    }
+    if (typeof __filename === "string") {
+      return pathToFileURL(createRequire(__filename).resolve("@easynetwork/async-backend/backend/node")).href;
+    }
+  } catch {
+    // Not installed beside the bundle: said below.
+  }
+  const where = typeof import.meta.url === "string"
+    ? import.meta.url
+    : typeof __filename === "string"
+    ? __filename
+    : "?";
+  throw new Error(
+    `The worker entry of @easynetwork/async-backend is not beside ${where}, and the package does not resolve ` +
+      "from there: when bundling an app that runs code in worker threads, install @easynetwork/async-backend " +
+      "beside the bundle (in its node_modules) or mark it as external",
+  );
 }
 
 type NodeTimeout = ReturnType<typeof setTimeout>;

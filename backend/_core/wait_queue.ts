@@ -59,7 +59,6 @@ export class WaitNode<T = void, D = unknown> extends Waiter {
   next: WaitNode<T, D> | null = null;
   #resolve: ((value: T) => void) | null = null;
   #reject: ((error: unknown) => void) | null = null;
-  #scope: CancelScope | null = null;
 
   /** @param data What the parker attaches to the node. */
   constructor(data: D) {
@@ -71,10 +70,7 @@ export class WaitNode<T = void, D = unknown> extends Waiter {
   start(scope: CancelScope | null): Promise<T> {
     pendingNode = this;
     const promise = new Promise<T>(captureSettlers);
-    if (scope !== null) {
-      this.#scope = scope;
-      scope.addWaiter(this);
-    }
+    if (scope !== null) scope.addWaiter(this);
     return promise;
   }
 
@@ -89,7 +85,7 @@ export class WaitNode<T = void, D = unknown> extends Waiter {
     return this.#resolve !== null;
   }
 
-  /** Resolves the waiter with `value` (the node must have left its queue). */
+  /** Resolves the waiter with `value`, taking it out of its queue and scope; once only. */
   wake(value: T): void {
     const resolve = this.#resolve;
     if (resolve === null) return;
@@ -97,7 +93,7 @@ export class WaitNode<T = void, D = unknown> extends Waiter {
     resolve(value);
   }
 
-  /** Rejects the waiter with `error` (the node must have left its queue). */
+  /** Rejects the waiter with `error`, taking it out of its queue and scope; once only. */
   fail(error: unknown): void {
     const reject = this.#reject;
     if (reject === null) return;
@@ -110,18 +106,15 @@ export class WaitNode<T = void, D = unknown> extends Waiter {
     const reject = this.#reject;
     if (reject === null) return;
     this.queue?.remove(this);
-    this.#scope = null; // The scope already unregistered the node.
     this.#resolve = null;
     this.#reject = null;
     reject(error);
   }
 
+  /** Leaves the queue (if a waker took it without {@linkcode WaitQueue.remove}) and the scope. */
   #end(): void {
-    const scope = this.#scope;
-    if (scope !== null) {
-      scope.removeWaiter(this);
-      this.#scope = null;
-    }
+    this.queue?.remove(this);
+    this.waiterScope?.removeWaiter(this);
     this.#resolve = null;
     this.#reject = null;
   }

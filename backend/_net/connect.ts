@@ -20,7 +20,7 @@ import type { NetDriver } from "./driver.ts";
 import { checkpoint } from "./guard.ts";
 import { happyEyeballs } from "./happy_eyeballs.ts";
 import { StreamSocket } from "./stream_socket.ts";
-import { clientTls, handshakeTimeout, serverTls } from "./tls.ts";
+import { handshakeTimeout, tlsStream } from "./tls.ts";
 import { assertHost, assertPort, assertTlsOptions, checkConnectionOptions, optionsObject } from "./validate.ts";
 
 /**
@@ -91,7 +91,7 @@ export async function createSslOverTcpConnection<C>(
   const ms = handshakeTimeout(opts);
   driver.checkClientTls(tls, localAddress, "createSslOverTcpConnection");
   const tcp = await openTcp(driver, timers, host, port, delay, localAddress);
-  return await clientTls(driver, timers, tcp, tls, serverHostname, ms);
+  return await tlsStream(driver, timers, tcp, ms, (signal) => driver.startClientTls(tcp, tls, serverHostname, signal));
 }
 
 /**
@@ -131,7 +131,9 @@ export async function wrapSslOverTcpClientSocket<C>(
   assertHost(options.serverHostname, "serverHostname");
   const ms = handshakeTimeout(options);
   driver.checkClientTls(tls, undefined, "wrapSslOverTcpClientSocket");
-  return await clientTls(driver, timers, takeTcpConn(driver, conn), tls, options.serverHostname, ms);
+  const tcp = takeTcpConn(driver, conn);
+  const serverHostname = options.serverHostname;
+  return await tlsStream(driver, timers, tcp, ms, (signal) => driver.startClientTls(tcp, tls, serverHostname, signal));
 }
 
 /** See `AsyncBackend.wrapSslOverTcpServerSocket`. */
@@ -145,5 +147,5 @@ export async function wrapSslOverTcpServerSocket<C>(
   assertTlsOptions(tls, true);
   const ms = handshakeTimeout(optionsObject(options));
   const tcp = takeTcpConn(driver, conn);
-  return await serverTls(driver, timers, tcp, tls, ms);
+  return await tlsStream(driver, timers, tcp, ms, (signal) => driver.startServerTls(tcp, tls, signal));
 }

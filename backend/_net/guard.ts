@@ -1,6 +1,16 @@
 /**
  * The closed and busy state of a socket adapter.
  *
+ * Why it looks like this: every adapter call must fail the same way on every
+ * runtime (a second receiver or sender gets `BusyResourceError`, anything after
+ * `aclose()` gets `ClosedResourceError`, and `aclose()` wakes the calls already
+ * waiting), and it sits on the hot path of every `recv` and `sendall`. So the
+ * slots are two booleans with pre-bound release hooks (a call passes the hook
+ * as its settle callback and allocates nothing for it), and the close wakers
+ * are an intrusive list (register and unregister cost no hashing). A call
+ * takes its slot before it waits and gives it back however it ends, so a
+ * cancelled call never leaves the adapter busy.
+ *
  * @module
  */
 

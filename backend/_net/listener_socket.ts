@@ -23,7 +23,7 @@ import { checkpoint, ResourceGuard } from "./guard.ts";
 import { PullOperation } from "./pull.ts";
 import { PushQueue } from "./push.ts";
 import { StreamSocket } from "./stream_socket.ts";
-import { acceptTls } from "./tls.ts";
+import { tlsStream } from "./tls.ts";
 
 /** What a listener's accepted connections need: the driver, and the TLS settings of a TLS listener. */
 export interface ListenerSetup<C> {
@@ -69,7 +69,13 @@ class ListenerAcceptedSocket<C> extends AcceptedSocket {
       throw error;
     }
     if (tls === null) return new StreamSocket(driver.stream(conn), driver.mapError);
-    return await acceptTls(driver, timers, conn, tls.options, tls.handshakeTimeout);
+    return await tlsStream(
+      driver,
+      timers,
+      conn,
+      tls.handshakeTimeout,
+      (signal) => driver.acceptTls(conn, tls.options, signal),
+    );
   }
 
   /** Closes the connection without setting it up. Idempotent. */

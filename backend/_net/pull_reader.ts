@@ -2,6 +2,12 @@
  * `recv` over a pull-model byte source (such as a Deno connection's `read`), losing no
  * bytes when a receiver is cancelled.
  *
+ * Why it looks like this: a runtime read cannot be taken back once started, so
+ * a cancelled `recv` leaves its read in flight and the next call claims the
+ * bytes ({@linkcode PullOperation}); and since a read per call is slow when the
+ * peer streams, reads grow while they come back full and land in shared slabs,
+ * the surplus kept for the next calls (details on {@linkcode PullReader}).
+ *
  * @module
  */
 

@@ -8,7 +8,6 @@
  * @module
  */
 
-import type { AsyncStreamSocketAdapter, TlsOptions } from "../abc/socket.ts";
 import { suspend } from "../_core/checkpoint.ts";
 import type { TimerHost } from "../_core/deadline_queue.ts";
 import { timeout } from "../_core/timeouts.ts";
@@ -61,54 +60,23 @@ export async function boundedHandshake(
   }
 }
 
-/** Client TLS over `conn` (owned from now on), as a stream adapter. */
-export async function clientTls<C>(
+/**
+ * A TLS stream over `conn` (owned from now on): runs `start` (the driver's
+ * client, server or accepted-connection handshake) bounded by `ms`.
+ *
+ * @param driver The runtime's driver.
+ * @param timers The runner's clock.
+ * @param conn The plain connection, closed on failure, timeout or cancellation.
+ * @param ms The handshake bound, in ms.
+ * @param start The driver's handshake over `conn`.
+ */
+export async function tlsStream<C>(
   driver: NetDriver<C>,
   timers: TimerHost,
   conn: C,
-  tls: TlsOptions,
-  serverHostname: string,
   ms: number,
+  start: (signal: AbortSignal) => Promise<StreamConn>,
 ): Promise<StreamSocket> {
-  const secure = await boundedHandshake(
-    timers,
-    ms,
-    (signal) => driver.startClientTls(conn, tls, serverHostname, signal),
-    () => driver.close(conn),
-  );
-  return new StreamSocket(secure, driver.mapError);
-}
-
-/** Server TLS over a plain `conn` (owned from now on), as a stream adapter. */
-export async function serverTls<C>(
-  driver: NetDriver<C>,
-  timers: TimerHost,
-  conn: C,
-  tls: TlsOptions,
-  ms: number,
-): Promise<StreamSocket> {
-  const secure = await boundedHandshake(
-    timers,
-    ms,
-    (signal) => driver.startServerTls(conn, tls, signal),
-    () => driver.close(conn),
-  );
-  return new StreamSocket(secure, driver.mapError);
-}
-
-/** The server handshake of a connection accepted by a TLS listener, as a stream adapter. */
-export async function acceptTls<C>(
-  driver: NetDriver<C>,
-  timers: TimerHost,
-  conn: C,
-  tls: TlsOptions,
-  ms: number,
-): Promise<AsyncStreamSocketAdapter> {
-  const secure = await boundedHandshake(
-    timers,
-    ms,
-    (signal) => driver.acceptTls(conn, tls, signal),
-    () => driver.close(conn),
-  );
+  const secure = await boundedHandshake(timers, ms, start, () => driver.close(conn));
   return new StreamSocket(secure, driver.mapError);
 }

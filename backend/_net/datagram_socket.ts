@@ -11,7 +11,7 @@
 import { AsyncDatagramSocketAdapter, type SocketAddress, type UdpEndpointOptions } from "../abc/socket.ts";
 import { suspend } from "../_core/checkpoint.ts";
 import { describe } from "../_util/validate.ts";
-import { addressKey, resolveHost, sameFamily, unbracket, wildcardOf } from "./address.ts";
+import { addressKey, resolveHost, sameFamily, wildcardOf } from "./address.ts";
 import type { Datagram, DatagramConn, NetDriver } from "./driver.ts";
 import { codedError } from "./errors.ts";
 import { checkpoint, ResourceGuard } from "./guard.ts";
@@ -153,14 +153,17 @@ export class DatagramSocket extends AsyncDatagramSocketAdapter {
     try {
       await suspend<void>((resolve, reject) => {
         const unregister = this.#state.onClose(reject);
-        const sent = this.#conn.send(data, { hostname: unbracket(target.hostname), port: target.port });
-        sent.then(() => {
+        try {
+          this.#conn.send(data, target, (error) => {
+            unregister();
+            if (this.#state.closing) reject(this.#state.closedError());
+            else if (error) reject(this.#mapError(error));
+            else resolve();
+          });
+        } catch (error) {
           unregister();
-          resolve();
-        }, (error) => {
-          unregister();
-          reject(this.#state.closing ? this.#state.closedError() : this.#mapError(error));
-        });
+          reject(this.#mapError(error));
+        }
         return unregister;
       });
     } finally {

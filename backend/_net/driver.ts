@@ -95,10 +95,12 @@ export type DatagramConn =
     /** The runtime object `socket()` returns. */
     raw: unknown;
     /**
-     * Sends one datagram to `target` (the peer when `null`); may keep sending
-     * after its caller gave up, so it must not hold on to the caller's buffer.
+     * Sends one datagram to `target` (an IP literal, maybe in brackets; a
+     * connected socket sends to its peer) and calls `done` once sent (with the
+     * runtime's error if it failed); may keep sending after its caller gave up,
+     * so it must not hold on to the caller's buffer.
      */
-    send(data: Uint8Array, target: SocketAddress | null): Promise<void>;
+    send(data: Uint8Array, target: SocketAddress, done: (error: unknown) => void): void;
     /** Closes the socket. */
     close(): void;
   }

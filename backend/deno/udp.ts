@@ -6,6 +6,7 @@
  */
 
 import type { SocketAddress } from "../abc/socket.ts";
+import { unbracket } from "../_net/address.ts";
 import type { Datagram, DatagramConn } from "../_net/driver.ts";
 import { describe } from "../_util/validate.ts";
 import { toSocketAddress } from "./tcp.ts";
@@ -28,8 +29,11 @@ function datagramConn(conn: Deno.DatagramConn): DatagramConn {
   return {
     kind: "pull",
     receive: () => conn.receive().then(toDatagram),
-    send: (data, target) =>
-      conn.send(data, { transport: "udp", hostname: target!.hostname, port: target!.port }).then(() => {}),
+    send: (data, target, done) =>
+      void conn.send(data, { transport: "udp", hostname: unbracket(target.hostname), port: target.port }).then(
+        () => done(null),
+        done,
+      ),
     close: () => conn.close(),
     raw: conn,
     local: toSocketAddress(conn.addr),

@@ -7,7 +7,7 @@
 
 import { createSocket, type RemoteInfo, type Socket as DgramSocket } from "node:dgram";
 import type { SocketAddress } from "../abc/socket.ts";
-import { isIPv6, socketAddress } from "../_net/address.ts";
+import { isIPv6, socketAddress, unbracket } from "../_net/address.ts";
 import type { DatagramConn } from "../_net/driver.ts";
 import { describe } from "../_util/validate.ts";
 import { mapError } from "./dns.ts";
@@ -33,14 +33,12 @@ function datagramConn(socket: DgramSocket): DatagramConn {
       });
       socket.on("error", onError);
     },
-    send: (data, target) =>
-      new Promise<void>((resolve, reject) => {
-        const done = (error: Error | null) => error ? reject(error) : resolve();
-        // A cancelled send goes on without its caller, who may reuse the buffer: send a copy.
-        const copy = data.slice();
-        if (connected || target === null) socket.send(copy, done);
-        else socket.send(copy, target.port, target.hostname, done);
-      }),
+    send: (data, target, done) => {
+      // A cancelled send goes on without its caller, who may reuse the buffer: send a copy.
+      const copy = data.slice();
+      if (connected) socket.send(copy, done);
+      else socket.send(copy, target.port, unbracket(target.hostname), done);
+    },
     close: () => socket.close(),
     raw: socket,
     local: socketAddress(local.address, local.port),

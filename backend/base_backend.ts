@@ -32,9 +32,17 @@ import type { TimerHost } from "./_core/deadline_queue.ts";
 import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
 import { RunnerCore, spawnSystemTask } from "./_core/runner.ts";
-import { sleep, sleepForever, sleepUntil } from "./_core/sleep.ts";
 import { runTaskGroup } from "./_core/task_group.ts";
-import { ignoreCancellation, moveOnAfter, moveOnAt, timeout, timeoutAt } from "./_core/timeouts.ts";
+import {
+  ignoreCancellation,
+  moveOnAfter,
+  moveOnAt,
+  sleep,
+  sleepForever,
+  sleepUntil,
+  timeout,
+  timeoutAt,
+} from "./_core/timeouts.ts";
 import { waitFuture } from "./_core/wait_future.ts";
 import * as connect from "./_net/connect.ts";
 import * as datagram from "./_net/datagram_socket.ts";

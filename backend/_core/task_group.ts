@@ -4,6 +4,7 @@
  * @module
  */
 
+import { ScopeHandle } from "./scope_handle.ts";
 import type { CancelScopeHandle } from "../abc/cancel_scope.ts";
 import type { Task, TaskFunction, TaskGroup, TaskStatus } from "../abc/tasks.ts";
 import { CancelledError } from "../errors.ts";
@@ -15,6 +16,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 class TaskGroupCore implements TaskGroup {
   readonly #scope: CancelScope;
+  #handle: ScopeHandle | undefined = undefined;
   #pending = 0;
   #errors: unknown[] = [];
   #closed = false;
@@ -29,7 +31,7 @@ class TaskGroupCore implements TaskGroup {
   }
 
   get cancelScope(): CancelScopeHandle {
-    return this.#scope;
+    return (this.#handle ??= new ScopeHandle(this.#scope));
   }
 
   get errors(): unknown[] {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ScopeHandle } from "./scope_handle.ts";
 import type { TimeoutHandle } from "../abc/cancel_scope.ts";
 import { CancelScope, currentScope, currentScopeVar } from "./cancel_scope.ts";
 import { coroYield, type MacrotaskScheduler, suspend } from "./checkpoint.ts";
@@ -33,7 +34,7 @@ async function runDeadlineScope<T>(
   scope.reschedule(deadline);
   scope.enter(now);
   try {
-    return await currentScopeVar.run(scope, () => fn(scope));
+    return await currentScopeVar.run(scope, () => fn(new ScopeHandle(scope)));
   } catch (error) {
     if (!scope.catches(error)) throw error;
     if (onCaught === OnCaught.MoveOn) return undefined;

@@ -396,4 +396,33 @@ export function register({ name, create }: BackendUnderTest): void {
       await assert.rejects(system.join(), errorLike(Error, /cannot wait for or join itself/));
     });
   });
+
+  test(`${name}: the scope handles users get expose the handle's members only, not the engine's scope`, async () => {
+    const backend = create();
+    const engineOnly = [
+      "parent",
+      "loop",
+      "task",
+      "enter",
+      "exit",
+      "catches",
+      "addWaiter",
+      "removeWaiter",
+      "isCancelled",
+    ];
+    await backend.bootstrap(async () => {
+      await backend.moveOnAfter(Infinity, (handle) => {
+        for (const member of engineOnly) assert.equal(member in handle, false, `a timeout handle has '${member}'`);
+        handle.deadline = 60_000 + backend.currentTime();
+        assert.equal(handle.when(), handle.deadline);
+        handle.cancel();
+        assert.equal(handle.cancelCalled, true);
+        assert.equal(handle.signal.aborted, true);
+      });
+      await backend.createTaskGroup((tg) => {
+        for (const member of engineOnly) assert.equal(member in tg.cancelScope, false, `cancelScope has '${member}'`);
+        assert.equal(tg.cancelScope, tg.cancelScope);
+      });
+    });
+  });
 }

@@ -7,9 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { type ByteSource, PullReader } from "../backend/_net/pull_reader.ts";
-import { ResourceGuard } from "../backend/_net/guard.ts";
-import { test } from "./harness.ts";
+import { type ByteSource, PullReader } from "../../../backend/_net/pull_reader.ts";
+import { ResourceGuard } from "../../../backend/_net/guard.ts";
+import { test } from "../../harness.ts";
 
 const KIB = 1024;
 

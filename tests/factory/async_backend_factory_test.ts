@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import type { AsyncBackend } from "../backend/abc/async_backend.ts";
-import { BaseAsyncBackend } from "../backend/base_backend.ts";
-import { NodeBackend } from "../backend/node/mod.ts";
-import { AsyncBackendFactory } from "../factory/mod.ts";
-import { test } from "./harness.ts";
+import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
+import { BaseAsyncBackend } from "../../backend/base_backend.ts";
+import { NodeBackend } from "../../backend/node/mod.ts";
+import { AsyncBackendFactory } from "../../factory/mod.ts";
+import { test } from "../harness.ts";
 
 const onDeno = "Deno" in globalThis;
 /** Does this build have the Deno backend? (The npm build has none.) */
@@ -197,7 +197,7 @@ async function staticRuntimeGraph(file: string): Promise<string[]> {
 }
 
 test("factory: importing the factory on Deno does not load the Node backend", async () => {
-  const graph = await staticRuntimeGraph(fileURLToPath(new URL("../factory/mod.ts", import.meta.url)));
+  const graph = await staticRuntimeGraph(fileURLToPath(new URL("../../factory/mod.ts", import.meta.url)));
   assert.ok(graph.some((specifier) => specifier.endsWith("/factory/async_backend_factory.ts")), graph.join("\n"));
   const nodeModules = graph.filter((specifier) => specifier.includes("/backend/node/"));
   assert.deepEqual(nodeModules, [], "the factory statically imports the Node backend");

@@ -6,11 +6,11 @@
  */
 
 import assert from "node:assert/strict";
-import { DenoBackend } from "../backend/deno/mod.ts";
-import { CLIENT_TLS, SERVER_TLS, text, utf8 } from "./contract/net_util.ts";
-import { test } from "./harness.ts";
+import { DenoBackend } from "../../../backend/deno/mod.ts";
+import { CLIENT_TLS, SERVER_TLS, text, utf8 } from "../../contract/net_util.ts";
+import { test } from "../../harness.ts";
 
-const FIXTURES = new URL("./fixtures/tls/", import.meta.url);
+const FIXTURES = new URL("../../fixtures/tls/", import.meta.url);
 
 function hasOpenssl(): boolean {
   try {
@@ -39,7 +39,7 @@ async function readUntil(
 
 test("deno: udp without --unstable-net fails with a message naming the flag", async () => {
   const script = `
-    import { DenoBackend } from ${JSON.stringify(new URL("../backend/deno/mod.ts", import.meta.url).href)};
+    import { DenoBackend } from ${JSON.stringify(new URL("../../../backend/deno/mod.ts", import.meta.url).href)};
     const backend = new DenoBackend();
     try {
       await backend.bootstrap(() => backend.createUdpEndpoint());

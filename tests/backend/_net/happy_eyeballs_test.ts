@@ -6,11 +6,11 @@
  */
 
 import assert from "node:assert/strict";
-import { interleaveAddresses } from "../backend/_net/address.ts";
-import { happyEyeballs, type StaggerTimers } from "../backend/_net/happy_eyeballs.ts";
-import { DenoBackend } from "../backend/deno/mod.ts";
-import { CancelledError } from "../backend/errors.ts";
-import { test } from "./harness.ts";
+import { interleaveAddresses } from "../../../backend/_net/address.ts";
+import { happyEyeballs, type StaggerTimers } from "../../../backend/_net/happy_eyeballs.ts";
+import { DenoBackend } from "../../../backend/deno/mod.ts";
+import { CancelledError } from "../../../backend/errors.ts";
+import { test } from "../../harness.ts";
 
 /** A manual clock. */
 class FakeTimers implements StaggerTimers {

@@ -14,11 +14,11 @@ import { tmpdir } from "node:os";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
-import { NodeBackend } from "../backend/node/mod.ts";
-import { RECEIVE_BOUND } from "../backend/_net/push_stream.ts";
-import { test } from "./harness.ts";
+import { NodeBackend } from "../../../backend/node/mod.ts";
+import { RECEIVE_BOUND } from "../../../backend/_net/push_stream.ts";
+import { test } from "../../harness.ts";
 
-const moduleUrl = new URL("../backend/node/mod.ts", import.meta.url).href;
+const moduleUrl = new URL("../../../backend/node/mod.ts", import.meta.url).href;
 
 /** Runs `source` as an ES module in a child process of this runtime; resolves its exit code and output. */
 async function runScript(source: string, limitMs: number): Promise<{ code: number | null; output: string }> {

@@ -1,7 +1,7 @@
 /**
  * The worker side of the pool, runtime-neutral: receives calls, imports
  * modules by URL (cached per worker), runs the functions and posts results.
- * Each backend's `worker_entry.ts` gives it a {@linkcode WorkerHost}.
+ * Each backend's `_worker.ts` gives it a {@linkcode WorkerHost}.
  *
  * @module
  */

@@ -9,7 +9,7 @@ import { parentPort, receiveMessageOnPort } from "node:worker_threads";
 import { startWorkerRuntime } from "../_threads/worker_main.ts";
 import type { FromWorker, ToWorker } from "../_threads/protocol.ts";
 
-if (parentPort === null) throw new Error("worker_entry.ts must run in a worker thread");
+if (parentPort === null) throw new Error("The worker entry (_worker.ts) must run in a worker thread");
 const port = parentPort;
 
 // An uncaught error ends the worker: say why first. Node would report it with an

@@ -129,7 +129,7 @@ function setTimeoutYield(): Promise<void> {
   return new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
-/** 64 chained `setImmediate` rounds: a full turn of Deno's loop (see `backend/common/checkpoint.ts`). */
+/** 64 chained `setImmediate` rounds: a full turn of Deno's loop (see `backend/_core/checkpoint.ts`). */
 function immediateChainYield(): Promise<void> {
   return new Promise<void>((resolve) => {
     let left = 64;

@@ -1,5 +1,5 @@
 /**
- * Unit tests of the RFC 8305 race (backend/common/happy_eyeballs.ts) with a fake
+ * Unit tests of the RFC 8305 race (backend/_net/happy_eyeballs.ts) with a fake
  * clock and fake connections: no socket, no real time.
  *
  * @module

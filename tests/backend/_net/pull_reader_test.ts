@@ -1,5 +1,5 @@
 /**
- * Unit tests of the pull-model reader (backend/common/pull_reader.ts) over a
+ * Unit tests of the pull-model reader (backend/_net/pull_reader.ts) over a
  * fake byte source: how much each runtime read asks for, and that bytes read
  * beyond a call's size reach the next calls in order. No socket.
  *

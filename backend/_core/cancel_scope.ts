@@ -7,7 +7,8 @@
 import type { TimeoutHandle } from "../abc/cancel_scope.ts";
 import { CancelledError } from "../errors.ts";
 import { ContextVariable } from "./context.ts";
-import { type DeadlineEntry, DeadlineQueue, type TimerHost } from "./deadline_queue.ts";
+import { type DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
+import { webTimers } from "./timers.ts";
 
 /**
  * A pending checkpoint registered on a scope, woken when the scope is cancelled.
@@ -339,14 +340,7 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   }
 }
 
-/** Timers of the web platform, for scopes created outside any runner. */
-const webTimers: TimerHost = {
-  now: () => performance.now(),
-  setTimer: (cb, ms) => setTimeout(cb, ms),
-  clearTimer: (id) => clearTimeout(id as number),
-  refTimer: () => {},
-};
-
+// Scopes created outside any runner run on the web platform's timers (timers.ts).
 let fallbackDeadlines: DeadlineQueue | undefined;
 
 /** The deadline queue of a scope: its runner's, or an eager one outside runners. */

@@ -63,6 +63,7 @@
 
 import { CancelledError } from "../errors.ts";
 import { type CancelScope, currentScope, Waiter } from "./cancel_scope.ts";
+import type { MacrotaskScheduler } from "./timers.ts";
 
 /** Undoes what a checkpoint set up (a timer, a queued waiter) when it is cancelled. */
 export type Cleanup = () => void;
@@ -151,8 +152,8 @@ export function throwIfCancelled(): void {
   if (scope !== undefined && scope.isCancelled()) throw new CancelledError();
 }
 
-/** A function that runs a callback on a later macrotask of the event loop. */
-export type MacrotaskScheduler = (callback: () => void) => void;
+// The macrotask scheduler's type lives in the one timer module; re-exported here.
+export type { MacrotaskScheduler } from "./timers.ts";
 
 /**
  * How long a run of fast yields may go on before a yield takes a full turn of

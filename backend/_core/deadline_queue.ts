@@ -4,6 +4,12 @@
  * @module
  */
 
+import { clampDelay, type TimerHost } from "./timers.ts";
+
+// The timer facility moved to the one timer module; re-exported for the modules
+// that import it from here.
+export type { TimerHost } from "./timers.ts";
+
 /** What the queue needs of an entry. */
 export interface DeadlineEntry {
   /** Absolute deadline, finite while queued. */
@@ -13,20 +19,6 @@ export interface DeadlineEntry {
   /** Called once the deadline has passed. */
   deadlineReached(): void;
 }
-
-/** The timer facility of a runtime. */
-export interface TimerHost {
-  /** Monotonic milliseconds. */
-  now(): number;
-  /** Schedules `cb` in `ms` ms. */
-  setTimer(cb: () => void, ms: number): unknown;
-  /** Cancels a timer made by {@linkcode TimerHost.setTimer}. */
-  clearTimer(id: unknown): void;
-  /** Lets the timer keep the process alive (`true`) or not (`false`). */
-  refTimer(id: unknown, ref: boolean): void;
-}
-
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /**
  * A min-heap of deadlines served by a single timer.
@@ -131,10 +123,9 @@ export class DeadlineQueue {
       return;
     }
     this.#clear();
-    const delay = Math.min(Math.max(at - this.#host.now(), 0), MAX_TIMER_DELAY);
     this.#timerAt = at;
     this.#timerRef = true;
-    this.#timer = this.#host.setTimer(this.#fire, Math.ceil(delay));
+    this.#timer = this.#host.setTimer(this.#fire, clampDelay(at - this.#host.now()));
   }
 
   #fire = (): void => {

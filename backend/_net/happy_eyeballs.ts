@@ -6,6 +6,7 @@
  */
 
 import { suspend } from "../_core/checkpoint.ts";
+import { webTimers } from "../_core/timers.ts";
 import { combineConnectErrors } from "./errors.ts";
 
 /** Timers used to stagger the attempts. */
@@ -26,14 +27,9 @@ export interface HappyEyeballsOptions<C> {
   delay: number;
   /** What the attempts connect to, for the error message (e.g. `"example.com:443"`). */
   target?: string;
-  /** Timers (default: `setTimeout`). */
+  /** Timers (default: the web platform's, `webTimers` of `_core/timers.ts`). */
   timers?: StaggerTimers;
 }
-
-const defaultTimers: StaggerTimers = {
-  setTimer: (callback, ms) => setTimeout(callback, ms),
-  clearTimer: (id) => clearTimeout(id as number),
-};
 
 /**
  * Races connection attempts to `addresses` (already interleaved): an attempt
@@ -47,7 +43,7 @@ const defaultTimers: StaggerTimers = {
  */
 export function happyEyeballs<C>(addresses: readonly string[], options: HappyEyeballsOptions<C>): Promise<C> {
   const { connect, close, delay } = options;
-  const timers = options.timers ?? defaultTimers;
+  const timers = options.timers ?? webTimers;
   const target = options.target ?? addresses.join(", ");
   if (addresses.length === 0) return Promise.reject(new RangeError(`No address to connect to for ${target}`));
   return suspend<C>((resolve, reject) => {

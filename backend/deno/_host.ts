@@ -6,13 +6,15 @@
  */
 
 import { chainMacrotasks, DENO_TURN_IMMEDIATES } from "../_core/checkpoint.ts";
+import type { TimerHost } from "../_core/timers.ts";
 import type { NetDriver } from "../_net/driver.ts";
+import type { ThreadHost } from "../_threads/run_in_thread.ts";
 import type { RuntimeHost } from "../base_backend.ts";
 import * as dns from "./dns.ts";
 import * as tcp from "./tcp.ts";
 import * as tls from "./tls.ts";
 import * as udp from "./udp.ts";
-import { denoThreadHost } from "./threads.ts";
+import { denoSpawnWorker } from "./worker_pool.ts";
 
 /** Deno's networking calls. Deno's binds are synchronous; the shared code awaits them all the same. */
 export const denoNet: NetDriver<tcp.DenoConn> = {
@@ -38,14 +40,24 @@ export const denoNet: NetDriver<tcp.DenoConn> = {
   wrapUdp: udp.wrapUdp,
 };
 
+/**
+ * Deno's timers: the web platform's (_core/timers.ts), which Deno lets
+ * unreference. The one timer host of the backend, its deadlines, sleeps and
+ * handshake bounds, and of its worker pools' idle sweeps.
+ */
+export const denoTimers: TimerHost = {
+  now: () => performance.now(),
+  setTimer: (callback, ms) => setTimeout(callback, ms),
+  clearTimer: (id) => clearTimeout(id as number),
+  refTimer: (id, ref) => ref ? Deno.refTimer(id as number) : Deno.unrefTimer(id as number),
+};
+
+/** Deno's workers and timers for the per-runner pool. */
+export const denoThreadHost: ThreadHost = { spawn: denoSpawnWorker, timers: denoTimers };
+
 /** Deno's host. */
 export const denoHost: RuntimeHost = {
-  timers: {
-    now: () => performance.now(),
-    setTimer: (callback, ms) => setTimeout(callback, ms),
-    clearTimer: (id) => clearTimeout(id as number),
-    refTimer: (id, ref) => ref ? Deno.refTimer(id as number) : Deno.unrefTimer(id as number),
-  },
+  timers: denoTimers,
   // setImmediate is Deno's cheapest macrotask (about 1.3 µs) but polls I/O only one
   // round in 61; a full turn chains 64 of them (about 80 µs), where setTimeout(0)
   // takes 1 to 2 ms. Why, with the figures: _core/checkpoint.ts.

@@ -5,17 +5,12 @@
  */
 
 import type { AnyFunction, ThreadFunction } from "../abc/threads.ts";
-import {
-  registerThreadHost as register,
-  runInThread as runInThreadOn,
-  type ThreadHost,
-} from "../_threads/run_in_thread.ts";
-import { denoPoolTimers, denoSpawnWorker } from "./worker_pool.ts";
+import { registerThreadHost as register, runInThread as runInThreadOn } from "../_threads/run_in_thread.ts";
+import { denoThreadHost } from "./_host.ts";
 
 export { createThreadsPortal } from "../_threads/run_in_thread.ts";
 
-/** Deno's workers and timers for the per-runner pool. */
-export const denoThreadHost: ThreadHost = { spawn: denoSpawnWorker, timers: denoPoolTimers };
+export { denoThreadHost };
 
 /** Runs `fn(...args)` in the caller's runner's pool of Web Workers. */
 export function runInThread<F extends AnyFunction>(

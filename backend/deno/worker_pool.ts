@@ -4,7 +4,6 @@
  * @module
  */
 
-import type { TimerHost } from "../_core/deadline_queue.ts";
 import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
 import type { FromWorker, ToWorker, TransferItem } from "../_threads/protocol.ts";
 
@@ -38,12 +37,4 @@ export const denoSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
       worker.terminate();
     },
   };
-};
-
-/** Deno's timers, for idle retirement. */
-export const denoPoolTimers: TimerHost = {
-  now: () => performance.now(),
-  setTimer: (callback, ms) => setTimeout(callback, ms),
-  clearTimer: (id) => clearTimeout(id as number),
-  refTimer: (id, ref) => ref ? Deno.refTimer(id as number) : Deno.unrefTimer(id as number),
 };

@@ -8,15 +8,17 @@
 import type { Socket } from "node:net";
 import process from "node:process";
 import { clearTimeout, setImmediate, setTimeout } from "node:timers";
-import { chainMacrotasks, DENO_TURN_IMMEDIATES, type MacrotaskScheduler } from "../_core/checkpoint.ts";
+import { chainMacrotasks, DENO_TURN_IMMEDIATES } from "../_core/checkpoint.ts";
+import type { MacrotaskScheduler, TimerHost } from "../_core/timers.ts";
 import type { NetDriver } from "../_net/driver.ts";
+import type { ThreadHost } from "../_threads/run_in_thread.ts";
 import { eventSocketStream } from "../_net/push_stream.ts";
 import type { RuntimeHost } from "../base_backend.ts";
 import * as dns from "./dns.ts";
 import * as tcp from "./tcp.ts";
 import * as tls from "./tls.ts";
 import * as udp from "./udp.ts";
-import { nodeThreadHost } from "./threads.ts";
+import { nodeSpawnWorker } from "./worker_pool.ts";
 
 /** Node's networking calls. */
 export const nodeNet: NetDriver<Socket> = {
@@ -116,14 +118,24 @@ const yields: Pick<RuntimeHost, "yieldMacrotask" | "yieldTurn" | "yieldMacrotask
   ? { yieldMacrotask: immediate }
   : { yieldMacrotask: new ChannelYield().schedule, yieldTurn: chainMacrotasks(immediate, 2) };
 
+/**
+ * Node's timers (`node:timers`, which can be unreferenced): the one timer host
+ * of the backend, its deadlines, sleeps and handshake bounds, and of its worker
+ * pools' idle sweeps.
+ */
+export const nodeTimers: TimerHost = {
+  now: () => performance.now(),
+  setTimer: (callback, ms) => setTimeout(callback, ms),
+  clearTimer: (id) => clearTimeout(id as NodeTimeout),
+  refTimer: (id, ref) => ref ? (id as NodeTimeout).ref() : (id as NodeTimeout).unref(),
+};
+
+/** Node's workers and timers for the per-runner pool. */
+export const nodeThreadHost: ThreadHost = { spawn: nodeSpawnWorker, timers: nodeTimers };
+
 /** Node's host (also for Deno and Bun running this backend through their `node:` modules). */
 export const nodeHost: RuntimeHost = {
-  timers: {
-    now: () => performance.now(),
-    setTimer: (callback, ms) => setTimeout(callback, ms),
-    clearTimer: (id) => clearTimeout(id as NodeTimeout),
-    refTimer: (id, ref) => ref ? (id as NodeTimeout).ref() : (id as NodeTimeout).unref(),
-  },
+  timers: nodeTimers,
   ...yields,
   net: nodeNet,
   threads: nodeThreadHost,

@@ -5,17 +5,12 @@
  */
 
 import type { AnyFunction, ThreadFunction } from "../abc/threads.ts";
-import {
-  registerThreadHost as register,
-  runInThread as runInThreadOn,
-  type ThreadHost,
-} from "../_threads/run_in_thread.ts";
-import { nodePoolTimers, nodeSpawnWorker } from "./worker_pool.ts";
+import { registerThreadHost as register, runInThread as runInThreadOn } from "../_threads/run_in_thread.ts";
+import { nodeThreadHost } from "./_host.ts";
 
 export { createThreadsPortal } from "../_threads/run_in_thread.ts";
 
-/** Node's workers and timers for the per-runner pool. */
-export const nodeThreadHost: ThreadHost = { spawn: nodeSpawnWorker, timers: nodePoolTimers };
+export { nodeThreadHost };
 
 /** Runs `fn(...args)` in the caller's runner's pool of worker threads. */
 export function runInThread<F extends AnyFunction>(

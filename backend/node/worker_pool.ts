@@ -6,10 +6,8 @@
 
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { clearTimeout, setTimeout } from "node:timers";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { TimerHost } from "../_core/deadline_queue.ts";
 import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
 import type { FromWorker, ToWorker, TransferItem } from "../_threads/protocol.ts";
 
@@ -61,8 +59,6 @@ function packageDoor(): string {
   );
 }
 
-type NodeTimeout = ReturnType<typeof setTimeout>;
-
 /** Starts a worker thread running the pool's entry script. */
 export const nodeSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
   const worker = new Worker(workerEntry(), { name, workerData: { name } } as ConstructorParameters<typeof Worker>[1]);
@@ -91,12 +87,4 @@ export const nodeSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
       return worker.terminate().then(() => {}, () => {});
     },
   };
-};
-
-/** Node's timers, for idle retirement. */
-export const nodePoolTimers: TimerHost = {
-  now: () => performance.now(),
-  setTimer: (callback, ms) => setTimeout(callback, ms),
-  clearTimer: (id) => clearTimeout(id as NodeTimeout),
-  refTimer: (id, ref) => ref ? (id as NodeTimeout).ref() : (id as NodeTimeout).unref(),
 };

@@ -151,20 +151,16 @@ export class DatagramSocket extends AsyncDatagramSocketAdapter {
     }
     this.#state.acquire("send");
     try {
-      await suspend<void>((resolve, reject) => {
-        const unregister = this.#state.onClose(reject);
+      await this.#state.wait<void>((call) => {
         try {
           this.#conn.send(data, target, (error) => {
-            unregister();
-            if (this.#state.closing) reject(this.#state.closedError());
-            else if (error) reject(this.#mapError(error));
-            else resolve();
+            if (this.#state.closing) call.fail(this.#state.closedError());
+            else if (error) call.fail(this.#mapError(error));
+            else call.wake();
           });
         } catch (error) {
-          unregister();
-          reject(this.#mapError(error));
+          call.fail(this.#mapError(error));
         }
-        return unregister;
       });
     } finally {
       this.#state.release("send");

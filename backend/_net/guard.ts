@@ -6,31 +6,48 @@
  * `aclose()` gets `ClosedResourceError`, and `aclose()` wakes the calls already
  * waiting), and it sits on the hot path of every `recv` and `sendall`. So the
  * slots are two booleans with pre-bound release hooks (a call passes the hook
- * as its settle callback and allocates nothing for it), and the close wakers
- * are an intrusive list (register and unregister cost no hashing). A call
- * takes its slot before it waits and gives it back however it ends, so a
- * cancelled call never leaves the adapter busy.
+ * as its settle callback and allocates nothing for it). A call takes its slot
+ * before it waits and gives it back however it ends, so a cancelled call never
+ * leaves the adapter busy.
+ *
+ * A call that waits for a runtime operation the adapter cannot cancel (a UDP
+ * send, the end of the write side) parks on the guard's one
+ * {@linkcode WaitQueue}, the fair queue under every primitive of the core, so
+ * that cancellation and the close wake-up are the queue's: `close()` rejects
+ * every parked call with `ClosedResourceError` (`abortAll`), a cancelled call
+ * leaves the queue in O(1) and rejects with `CancelledError`, and the
+ * operation's result, when it comes, wakes the call's own node (once only:
+ * a node already woken, aborted or cancelled ignores it). The operation itself
+ * goes on: what it sends is sent, as a cancelled send on a socket would.
  *
  * @module
  */
 
 import { BusyResourceError, ClosedResourceError } from "../errors.ts";
 import { suspend } from "../_core/checkpoint.ts";
+import { type WaitNode, WaitQueue } from "../_core/wait_queue.ts";
 
 /** The operations that allow one task at a time. */
 export type SocketSlot = "recv" | "send";
 
 /**
+ * A parked call, as {@linkcode ResourceGuard.wait} gives it to the operation:
+ * `wake(value)` resolves the call, `fail(error)` rejects it; either does
+ * nothing once the call was settled, closed or cancelled.
+ */
+export type GuardCall<T> = Pick<WaitNode<T, undefined>, "wake" | "fail" | "pending">;
+
+/**
  * Guards a socket adapter: one receiver and one sender at a time, and every call
- * after `close()` fails. Pending calls register a waker that `close()` calls.
+ * after `close()` fails. Calls that wait park on the guard's wait queue, which
+ * `close()` empties with `ClosedResourceError`.
  */
 export class ResourceGuard {
   #closing = false;
   #receiving = false;
   #sending = false;
-  // Pending calls' wakers: an intrusive list, so that the register and
-  // unregister of every call cost no hashing.
-  #firstWaker: WakerNode | null = null;
+  // The calls waiting for an operation: woken by it, by close() or by cancellation.
+  #waiters: WaitQueue<unknown> = new WaitQueue();
   #what: string;
 
   /** Gives the receive slot back (pre-bound, to pass as a settle hook). */
@@ -81,41 +98,48 @@ export class ResourceGuard {
     else this.#sending = false;
   }
 
-  /** Registers a waker called with a `ClosedResourceError` by `close()`; returns its removal. */
-  onClose(waker: (error: ClosedResourceError) => void): () => void {
-    const node: WakerNode = { waker, prev: null, next: this.#firstWaker, linked: true };
-    if (node.next !== null) node.next.prev = node;
-    this.#firstWaker = node;
-    return () => {
-      if (!node.linked) return;
-      node.linked = false;
-      if (node.prev === null) this.#firstWaker = node.next;
-      else node.prev.next = node.next;
-      if (node.next !== null) node.next.prev = node.prev;
-    };
+  /** The number of calls parked by {@linkcode ResourceGuard.wait}. */
+  get waiting(): number {
+    return this.#waiters.size;
   }
 
-  /** Marks the resource closed and wakes the pending calls. `true` the first time. */
+  /**
+   * Waits for an operation (a checkpoint): parks the caller on the guard's
+   * wait queue, then calls `start(call)`, which begins the operation and
+   * settles `call` when it ends. Rejects with `ClosedResourceError` once
+   * closed (at once, or when `close()` comes first), with `CancelledError` when
+   * the caller's scope is cancelled (at once, without calling `start`, or while
+   * it waits; the operation then goes on, its result dropped), and with what
+   * `start` throws.
+   *
+   * @param start Begins the operation; must not park.
+   */
+  wait<T>(start: (call: GuardCall<T>) => void): Promise<T> {
+    if (this.#closing) return Promise.reject(this.closedError());
+    const waiters = this.#waiters as WaitQueue<T>;
+    const before = waiters.size;
+    const promise = waiters.park();
+    // Not parked: the caller's scope is cancelled, and the promise says so.
+    if (waiters.size === before) return promise;
+    // The new node is the queue's tail: at most one call per slot is parked,
+    // so this walk is one or two steps.
+    let node = waiters.peek()!;
+    while (node.next !== null) node = node.next;
+    try {
+      start(node);
+    } catch (error) {
+      node.fail(error);
+    }
+    return promise;
+  }
+
+  /** Marks the resource closed and rejects the parked calls with `ClosedResourceError`. `true` the first time. */
   close(): boolean {
     if (this.#closing) return false;
     this.#closing = true;
-    let node = this.#firstWaker;
-    this.#firstWaker = null;
-    while (node !== null) {
-      node.linked = false;
-      const next = node.next;
-      node.waker(this.closedError());
-      node = next;
-    }
+    if (this.#waiters.size > 0) this.#waiters.abortAll(this.closedError());
     return true;
   }
-}
-
-interface WakerNode {
-  waker: (error: ClosedResourceError) => void;
-  prev: WakerNode | null;
-  next: WakerNode | null;
-  linked: boolean;
 }
 
 /** A checkpoint that does not wait: rejects with `CancelledError` in a cancelled scope, else resolves. */

@@ -7,7 +7,6 @@
  */
 
 import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
-import { suspend } from "../_core/checkpoint.ts";
 import { describe } from "../_util/validate.ts";
 import type { StreamConn } from "./driver.ts";
 import { ResourceGuard } from "./guard.ts";
@@ -175,21 +174,13 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   async sendEof(): Promise<void> {
     this.#state.acquire("send");
     try {
-      await suspend<void>((resolve, reject) => {
+      await this.#state.wait<void>((call) => {
         let sent = this.#eof;
         if (sent === null) {
           sent = this.#eof = this.#io.closeWrite();
           sent.catch(NOOP); // seen by every caller below; never unhandled
         }
-        const unregister = this.#state.onClose(reject);
-        sent.then(() => {
-          unregister();
-          resolve();
-        }, (error) => {
-          unregister();
-          reject(error);
-        });
-        return unregister;
+        sent.then(() => call.wake(), (error) => call.fail(error));
       });
     } finally {
       this.#state.release("send");

@@ -10,6 +10,7 @@
 
 import { AsyncDatagramSocketAdapter, type SocketAddress, type UdpEndpointOptions } from "../abc/socket.ts";
 import { suspend } from "../_core/checkpoint.ts";
+import { Fifo } from "../_util/fifo.ts";
 import { describe } from "../_util/validate.ts";
 import { addressKey, resolveHost, sameFamily, wildcardOf } from "./address.ts";
 import type { Datagram, DatagramConn, NetDriver } from "./driver.ts";
@@ -34,8 +35,7 @@ export class DatagramSocket extends AsyncDatagramSocketAdapter {
   /** Pull model: the runtime receive, outliving a cancelled call. */
   #receiving: PullOperation<Datagram, Datagram> | null = null;
   /** Push model: datagrams that came, and a socket error, waiting for a call. */
-  #queue: Datagram[] = [];
-  #head = 0;
+  #queue: Fifo<Datagram> = new Fifo();
   #error: unknown = null;
   #receiver: PushQueue<Datagram> | null = null;
 
@@ -64,7 +64,7 @@ export class DatagramSocket extends AsyncDatagramSocketAdapter {
     } else {
       const receiver = this.#receiver = new PushQueue<Datagram>(() => this.#tryRecv());
       conn.subscribe((datagram) => {
-        if (this.#queue.length - this.#head >= DATAGRAM_BOUND) return;
+        if (this.#queue.size >= DATAGRAM_BOUND) return;
         if (key !== null && addressKey(datagram[1]) !== key) return;
         this.#queue.push(datagram);
         receiver.wake();
@@ -116,13 +116,9 @@ export class DatagramSocket extends AsyncDatagramSocketAdapter {
   /** Settles the waiting `recvfrom` with the next queued datagram, or a socket error. */
   #tryRecv(): void {
     const receiver = this.#receiver!;
-    if (this.#head < this.#queue.length) {
-      const [data, sender] = this.#queue[this.#head++];
-      if (this.#head === this.#queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      }
-      receiver.resolve([this.#truncate(data), sender]);
+    const datagram = this.#queue.shift();
+    if (datagram !== undefined) {
+      receiver.resolve([this.#truncate(datagram[0]), datagram[1]]);
     } else if (this.#error !== null) {
       const error = this.#error;
       this.#error = null;
@@ -172,8 +168,7 @@ export class DatagramSocket extends AsyncDatagramSocketAdapter {
     if (this.#state.close()) {
       const error = this.#state.closedError();
       this.#receiving?.close(error);
-      this.#queue = [];
-      this.#head = 0;
+      this.#queue.clear();
       this.#receiver?.reject(error);
       try {
         this.#conn.close();

@@ -17,6 +17,7 @@ import {
   type TlsOptions,
 } from "../abc/socket.ts";
 import { ClosedResourceError } from "../errors.ts";
+import { Fifo } from "../_util/fifo.ts";
 import type { TimerHost } from "../_core/deadline_queue.ts";
 import type { ListenerConn, NetDriver } from "./driver.ts";
 import { checkpoint, ResourceGuard } from "./guard.ts";
@@ -100,7 +101,7 @@ export class ListenerSocket<C> extends AsyncListenerSocketAdapter {
   /** Pull model: the runtime accept, outliving a cancelled call. */
   #accepting: PullOperation<C, AcceptedSocket> | null = null;
   /** Push model: connections that came, waiting (paused) for a call. */
-  #queue: C[] = [];
+  #queue: Fifo<C> = new Fifo();
   #receiver: PushQueue<AcceptedSocket> | null = null;
 
   /**
@@ -122,7 +123,8 @@ export class ListenerSocket<C> extends AsyncListenerSocketAdapter {
       });
     } else {
       const receiver = this.#receiver = new PushQueue<AcceptedSocket>(() => {
-        if (this.#queue.length > 0) receiver.resolve(new ListenerAcceptedSocket(this.#queue.shift()!, setup));
+        const conn = this.#queue.shift();
+        if (conn !== undefined) receiver.resolve(new ListenerAcceptedSocket(conn, setup));
       });
       listener.subscribe((conn) => {
         if (this.#state.closing) return driver.close(conn);
@@ -165,8 +167,9 @@ export class ListenerSocket<C> extends AsyncListenerSocketAdapter {
       const error = this.#state.closedError();
       this.#accepting?.close(error);
       this.#receiver?.reject(error);
-      for (const conn of this.#queue) this.#setup.driver.close(conn);
-      this.#queue = [];
+      for (let conn = this.#queue.shift(); conn !== undefined; conn = this.#queue.shift()) {
+        this.#setup.driver.close(conn);
+      }
       try {
         this.#listener.close();
       } catch {

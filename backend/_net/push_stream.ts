@@ -15,6 +15,7 @@
  */
 
 import { ReusableWaiter } from "../_core/reusable_waiter.ts";
+import { Fifo } from "../_util/fifo.ts";
 import { socketAddress } from "./address.ts";
 import type { EventSocket, StreamConn } from "./driver.ts";
 import { codedError } from "./errors.ts";
@@ -32,8 +33,9 @@ export class PushStreamIo implements StreamIo {
   #socket: EventSocket;
   #state: ResourceGuard;
   #mapError: (error: unknown) => unknown;
-  #chunks: Uint8Array[] = [];
-  #head = 0;
+  /** Received chunks, oldest first; the oldest one's first `#offset` bytes are taken. */
+  #chunks: Fifo<Uint8Array> = new Fifo();
+  #offset = 0;
   #buffered = 0;
   #eof = false;
   #error: unknown = null;
@@ -91,10 +93,11 @@ export class PushStreamIo implements StreamIo {
     const socket = this.#socket;
     for (const [event, listener] of this.#listeners) socket.off(event, listener);
     socket.pause();
-    const pending = this.#chunks.slice(this.#head);
+    const pending = [...this.#chunks];
+    if (pending.length > 0) pending[0] = pending[0].subarray(this.#offset);
     for (let i = pending.length - 1; i >= 0; i--) socket.unshift(pending[i]);
-    this.#chunks = [];
-    this.#head = 0;
+    this.#chunks.clear();
+    this.#offset = 0;
     this.#buffered = 0;
     return socket;
   }
@@ -147,8 +150,8 @@ export class PushStreamIo implements StreamIo {
   }
 
   close(error: unknown): void {
-    this.#chunks = [];
-    this.#head = 0;
+    this.#chunks.clear();
+    this.#offset = 0;
     this.#buffered = 0;
     this.#receiver.reject(error);
     this.#sendWaitFor = 0;
@@ -172,33 +175,37 @@ export class PushStreamIo implements StreamIo {
   #take(size: number): Uint8Array {
     const chunks = this.#chunks;
     let result: Uint8Array;
-    const first = chunks[this.#head];
-    if (first.length >= size || this.#head === chunks.length - 1) {
+    const first = chunks.peek()!;
+    const offset = this.#offset;
+    const available = first.length - offset;
+    if (available >= size || chunks.size === 1) {
       // The common case: one chunk answers (a view, no copy).
-      const n = Math.min(size, first.length);
-      result = n === first.length ? first : first.subarray(0, n);
-      if (n === first.length) this.#head++;
-      else chunks[this.#head] = first.subarray(n);
+      const n = Math.min(size, available);
+      result = n === first.length ? first : first.subarray(offset, offset + n);
+      if (n === available) {
+        chunks.shift();
+        this.#offset = 0;
+      } else {
+        this.#offset = offset + n;
+      }
     } else {
       result = new Uint8Array(Math.min(size, this.#buffered));
       let filled = 0;
       while (filled < result.length) {
-        const chunk = chunks[this.#head];
-        const n = Math.min(chunk.length, result.length - filled);
-        result.set(n === chunk.length ? chunk : chunk.subarray(0, n), filled);
+        const chunk = chunks.peek()!;
+        const start = this.#offset;
+        const n = Math.min(chunk.length - start, result.length - filled);
+        result.set(start === 0 && n === chunk.length ? chunk : chunk.subarray(start, start + n), filled);
         filled += n;
-        if (n === chunk.length) this.#head++;
-        else chunks[this.#head] = chunk.subarray(n);
+        if (start + n === chunk.length) {
+          chunks.shift();
+          this.#offset = 0;
+        } else {
+          this.#offset = start + n;
+        }
       }
     }
     this.#buffered -= result.length;
-    if (this.#head === chunks.length) {
-      this.#chunks = [];
-      this.#head = 0;
-    } else if (this.#head > 1024) {
-      this.#chunks = chunks.slice(this.#head);
-      this.#head = 0;
-    }
     if (this.#buffered <= RECEIVE_BOUND && this.#socket.isPaused() && !this.#state.closing) this.#socket.resume();
     return result;
   }

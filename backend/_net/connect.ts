@@ -13,7 +13,7 @@ import type {
   TlsOptions,
   TlsWrapOptions,
 } from "../abc/socket.ts";
-import type { TimerHost } from "../_core/deadline_queue.ts";
+import type { TimerHost } from "../_core/timers.ts";
 import { describe } from "../_util/validate.ts";
 import { interleaveAddresses, resolveHost, sameFamily } from "./address.ts";
 import type { NetDriver } from "./driver.ts";

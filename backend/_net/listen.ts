@@ -9,7 +9,7 @@
 
 import type { TcpListenerOptions, TlsListenerOptions, TlsOptions } from "../abc/socket.ts";
 import { suspend } from "../_core/checkpoint.ts";
-import type { TimerHost } from "../_core/deadline_queue.ts";
+import type { TimerHost } from "../_core/timers.ts";
 import { resolveHost } from "./address.ts";
 import type { ListenerConn, NetDriver } from "./driver.ts";
 import { type ListenerSetup, ListenerSocket } from "./listener_socket.ts";

@@ -18,7 +18,7 @@ import {
 } from "../abc/socket.ts";
 import { ClosedResourceError } from "../errors.ts";
 import { Fifo } from "../_util/fifo.ts";
-import type { TimerHost } from "../_core/deadline_queue.ts";
+import type { TimerHost } from "../_core/timers.ts";
 import type { ListenerConn, NetDriver } from "./driver.ts";
 import { checkpoint, ResourceGuard } from "./guard.ts";
 import { PullOperation } from "./pull.ts";

@@ -9,7 +9,7 @@
  */
 
 import { suspend } from "../_core/checkpoint.ts";
-import type { TimerHost } from "../_core/deadline_queue.ts";
+import type { TimerHost } from "../_core/timers.ts";
 import { timeout } from "../_core/timeouts.ts";
 import type { NetDriver, StreamConn } from "./driver.ts";
 import { handshakeTimeoutError } from "./errors.ts";

@@ -8,7 +8,7 @@
 import type { ThreadFunction } from "../abc/threads.ts";
 import { CancelledError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
-import type { TimerHost } from "../_core/deadline_queue.ts";
+import { clampDelay, type TimerHost } from "../_core/timers.ts";
 import { Fifo } from "../_util/fifo.ts";
 import {
   cloneError,
@@ -541,10 +541,11 @@ export class WorkerPool {
 
   #armSweep(ms: number): void {
     const timers = this.#timers;
+    // Clamped: an idle timeout past 2^31 - 1 ms (Infinity) would fire at once, again and again.
     const id = timers.setTimer(() => {
       this.#sweep = undefined;
       this.#retireIdle();
-    }, ms);
+    }, clampDelay(ms));
     timers.refTimer(id, false);
     this.#sweep = id;
   }

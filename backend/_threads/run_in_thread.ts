@@ -8,7 +8,7 @@
 import type { AnyFunction, ThreadFunction, ThreadsPortal } from "../abc/threads.ts";
 import { CancelledError } from "../errors.ts";
 import { CallbackWaiter, currentScope } from "../_core/cancel_scope.ts";
-import type { TimerHost } from "../_core/deadline_queue.ts";
+import type { TimerHost } from "../_core/timers.ts";
 import { LoopPortal } from "./portal_loop.ts";
 import { RunState } from "../_core/runner.ts";
 import { describe } from "../_util/validate.ts";

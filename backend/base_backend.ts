@@ -28,7 +28,7 @@ import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
 import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
 import { ConditionCore } from "./_core/condition.ts";
-import type { TimerHost } from "./_core/deadline_queue.ts";
+import type { TimerHost } from "./_core/timers.ts";
 import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
 import { RunnerCore, spawnSystemTask } from "./_core/runner.ts";

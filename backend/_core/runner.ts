@@ -6,7 +6,8 @@
 
 import type { Runner, SystemTask, TaskFunction } from "../abc/tasks.ts";
 import { CancelScope, currentScope, type ScopeRunState } from "./cancel_scope.ts";
-import { DeadlineQueue, type TimerHost } from "./deadline_queue.ts";
+import { DeadlineQueue } from "./deadline_queue.ts";
+import type { TimerHost } from "./timers.ts";
 import { TaskCore } from "./task.ts";
 import { assertFunction } from "../_util/validate.ts";
 

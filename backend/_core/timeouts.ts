@@ -9,7 +9,7 @@ import { ScopeHandle } from "./scope_handle.ts";
 import type { TimeoutHandle } from "../abc/cancel_scope.ts";
 import { CancelScope, currentScope, currentScopeVar } from "./cancel_scope.ts";
 import { coroYield, type MacrotaskScheduler, suspend } from "./checkpoint.ts";
-import type { TimerHost } from "./deadline_queue.ts";
+import { clampDelay, type TimerHost } from "./timers.ts";
 import { assertDeadline, assertDelay, assertFunction } from "../_util/validate.ts";
 
 /** A scope body. */
@@ -129,8 +129,6 @@ export async function ignoreCancellation<T>(fn: () => T | PromiseLike<T>): Promi
 
 // ---- Sleeping checkpoints ----
 
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
-
 /**
  * Sleeps until `deadline` on the host clock; never wakes early.
  *
@@ -152,7 +150,7 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
       const left = deadline - timers.now();
       if (left <= 0) resolve();
       // Longer delays overflow 32-bit timers, which then fire at once: wait in steps.
-      else id = timers.setTimer(arm, Math.min(Math.ceil(left), MAX_TIMER_DELAY));
+      else id = timers.setTimer(arm, clampDelay(left));
     };
     arm();
     return () => timers.clearTimer(id);

@@ -48,7 +48,7 @@ import * as connect from "./_net/connect.ts";
 import * as datagram from "./_net/datagram_socket.ts";
 import type { NetDriver } from "./_net/driver.ts";
 import * as listen from "./_net/listen.ts";
-import { createThreadsPortal, runInThread, type ThreadHost } from "./_threads/run_in_thread.ts";
+import { createThreadsPortal, registerThreadHost, runInThread, type ThreadHost } from "./_threads/run_in_thread.ts";
 
 /** What a runtime gives the core. */
 export interface RuntimeHost {
@@ -136,6 +136,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     this.#host = host;
     this.#yield = hostYield(host);
     this.#net = host.net;
+    if (host.threads !== undefined) registerThreadHost(this, host.threads);
   }
 
   /** Returns a new runner. */

@@ -125,14 +125,14 @@ export function createThreadsPortal<F extends Record<string, AnyFunction>>(funct
 
 const threadHosts = new WeakMap<object, ThreadHost>();
 
-/** Records the workers of a backend class (and its subclasses), for executors that start their own pool. */
-export function registerThreadHost(backendClass: abstract new (...args: never[]) => unknown, host: ThreadHost): void {
-  threadHosts.set(backendClass.prototype as object, host);
+/** Records the workers of a backend, for executors that start their own pool. */
+export function registerThreadHost(backend: object, host: ThreadHost): void {
+  threadHosts.set(backend, host);
 }
 
-/** Returns the workers of `backend`'s class, `undefined` for a backend without worker threads. */
+/** Returns the workers of `backend`, `undefined` for a backend without worker threads. */
 export function threadHostOf(backend: object): ThreadHost | undefined {
-  for (let proto = Object.getPrototypeOf(backend); proto !== null; proto = Object.getPrototypeOf(proto)) {
+  for (let proto: object | null = backend; proto !== null; proto = Object.getPrototypeOf(proto)) {
     const host = threadHosts.get(proto);
     if (host !== undefined) return host;
   }

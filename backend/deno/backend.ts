@@ -6,7 +6,6 @@
 
 import { BaseAsyncBackend } from "../base_backend.ts";
 import { denoHost } from "./_host.ts";
-import * as threads from "./threads.ts";
 
 /**
  * The backend for Deno: the shared cancellation core on Deno's timers, the
@@ -38,5 +37,3 @@ export class DenoBackend extends BaseAsyncBackend {
     super(denoHost);
   }
 }
-
-threads.registerThreadHost(DenoBackend);

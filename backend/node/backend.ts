@@ -6,7 +6,6 @@
 
 import { BaseAsyncBackend } from "../base_backend.ts";
 import { nodeHost } from "./_host.ts";
-import * as threads from "./threads.ts";
 
 /**
  * The backend for Node (20 and later): the shared cancellation core on Node's
@@ -36,5 +35,3 @@ export class NodeBackend extends BaseAsyncBackend {
     super(nodeHost);
   }
 }
-
-threads.registerThreadHost(NodeBackend);

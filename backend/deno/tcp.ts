@@ -58,8 +58,44 @@ export function connect(
   if (local !== undefined) {
     return loadNodeCompat().then((compat) => compat.connectFromLocalAddress(address, port, local, signal));
   }
-  return Deno.connect({ hostname: address, port, signal }).catch((error) => {
-    throw mapError(error);
+  return connectUnsignalled(address, port, signal);
+}
+
+/**
+ * How long a cancelled `Deno.connect` may stay in flight before it is aborted
+ * after all (a connect to a host that never answers would otherwise hold its
+ * socket, and keep the process alive, until the kernel gives up: minutes).
+ */
+const LATE_ABORT_MS = 2_000;
+
+/**
+ * `Deno.connect` without its `signal`: Deno 2.9's `Deno.connect({ signal })`
+ * aborted just as the connection completes leaks it (the connection is made,
+ * the promise rejects, nobody can close it). So the attempt is not aborted: a
+ * cancelled call rejects at once, and the connection it makes anyway is closed
+ * when it arrives. Only a connect still pending {@linkcode LATE_ABORT_MS} after
+ * the cancellation (a silent host) is aborted, far from the moment it completes.
+ */
+function connectUnsignalled(hostname: string, port: number, signal: AbortSignal): Promise<Deno.Conn> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<Deno.Conn>((resolve, reject) => {
+    const late = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      reject(signal.reason);
+      timer = setTimeout(() => late.abort(), LATE_ABORT_MS);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    Deno.connect({ hostname, port, signal: late.signal }).then((conn) => {
+      signal.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
+      if (signal.aborted) close(conn);
+      else resolve(conn);
+    }, (error) => {
+      signal.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
+      reject(mapError(error));
+    });
   });
 }
 

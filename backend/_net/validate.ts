@@ -103,7 +103,46 @@ function assertStringList(value: unknown, name: string): void {
   }
 }
 
-/** Throws unless `value` is a TLS options object `{ caCerts?, cert?, key?, alpnProtocols? }`. */
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+
+/**
+ * Throws unless `pem` holds at least one PEM block whose label `accepts` and
+ * whose body is base64 of a DER `SEQUENCE`: a syntax check written once, so
+ * that every backend refuses a string that is no certificate or key when the
+ * socket or listener is created, not at each handshake. (A runtime may check
+ * more, such as a key that does not match its certificate.)
+ */
+function assertPem(pem: string, name: string, what: string, accepts: (label: string) => boolean): void {
+  let found = false;
+  for (const [, label, body] of pem.matchAll(PEM_BLOCK)) {
+    // RFC 1421 headers (`Proc-Type: ...`) precede the base64 of legacy encrypted keys.
+    const base64 = body.split("\n").filter((line) => !line.includes(":")).join("").replace(/\s+/g, "");
+    let first = -1;
+    if (/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) {
+      try {
+        first = atob(base64.slice(0, 4)).charCodeAt(0);
+      } catch {
+        first = -1;
+      }
+    }
+    if (!accepts(label) || first !== 0x30) {
+      throw new TypeError(`The '${name}' option must be ${what} in PEM format; its '${label}' block is not one`);
+    }
+    found = true;
+  }
+  if (!found) {
+    const start = pem.length > 24 ? `${JSON.stringify(pem.slice(0, 24))}...` : JSON.stringify(pem);
+    throw new TypeError(`The '${name}' option must be ${what} in PEM format (-----BEGIN ...), got ${start}`);
+  }
+}
+
+const isCertificate = (label: string) => label === "CERTIFICATE" || label.endsWith(" CERTIFICATE");
+const isPrivateKey = (label: string) => label.endsWith("PRIVATE KEY");
+
+/**
+ * Throws unless `value` is a TLS options object `{ caCerts?, cert?, key?, alpnProtocols? }`
+ * whose certificates and key are PEM text.
+ */
 export function assertTlsOptions(value: unknown, requireCertificate = false): asserts value is TlsOptions {
   if (typeof value !== "object" || value === null) {
     throw new TypeError(`The 'tls' argument must be an object, got ${describe(value)}`);
@@ -116,6 +155,13 @@ export function assertTlsOptions(value: unknown, requireCertificate = false): as
       throw new TypeError(`The 'tls.${key}' option must be a PEM string, got ${describe(tls[key])}`);
     }
   }
+  if (tls.caCerts !== undefined) {
+    (tls.caCerts as string[]).forEach((pem, index) =>
+      assertPem(pem, `tls.caCerts[${index}]`, "a certificate", isCertificate)
+    );
+  }
+  if (tls.cert !== undefined) assertPem(tls.cert as string, "tls.cert", "a certificate chain", isCertificate);
+  if (tls.key !== undefined) assertPem(tls.key as string, "tls.key", "a private key", isPrivateKey);
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new TypeError("The 'tls.cert' and 'tls.key' options must be given together");
   }

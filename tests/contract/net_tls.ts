@@ -168,6 +168,58 @@ export function register({ name, create }: BackendUnderTest): void {
     });
   }, options);
 
+  test(`${name}: tls refuses a certificate or key that is not PEM at creation, naming the option`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      // A free port: nothing may be left listening on it after a refused creation.
+      const [probe] = await backend.createTcpListeners("127.0.0.1", 0, 16);
+      const port = probe.getLocalAddress().port;
+      await probe.aclose();
+      const bad = "not a pem";
+      await assert.rejects(
+        backend.createSslOverTcpListeners("127.0.0.1", port, 16, { ...SERVER_TLS, cert: bad }),
+        (error: Error) => error instanceof TypeError && /'tls\.cert'/.test(error.message),
+      );
+      await assert.rejects(
+        backend.createSslOverTcpListeners("127.0.0.1", port, 16, { ...SERVER_TLS, key: bad }),
+        (error: Error) => error instanceof TypeError && /'tls\.key'/.test(error.message),
+      );
+      await assert.rejects(
+        backend.createSslOverTcpListeners("127.0.0.1", port, 16, { ...SERVER_TLS, caCerts: [bad] }),
+        (error: Error) => error instanceof TypeError && /'tls\.caCerts\[0\]'/.test(error.message),
+      );
+      await assert.rejects(
+        backend.createSslOverTcpConnection("127.0.0.1", port, { caCerts: [CLIENT_TLS.caCerts![0], bad] }),
+        (error: Error) => error instanceof TypeError && /'tls\.caCerts\[1\]'/.test(error.message),
+      );
+      await assert.rejects(
+        backend.createSslOverTcpConnection("127.0.0.1", port, { ...CLIENT_TLS, cert: bad, key: SERVER_TLS.key }),
+        (error: Error) => error instanceof TypeError && /'tls\.cert'/.test(error.message),
+      );
+      // Nothing was left listening: the port binds again.
+      const again = await backend.createTcpListeners("127.0.0.1", port, 16);
+      for (const listener of again) await listener.aclose();
+      // Server STARTTLS refuses before it takes the plain connection, which stays usable.
+      const upgrade = serverStartTls(backend);
+      if (upgrade !== undefined) {
+        await withServer(backend, async (plain) => {
+          await assert.rejects(
+            upgrade.wrapSslOverTcpServerSocket(plain, { ...SERVER_TLS, key: bad }),
+            (error: Error) => error instanceof TypeError && /'tls\.key'/.test(error.message),
+          );
+          await plain.sendall(utf8("OK\n"));
+        }, async (port) => {
+          const plain = await backend.createTcpConnection("127.0.0.1", port);
+          try {
+            assert.equal(text(await recvExactly(plain, 3)), "OK\n");
+          } finally {
+            await plain.aclose();
+          }
+        });
+      }
+    });
+  }, options);
+
   test(`${name}: starttls upgrades a plain connection on both sides`, async () => {
     const backend = create();
     const upgrade = serverStartTls(backend)!;

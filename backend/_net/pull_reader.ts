@@ -30,8 +30,14 @@ const MAX_SLAB = 1024 * 1024;
 /** Most bytes one runtime read asks for while the peer streams (the Node adapter buffers as much). */
 const MAX_READ = 256 * 1024;
 
-/** A scratch buffer larger than this is let go once the peer stops streaming. */
-const KEEP_SCRATCH = 64 * 1024;
+/**
+ * Most bytes a read asks for, and the largest buffer the reader keeps, while
+ * the peer does not stream: what an idle connection holds.
+ */
+const IDLE_READ = 64 * 1024;
+
+/** A `recv` result that is a view of a slab is copied when the slab is more than this many times its size. */
+const MAX_PIN_RATIO = 16;
 
 /**
  * `length` bytes of `bytes` from `start`, as a view: what `subarray` does, for
@@ -52,21 +58,28 @@ const enum Mode {
  * call stays in flight and its bytes go to the next call; bytes beyond that
  * call's size are kept for the following ones. End of stream is sticky.
  *
- * How much one read asks for: the caller's size, and while reads come back
- * full (the peer streams) twice the last read, up to 256 KiB; the bytes beyond
- * the caller's size are kept for the next calls. A streaming connection so
- * makes one runtime read per several calls, which pays for the copy below.
+ * How much one read asks for: the caller's size (at most 64 KiB), and while
+ * reads come back full (the peer streams) twice the last read, up to 256 KiB;
+ * the bytes beyond the caller's size are kept for the next calls. A streaming
+ * connection so makes one runtime read per several calls, which pays for the
+ * copy below.
  *
- * Where the bytes land: `recv` reads into slabs, each read filling the next free
- * part of the current slab and returning a view of it, so it neither copies nor
- * allocates a fresh buffer per call (a fresh 64 KiB `Uint8Array` per read costs
- * more than the read in V8). Slabs grow to 1 MiB only while reads come back
- * full; otherwise a slab is just the read's size. `recvInto` reads into one
- * scratch buffer and copies into the caller's: a read started by a cancelled
- * call goes on, and must not write into a buffer its caller has taken back.
- * Such a read fills as much of the scratch buffer as the socket has (the
- * buffer is never smaller than the read's size). A scratch buffer grown past
- * 64 KiB is let go when the peer stops streaming.
+ * Where the bytes land: while the peer streams, `recv` reads into slabs, each
+ * read filling the next free part of the current slab and returning a view of
+ * it, so it neither copies nor allocates a fresh buffer per call (a fresh 64 KiB
+ * `Uint8Array` per read costs more than the read in V8); slabs grow to 1 MiB.
+ * A small result is copied out of a slab more than 16 times its size, so a kept
+ * result never pins much more than itself. Otherwise (the peer does not
+ * stream: the last read was not full) a read goes into one scratch buffer of at
+ * most 64 KiB and `recv` copies out exactly the bytes it returns. `recvInto`
+ * always reads into the scratch buffer and copies into the caller's: a read
+ * started by a cancelled call goes on, and must not write into a buffer its
+ * caller has taken back. Such a read fills as much of the scratch buffer as the
+ * socket has (the buffer is never smaller than the read's size).
+ *
+ * What an idle connection keeps: a read that does not start while the peer
+ * streams lets the slab go and a scratch buffer larger than 64 KiB with it, so
+ * an idle connection (its read waits) holds at most 64 KiB.
  *
  * The hot path allocates nothing but the call's promise (see
  * {@linkcode PullOperation}).
@@ -113,6 +126,11 @@ export class PullReader {
   /** `true` when no runtime read is in flight and no byte is kept: the source can change hands. */
   get idle(): boolean {
     return !this.#op.pending && this.#leftover === null;
+  }
+
+  /** Bytes of buffer the reader itself holds for its reads (scratch buffer and slab): for tests and diagnostics. */
+  get retainedBytes(): number {
+    return this.#scratch.buffer.byteLength + this.#slab.buffer.byteLength;
   }
 
   /** `true` once end of stream was reached. */
@@ -184,7 +202,9 @@ export class PullReader {
       target.set(chunk);
       return chunk.length;
     }
-    return scratch && chunk.length > 0 ? chunk.slice() : chunk;
+    if (chunk.length === 0) return chunk;
+    if (scratch || chunk.length * MAX_PIN_RATIO < chunk.buffer.byteLength) return chunk.slice();
+    return chunk;
   }
 
   /** What the waiting call resolves for a finished read of `n` bytes (`null`: end of stream). */
@@ -196,16 +216,28 @@ export class PullReader {
 
   /** Starts a runtime read of the waiting call's size or more, into the scratch buffer (`recvInto`) or the slab. */
   #start(): Promise<number | null> {
-    const size = this.#size > this.#readAhead ? this.#size : this.#readAhead;
-    const scratch = this.#mode === Mode.RecvInto;
+    const streaming = this.#readAhead > 0;
+    let size = this.#size;
+    if (!streaming) {
+      if (size > IDLE_READ) size = IDLE_READ;
+    } else {
+      if (size < this.#readAhead) size = this.#readAhead;
+    }
+    const scratch = this.#mode === Mode.RecvInto || !streaming;
     let view: Uint8Array;
     if (scratch) {
+      if (!streaming) {
+        // The peer may have gone quiet: this read may wait long, keep no more than 64 KiB meanwhile.
+        this.#slab = EMPTY;
+        this.#slabOffset = 0;
+        if (this.#scratch.length > IDLE_READ) this.#scratch = EMPTY;
+      }
       if (this.#scratch.length < size) this.#scratch = new Uint8Array(size);
       // The whole of it: a read never asks for less than the buffer it fills holds.
       view = this.#scratch;
     } else {
       if (this.#slab.length - this.#slabOffset < size) {
-        this.#slab = new Uint8Array(this.#readAhead > 0 ? Math.max(size, Math.min(16 * size, MAX_SLAB)) : size);
+        this.#slab = new Uint8Array(Math.max(size, Math.min(16 * size, MAX_SLAB)));
         this.#slabOffset = 0;
       }
       view = part(this.#slab, this.#slabOffset, size);
@@ -230,8 +262,6 @@ export class PullReader {
       this.#readAhead = Math.min(2 * n, MAX_READ);
     } else {
       this.#readAhead = 0;
-      const scratch = this.#scratch.length;
-      if (scratch > KEEP_SCRATCH && scratch > this.#size && 2 * n < view.length) this.#scratch = EMPTY;
     }
     if (!this.#opScratch) this.#slabOffset += n;
     this.#leftoverScratch = this.#opScratch;

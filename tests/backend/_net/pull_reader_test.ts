@@ -141,15 +141,77 @@ test("pull reader: bytes read ahead reach recv and recvInto calls in order, then
   assert.equal((await pull.recv(10)).length, 0, "end of stream is sticky");
 });
 
-test("pull reader: a call asking for more than 256 KiB gets a read of its size", async () => {
+test("pull reader: a call asking for more than 256 KiB gets reads of its size once the peer streams", async () => {
   const source = new FakeSource();
   const { reader: pull, state } = reader(source);
-  source.push(pattern(0, 3 * 512 * KIB));
+  const total = 64 * KIB + 3 * 512 * KIB;
+  source.push(pattern(0, total));
   const buffer = new Uint8Array(512 * KIB);
-  for (let i = 0; i < 3; i++) {
+  let offset = 0;
+  while (offset < total) {
     state.acquire("recv");
-    assert.equal(await pull.recvInto(buffer), 512 * KIB);
-    assert.deepEqual(buffer, pattern(i * 512 * KIB, 512 * KIB));
+    const n = await pull.recvInto(buffer);
+    assert.deepEqual(buffer.subarray(0, n), pattern(offset, n));
+    offset += n;
   }
-  assert.deepEqual(source.sizes, [512 * KIB, 512 * KIB, 512 * KIB]);
+  // The first read, not knowing the peer streams, asks for 64 KiB at most.
+  assert.deepEqual(source.sizes, [64 * KIB, 512 * KIB, 512 * KIB, 512 * KIB]);
+});
+
+for (const mode of ["recv", "recvInto"] as const) {
+  test(`pull reader: an idle connection keeps at most 64 KiB after streaming 256 KiB (${mode})`, async () => {
+    const source = new FakeSource();
+    const { reader: pull, state } = reader(source);
+    source.push(pattern(0, 256 * KIB));
+    const buffer = new Uint8Array(64 * KIB);
+    let offset = 0;
+    while (offset < 256 * KIB) {
+      state.acquire("recv");
+      const n = mode === "recv" ? (await pull.recv(64 * KIB)).length : await pull.recvInto(buffer);
+      offset += n;
+    }
+    assert.equal(offset, 256 * KIB);
+    // Idle: the next call waits on a read.
+    state.acquire("recv");
+    const waiting = mode === "recv" ? pull.recv(64 * KIB) : pull.recvInto(buffer);
+    await Promise.resolve();
+    assert.ok(pull.retainedBytes <= 64 * KIB, `an idle reader keeps ${pull.retainedBytes} bytes`);
+    source.push(pattern(0, 10));
+    const got = await waiting;
+    assert.equal(typeof got === "number" ? got : got.length, 10);
+  });
+}
+
+test("pull reader: small recv results pin no more than their bytes (recv(65536) on 10-byte messages)", async () => {
+  const source = new FakeSource();
+  const { reader: pull, state } = reader(source);
+  const kept: Uint8Array[] = [];
+  for (let i = 0; i < 1000; i++) {
+    source.push(pattern(i, 10));
+    state.acquire("recv");
+    const chunk = await pull.recv(64 * KIB);
+    assert.deepEqual(chunk, pattern(i, 10));
+    kept.push(chunk);
+  }
+  const pinned = new Set(kept.map((chunk) => chunk.buffer));
+  let bytes = 0;
+  for (const buffer of pinned) bytes += buffer.byteLength;
+  assert.equal(bytes, 1000 * 10, `1,000 kept 10-byte results pin ${bytes} bytes`);
+});
+
+test("pull reader: small recv calls on a streaming peer pin at most 16 times their bytes", async () => {
+  const source = new FakeSource();
+  const { reader: pull, state } = reader(source);
+  source.push(pattern(0, 1024 * KIB));
+  let offset = 0;
+  while (offset < 1024 * KIB) {
+    state.acquire("recv");
+    const chunk = await pull.recv(100);
+    assert.deepEqual(chunk, pattern(offset, chunk.length));
+    assert.ok(
+      chunk.buffer.byteLength <= 16 * Math.max(chunk.length, 100),
+      `${chunk.length} bytes pin ${chunk.buffer.byteLength}`,
+    );
+    offset += chunk.length;
+  }
 });

@@ -32,10 +32,15 @@ export class RunState implements ScopeRunState {
     return this.#closed;
   }
 
-  /** Starts a task directly under the root scope. */
+  /**
+   * Starts a task directly under the root scope.
+   *
+   * @param system A system task: its error is reported when nobody joined it
+   *   (see {@linkcode reportUnjoinedError}); the main task's goes to `run()`'s caller.
+   */
   // deno-lint-ignore no-explicit-any
-  spawn<T>(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[]): TaskCore<T> {
-    const task = new TaskCore<T>(this.root, this, this.#onTaskDone);
+  spawn<T>(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[], system = false): TaskCore<T> {
+    const task = new TaskCore<T>(this.root, this, system ? this.#onSystemTaskDone : this.#onTaskDone);
     this.#tasks.add(task as TaskCore<unknown>);
     task.start(fn, args);
     return task;
@@ -61,6 +66,13 @@ export class RunState implements ScopeRunState {
 
   #onTaskDone = (task: TaskCore<unknown>): void => {
     this.#tasks.delete(task);
+  };
+
+  #onSystemTaskDone = (task: TaskCore<unknown>): void => {
+    this.#tasks.delete(task);
+    if (task.joined()) return;
+    const failure = task.failure();
+    if (failure !== undefined) reportUnjoinedError(failure.error);
   };
 
   /** Cancels everything under the root and waits for every task. */
@@ -108,6 +120,19 @@ export class RunnerCore implements Runner {
 }
 
 /**
+ * Reports the error of a system task that ended with nobody joining it, the
+ * way each runtime reports a lost asynchronous error: as an unhandled promise
+ * rejection whose reason is the error itself. Node emits `'unhandledRejection'`
+ * (by default the process exits with the error, since Node 15), Deno, Bun and
+ * browsers dispatch `unhandledrejection` on `globalThis` (Deno exits unless a
+ * listener calls `preventDefault()`). Just what an `async` function called
+ * without `await` would have done: the error is never silent.
+ */
+function reportUnjoinedError(error: unknown): void {
+  void Promise.reject(error);
+}
+
+/**
  * Starts a system task in the caller's runner.
  *
  * @param fn The task function.
@@ -119,5 +144,5 @@ export function spawnSystemTask<A extends any[], T>(fn: TaskFunction<A, T>, args
   const loop = currentScope()?.loop;
   if (!(loop instanceof RunState)) throw new Error("spawnTask() must be called from code run by a runner");
   if (loop.closed) throw new Error("Cannot call spawnTask(): the runner is closed");
-  return loop.spawn(fn, args);
+  return loop.spawn(fn, args, true);
 }

@@ -31,6 +31,8 @@ export class TaskCore<T> implements SystemTask<T> {
   #error: unknown = undefined;
   #observer: TaskObserver | null;
   #escaped = false;
+  /** `true` once someone called `wait()`, `join()` or `joinOrCancel()`: the task's outcome has a taker. */
+  #joined = false;
   /** Who waits for the task to finish (`wait()`, `join()`, `settled()`); made on first use. */
   #waiters: WaitQueue | null = null;
 
@@ -93,6 +95,11 @@ export class TaskCore<T> implements SystemTask<T> {
     return this.#escaped;
   }
 
+  /** `true` once `wait()`, `join()` or `joinOrCancel()` was called: someone takes the task's outcome. */
+  joined(): boolean {
+    return this.#joined;
+  }
+
   /** Waits for the task without being a checkpoint. */
   settled(): Promise<void> {
     if (this.#state !== State.Pending) return Promise.resolve();
@@ -128,6 +135,7 @@ export class TaskCore<T> implements SystemTask<T> {
   }
 
   wait(): Promise<void> {
+    this.#joined = true;
     if (this.#state !== State.Pending) return suspend<void>((resolve) => resolve());
     if (currentScope()?.task === this) {
       return Promise.reject(new Error("A task cannot wait for or join itself: it would wait forever"));

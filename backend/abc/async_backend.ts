@@ -111,7 +111,19 @@ export abstract class AsyncBackend {
   abstract sleepForever(): Promise<never>;
   /** Sleeps until `deadline` on the backend clock; a past deadline is a checkpoint. */
   abstract sleepUntil(deadline: number): Promise<void>;
-  /** Starts a system task: it runs under the runner, outside the caller's scopes. */
+  /**
+   * Starts a system task: it runs under the runner, outside the caller's scopes.
+   *
+   * Its error is never lost. Take it with `join()`, `wait()` or
+   * `joinOrCancel()`; if the task fails (with anything but a cancellation)
+   * and none of them was called by the time it ended, the error is reported
+   * as an unhandled promise rejection whose reason is the error itself, the
+   * way the runtime reports an `async` call nobody awaited: Node emits
+   * `'unhandledRejection'` (by default it exits with the error), Deno, Bun and
+   * browsers dispatch `unhandledrejection` on `globalThis` (Deno exits unless
+   * a listener calls `preventDefault()`). To join a task later, call `wait()`
+   * or `join()` early (from another task), or catch inside `fn`.
+   */
   // deno-lint-ignore no-explicit-any
   abstract spawnTask<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): SystemTask<T>;
   /**

@@ -410,6 +410,36 @@ export function register({ name, create }: BackendUnderTest): void {
     assert.equal(task.get().cancelled(), true);
   });
 
+  test(`${name}: an unjoined system task's error is reported as an unhandled rejection; a joined one's is not`, async () => {
+    const backend = create();
+    const reported = await catchUnhandledRejections(async () => {
+      await backend.bootstrap(async () => {
+        const lost = new Error("nobody joins me");
+        const failed = backend.spawnTask(() => {
+          throw lost;
+        });
+        const joined = backend.spawnTask(async () => {
+          await backend.sleep(1);
+          throw new Error("joined");
+        });
+        const waited = backend.spawnTask(() => Promise.reject(new RangeError("waited")));
+        const waiting = waited.wait();
+        const cancelled = backend.spawnTask(() => backend.sleepForever());
+        await assert.rejects(joined.join(), /joined/);
+        await waiting;
+        cancelled.cancel();
+        await backend.sleep(5);
+        assert.equal(failed.done(), true);
+        // A later join still gets the error.
+        await assert.rejects(failed.join(), (error) => error === lost);
+      });
+      // Let the runtime see the rejection.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    });
+    assert.equal(reported.length, 1);
+    assert.equal((reported[0] as Error).message, "nobody joins me");
+  });
+
   test(`${name}: joinOrCancel cancels the task when the caller is cancelled, and waits for it`, async () => {
     const backend = create();
     await backend.bootstrap(async () => {
@@ -630,4 +660,49 @@ export function register({ name, create }: BackendUnderTest): void {
       });
     });
   });
+}
+
+/**
+ * Runs `fn` while collecting the reasons of unhandled rejections instead of
+ * letting the runtime (or the test runner) fail on them: the `unhandledrejection`
+ * event where `globalThis` dispatches it (Deno, browsers), else Node's
+ * `'unhandledRejection'`, with the test runner's own listeners set aside.
+ */
+async function catchUnhandledRejections(fn: () => Promise<void>): Promise<unknown[]> {
+  const reasons: unknown[] = [];
+  const web = globalThis as unknown as {
+    addEventListener?: (type: string, listener: (event: PromiseRejectionEvent) => void) => void;
+    removeEventListener?: (type: string, listener: (event: PromiseRejectionEvent) => void) => void;
+  };
+  if (typeof web.addEventListener === "function") {
+    const listener = (event: PromiseRejectionEvent) => {
+      event.preventDefault();
+      reasons.push(event.reason);
+    };
+    web.addEventListener("unhandledrejection", listener);
+    try {
+      await fn();
+    } finally {
+      web.removeEventListener!("unhandledrejection", listener);
+    }
+    return reasons;
+  }
+  type Listener = (...args: unknown[]) => void;
+  const proc = (globalThis as unknown as {
+    process: {
+      listeners(event: string): Listener[];
+      removeAllListeners(event: string): void;
+      on(event: string, listener: Listener): void;
+    };
+  }).process;
+  const saved = proc.listeners("unhandledRejection");
+  proc.removeAllListeners("unhandledRejection");
+  proc.on("unhandledRejection", (reason) => reasons.push(reason));
+  try {
+    await fn();
+  } finally {
+    proc.removeAllListeners("unhandledRejection");
+    for (const listener of saved) proc.on("unhandledRejection", listener);
+  }
+  return reasons;
 }

@@ -6,6 +6,7 @@
  */
 
 import type { CancelScope } from "../_core/cancel_scope.ts";
+import { describe } from "../_util/validate.ts";
 
 /** An error as it crosses a thread: structured clone keeps only built-in error classes. */
 export interface SerializedError {
@@ -17,7 +18,9 @@ export interface SerializedError {
   stack?: string;
   /** A POSIX-like `code`, when the error had one. */
   code?: string | number;
-  /** A thrown value that is not an error, when it can be cloned. */
+  /** `true`: a value that is not an `Error` was thrown, and `value` is that value. */
+  thrown?: boolean;
+  /** The thrown value that is not an error (with `thrown`). */
   value?: unknown;
   /** The error's `cause` when it is an error, serialized the same way (a few levels deep). */
   cause?: SerializedError;
@@ -162,37 +165,90 @@ const DOM_EXCEPTIONS = new Set(["AbortError", "TimeoutError", "DataCloneError"])
 /** How many levels of `cause` cross a thread. */
 const CAUSE_DEPTH = 4;
 
-/** Turns a thrown value into something that survives structured clone. */
-export function serializeError(error: unknown, depth = 0): SerializedError {
-  if (error instanceof Error || (typeof error === "object" && error !== null && "message" in error)) {
-    const e = error as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown; cause?: unknown };
-    const out: SerializedError = { name: String(e.name ?? "Error"), message: String(e.message ?? "") };
-    if (typeof e.stack === "string") out.stack = e.stack;
-    if (typeof e.code === "string" || typeof e.code === "number") out.code = e.code;
-    const cause = e.cause;
-    if (
-      depth < CAUSE_DEPTH &&
-      (cause instanceof Error || (typeof cause === "object" && cause !== null && "message" in cause))
-    ) {
-      out.cause = serializeError(cause, depth + 1);
-    }
-    return out;
-  }
-  const out: SerializedError = { name: "Error", message: `Non-error thrown: ${String(error)}` };
-  if (error === undefined || error === null || typeof error !== "object" && typeof error !== "function") {
-    out.value = error;
+function serializeErrorLike(error: Error | { message: unknown }, depth: number): SerializedError {
+  const e = error as { name?: unknown; message?: unknown; stack?: unknown; code?: unknown; cause?: unknown };
+  const out: SerializedError = { name: String(e.name ?? "Error"), message: String(e.message ?? "") };
+  if (typeof e.stack === "string") out.stack = e.stack;
+  if (typeof e.code === "string" || typeof e.code === "number") out.code = e.code;
+  const cause = e.cause;
+  if (
+    depth < CAUSE_DEPTH &&
+    (cause instanceof Error || (typeof cause === "object" && cause !== null && "message" in cause))
+  ) {
+    out.cause = serializeErrorLike(cause as Error, depth + 1);
   }
   return out;
 }
 
+/** What a thrown value that is not an `Error` is, for a message. */
+function describeThrown(value: unknown): string {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const ctor = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    const kind = typeof ctor === "string" && ctor !== "" && ctor !== "Object"
+      ? `an object of class ${ctor}`
+      : "an object";
+    const message = (value as { message?: unknown }).message;
+    return typeof message === "string" ? `${kind} with message ${JSON.stringify(message.slice(0, 200))}` : kind;
+  }
+  return describe(value);
+}
+
+/**
+ * Turns a thrown value into something that survives structured clone. An
+ * `Error` becomes its name, message, stack, `code` and `cause`; any other
+ * value travels as itself (`value`, revived as is by {@linkcode reviveError}),
+ * unless `keepValue` is `false`: then it is described in an error's message.
+ * When the value then fails to clone, send {@linkcode serializeUncloneable}.
+ *
+ * @param error The thrown value.
+ * @param keepValue Send a value that is not an `Error` as itself.
+ */
+export function serializeError(error: unknown, keepValue = true): SerializedError {
+  if (error instanceof Error) return serializeErrorLike(error, 0);
+  const message = `A value that is not an Error was thrown: ${describeThrown(error)}`;
+  if (!keepValue) {
+    return typeof error === "object" && error !== null && "message" in error
+      ? serializeErrorLike(error as { message: unknown }, 0)
+      : { name: "Error", message };
+  }
+  return { name: "Error", message, thrown: true, value: error };
+}
+
+/**
+ * The error sent instead of a thrown value that is not an `Error` and could
+ * not be structured-cloned: a `TypeError` saying what the value was, with the
+ * clone's error (a `DOMException` named `"DataCloneError"`) as its `cause`.
+ *
+ * @param value The thrown value.
+ * @param where Where it was going ("back from its worker thread").
+ * @param failure The error the post threw.
+ */
+export function serializeUncloneable(value: unknown, where: string, failure: unknown): SerializedError {
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  return serializeError(
+    new TypeError(
+      `A value that is not an Error was thrown (${describeThrown(value)}) and could not be structured-cloned ` +
+        `${where}: ${reason}`,
+      { cause: failure },
+    ),
+  );
+}
+
 /**
  * Rebuilds an error on this side: same name, message and stack; built-in
- * classes are kept, other names are set on an `Error`.
+ * classes are kept, other names are set on an `Error`. A thrown value that is
+ * not an `Error` (`thrown`) is returned as itself: the result is what the
+ * other side threw, so test it with `instanceof Error` before reading `message`.
  *
  * @param data The serialized error.
  * @param make Builds errors whose name this side knows (such as `CancelledError`).
  */
-export function reviveError(data: SerializedError, make?: (name: string, message: string) => Error | undefined): Error {
+export function reviveError(
+  data: SerializedError,
+  make?: (name: string, message: string) => Error | undefined,
+  // deno-lint-ignore no-explicit-any
+): any {
+  if (data.thrown === true) return data.value;
   const error = make?.(data.name, data.message) ??
     (DOM_EXCEPTIONS.has(data.name) && typeof DOMException === "function"
       ? new DOMException(data.message, data.name) as Error

@@ -17,6 +17,7 @@ import {
   PORTAL_KEY,
   type PortalDescriptor,
   serializeError,
+  serializeUncloneable,
   type ToWorker,
 } from "./protocol.ts";
 
@@ -66,8 +67,14 @@ export function startWorkerRuntime(host: WorkerHost): void {
       state.controller = null;
     }
     try {
-      host.post(ok ? [id, true, value] : [id, false, serializeError(value)]);
+      // The initializer's failure becomes an error the pool wraps; a call's thrown value travels as itself.
+      host.post(ok ? [id, true, value] : [id, false, serializeError(value, id !== 0)]);
     } catch (error) {
+      if (!ok) {
+        // A thrown value that is not an Error and cannot be cloned: say what it was.
+        host.post([id, false, serializeUncloneable(value, "back from its worker thread", error)]);
+        return;
+      }
       // The result cannot be cloned: say so, naming the function; the pool frees this worker as usual.
       const what = entry === undefined ? "The result" : `The result of ${entry.name} (${entry.url})`;
       host.post([id, false, serializeError(cloneError(what, "back from its worker thread", error))]);

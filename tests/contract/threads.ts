@@ -111,6 +111,33 @@ export function register({ name, create }: BackendUnderTest): void {
     assert.equal(activeThreadWorkers(), 0);
   });
 
+  test(`${name}: threads: a value that is not an Error thrown in a worker reaches the caller as that value`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      for (const later of [false, true]) {
+        const caught = async (kind: "object" | "string" | "number" | "undefined" | "uncloneable") => {
+          try {
+            await backend.runInThread(work.throwValue, kind, later);
+          } catch (error) {
+            return error;
+          }
+          assert.fail(`throwValue(${kind}) did not throw`);
+        };
+        assert.deepEqual(await caught("object"), { reason: "nope", detail: [1, 2], when: new Date(0) });
+        assert.equal(await caught("string"), "a string");
+        assert.equal(await caught("number"), 42);
+        assert.equal(await caught("undefined"), undefined);
+        const uncloneable = await caught("uncloneable") as Error;
+        assert.ok(uncloneable instanceof TypeError);
+        assert.match(uncloneable.message, /not an Error was thrown \(an object with message "has a function"\)/);
+        assert.equal((uncloneable.cause as Error).name, "DataCloneError");
+      }
+      // The pool still works after them.
+      assert.equal(await backend.runInThread(work.add, 2, 3), 5);
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
+
   test(`${name}: threads: a closure or a non-reference is refused with a TypeError`, async () => {
     const backend = create();
     await backend.bootstrap(async () => {

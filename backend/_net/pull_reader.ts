@@ -71,7 +71,9 @@ const enum Mode {
  * A small result is copied out of a slab more than 16 times its size, so a kept
  * result never pins much more than itself. Otherwise (the peer does not
  * stream: the last read was not full) a read goes into one scratch buffer of at
- * most 64 KiB and `recv` copies out exactly the bytes it returns. `recvInto`
+ * most 64 KiB and `recv` copies out exactly the bytes it returns, or, when they
+ * fill at least half the buffer, takes the buffer itself (no copy; the next read
+ * gets a fresh one): a result never pins more than twice its bytes. `recvInto`
  * always reads into the scratch buffer and copies into the caller's: a read
  * started by a cancelled call goes on, and must not write into a buffer its
  * caller has taken back. Such a read fills as much of the scratch buffer as the
@@ -203,8 +205,13 @@ export class PullReader {
       return chunk.length;
     }
     if (chunk.length === 0) return chunk;
-    if (scratch || chunk.length * MAX_PIN_RATIO < chunk.buffer.byteLength) return chunk.slice();
-    return chunk;
+    if (scratch) {
+      if (2 * chunk.length < chunk.buffer.byteLength) return chunk.slice();
+      // At least half the buffer: handed over as it is (no copy); the next read gets a fresh one.
+      if (chunk.buffer === this.#scratch.buffer) this.#scratch = EMPTY;
+      return chunk;
+    }
+    return chunk.length * MAX_PIN_RATIO < chunk.buffer.byteLength ? chunk.slice() : chunk;
   }
 
   /** What the waiting call resolves for a finished read of `n` bytes (`null`: end of stream). */

@@ -256,7 +256,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     return connect.createSslOverTcpConnection(net, this.#host.timers, host, port, tls, options);
   }
 
-  /** Takes ownership of a connected runtime TCP socket (`Deno.TcpConn`, `net.Socket`). */
+  /** Takes ownership of a connected runtime TCP socket (Deno's `TcpConn`, Node's `net.Socket`). */
   wrapTcpClientSocket(conn: unknown): Promise<AsyncHalfCloseableStreamSocketAdapter> {
     const net = this.#net;
     if (net === undefined) return noNetworking();
@@ -320,7 +320,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     return datagram.createUdpEndpoint(net, options);
   }
 
-  /** Takes ownership of a bound runtime UDP socket (`Deno.DatagramConn`, `dgram.Socket`). */
+  /** Takes ownership of a bound runtime UDP socket (Deno's `DatagramConn`, Node's `dgram.Socket`). */
   wrapUdpSocket(sock: unknown): Promise<AsyncDatagramSocketAdapter> {
     const net = this.#net;
     if (net === undefined) return noNetworking();

@@ -21,7 +21,7 @@
  *   so that the next scope needs no timer call; a pool's idle sweep never
  *   holds the process up. The web platform has no such call, so
  *   {@linkcode webTimers}'s `refTimer` does nothing; the runtime hosts (Deno's
- *   `Deno.refTimer`/`Deno.unrefTimer`, Node's `Timeout.ref()`/`unref()`) are
+ *   Deno's `refTimer`/`unrefTimer`, Node's `Timeout.ref()`/`unref()`) are
  *   the only ones that implement it.
  * - **The clamp.** Every runtime stores a timer's delay as a signed 32-bit
  *   millisecond count: a longer delay overflows and fires at once (Node warns

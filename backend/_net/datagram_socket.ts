@@ -90,7 +90,7 @@ export class DatagramSocket extends AsyncDatagramSocketAdapter {
     return this.#remote === null ? null : { ...this.#remote };
   }
 
-  /** The runtime socket (`Deno.DatagramConn`, `dgram.Socket`). */
+  /** The runtime socket (Deno's `DatagramConn`, Node's `dgram.Socket`). */
   socket(): unknown {
     return this.#conn.raw;
   }

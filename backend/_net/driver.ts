@@ -15,7 +15,7 @@
 
 import type { SocketAddress, TlsOptions } from "../abc/socket.ts";
 
-/** A pull-model connection (`Deno.TcpConn`, `Deno.TlsConn`): reads into the caller's buffer. */
+/** A pull-model connection (Deno's `TcpConn` and `TlsConn`): reads into the caller's buffer. */
 export interface ByteConn {
   /** Reads into `p`; `null` at end of stream. */
   read(p: Uint8Array): Promise<number | null>;
@@ -111,7 +111,7 @@ export type DatagramConn =
 
 /**
  * What a runtime supplies to the networking code. `C` is its connection type
- * (`Deno.Conn`, `net.Socket`).
+ * (Deno's `Conn`, Node's `net.Socket`).
  */
 export interface NetDriver<C = unknown> {
   /** Resolves a host name to IP addresses, preferred first; `ENOTFOUND` when none; gives up when `signal` aborts. */

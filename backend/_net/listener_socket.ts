@@ -144,7 +144,7 @@ export class ListenerSocket<C> extends AsyncListenerSocketAdapter {
     return { ...this.#listener.local };
   }
 
-  /** The runtime listener (`Deno.Listener`, `net.Server`). */
+  /** The runtime listener (Deno's `Listener`, Node's `net.Server`). */
   socket(): unknown {
     return this.#listener.raw;
   }

@@ -114,7 +114,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     return { ...this.#remote };
   }
 
-  /** The runtime connection (`Deno.TcpConn`, `Deno.TlsConn`, `net.Socket`, `tls.TLSSocket`). */
+  /** The runtime connection (Deno's `TcpConn` and `TlsConn`, Node's `net.Socket` and `tls.TLSSocket`). */
   socket(): unknown {
     return this.#raw;
   }

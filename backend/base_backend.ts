@@ -23,15 +23,17 @@ import type {
   TlsWrapOptions,
   UdpEndpointOptions,
 } from "./abc/socket.ts";
-import type { Condition, Event, Lock } from "./abc/sync.ts";
+import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./abc/sync.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
 import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
+import { CapacityLimiterCore } from "./_core/capacity_limiter.ts";
 import { ConditionCore } from "./_core/condition.ts";
 import type { TimerHost } from "./_core/timers.ts";
 import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
 import { RunnerCore, spawnSystemTask } from "./_core/runner.ts";
+import { SemaphoreCore } from "./_core/semaphore.ts";
 import { runTaskGroup } from "./_core/task_group.ts";
 import {
   ignoreCancellation,
@@ -347,5 +349,17 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   /** Creates a portal over loop functions, to pass to `runInThread` as an argument. */
   createThreadsPortal<F extends Record<string, AnyFunction>>(functions: F): ThreadsPortal<F> {
     return createThreadsPortal(functions);
+  }
+
+  // ---- Semaphores and capacity limiters (backend/_core/) ----
+
+  /** Creates a FIFO-fair counting semaphore. */
+  createSemaphore(initial: number, options?: SemaphoreOptions): Semaphore {
+    return new SemaphoreCore(initial, options);
+  }
+
+  /** Creates a FIFO-fair capacity limiter. */
+  createCapacityLimiter(totalTokens: number): CapacityLimiter {
+    return new CapacityLimiterCore(totalTokens);
   }
 }

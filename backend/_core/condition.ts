@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { Condition, Lock, LockGuard } from "../abc/sync.ts";
+import type { Condition, ConditionStatistics, Lock, LockGuard } from "../abc/sync.ts";
+import { assertFunction } from "../_util/validate.ts";
 import { CancelledError } from "../errors.ts";
 import { currentScope } from "./cancel_scope.ts";
 import { LockCore } from "./lock.ts";
@@ -36,6 +37,14 @@ export class ConditionCore implements Condition {
     return this.#lock.locked();
   }
 
+  tryAcquire(): boolean {
+    return this.#lock.tryAcquire();
+  }
+
+  statistics(): ConditionStatistics {
+    return Object.freeze({ tasksWaiting: this.#waiters.size, lockStatistics: this.#lock.statistics() });
+  }
+
   async wait(): Promise<void> {
     this.#lock.assertOwned("wait");
     if (currentScope()?.isCancelled()) throw new CancelledError();
@@ -53,6 +62,20 @@ export class ConditionCore implements Condition {
     // The caller's guard (`using _ = await cond.acquire()`) must release this hold.
     this.#lock.restoreHold(hold);
     if (failed) throw error;
+  }
+
+  async waitFor<T>(predicate: () => T): Promise<T> {
+    assertFunction(predicate, "predicate");
+    this.#lock.assertOwned("waitFor");
+    if (currentScope()?.isCancelled()) throw new CancelledError();
+    let result = predicate();
+    // Each wait reacquires the lock before it returns or throws, so the
+    // predicate always runs under the lock.
+    while (!result) {
+      await this.wait();
+      result = predicate();
+    }
+    return result;
   }
 
   notify(n: number = 1): void {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Event } from "../abc/sync.ts";
+import type { Event, EventStatistics } from "../abc/sync.ts";
 import { suspend } from "./checkpoint.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
@@ -26,5 +26,9 @@ export class EventCore implements Event {
 
   isSet(): boolean {
     return this.#set;
+  }
+
+  statistics(): EventStatistics {
+    return Object.freeze({ tasksWaiting: this.#waiters.size });
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Lock, LockGuard } from "../abc/sync.ts";
+import type { Lock, LockGuard, LockStatistics } from "../abc/sync.ts";
 import { CancelledError } from "../errors.ts";
 import { currentScope } from "./cancel_scope.ts";
 import { WaitQueue } from "./wait_queue.ts";
@@ -66,6 +66,20 @@ export class LockCore implements Lock {
 
   locked(): boolean {
     return this.#owner !== null;
+  }
+
+  tryAcquire(): boolean {
+    const owner = currentTaskIdentity();
+    if (this.#owner === owner) throw new Error("Cannot acquire the lock: the current task already holds it");
+    // A free lock has no waiters (a release hands it to the first), but stay safe.
+    if (this.#owner !== null || this.#waiters.size !== 0) return false;
+    this.#owner = owner;
+    this.#generation = ++this.#counter;
+    return true;
+  }
+
+  statistics(): LockStatistics {
+    return Object.freeze({ locked: this.#owner !== null, owner: this.#owner, tasksWaiting: this.#waiters.size });
   }
 
   /** The number of tasks waiting to acquire the lock. */

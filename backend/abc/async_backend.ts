@@ -20,7 +20,7 @@ import type {
   TlsWrapOptions,
   UdpEndpointOptions,
 } from "./socket.ts";
-import type { Condition, Event, Lock } from "./sync.ts";
+import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./sync.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./tasks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./threads.ts";
 
@@ -209,4 +209,61 @@ export abstract class AsyncBackend {
    * future's `cancel()` is called.
    */
   abstract waitFuture<T>(future: CancellableFuture<T>): Promise<T>;
+
+  // ---- Semaphores and capacity limiters ----
+
+  /**
+   * Creates a FIFO-fair counting semaphore (Trio's `Semaphore`) with `initial`
+   * free tokens.
+   *
+   * @param initial The number of free tokens at first: a non-negative integer.
+   * @param options `max`: the largest value the semaphore may reach, an integer
+   *   at least `initial` (default `Infinity`); a release beyond it throws a
+   *   `RangeError`.
+   * @throws {TypeError} if `initial` or `max` is not a number, or `options` has
+   *   another option.
+   * @throws {RangeError} if `initial` is not a non-negative integer, or `max` is
+   *   not an integer at least `initial` or `Infinity`.
+   *
+   * @example
+   * ```ts
+   * import { AsyncBackendFactory } from "@easynetwork/async-backend/factory";
+   *
+   * const backend = AsyncBackendFactory.new();
+   * await backend.bootstrap(async () => {
+   *   const semaphore = backend.createSemaphore(1, { max: 1 });
+   *   {
+   *     using _token = await semaphore.acquire();
+   *     console.log(semaphore.value, semaphore.tryAcquire()); // 0 false
+   *   }
+   *   console.log(semaphore.value); // 1
+   * });
+   * ```
+   */
+  abstract createSemaphore(initial: number, options?: SemaphoreOptions): Semaphore;
+
+  /**
+   * Creates a FIFO-fair capacity limiter lending `totalTokens` tokens, one per
+   * borrower (Trio's and AnyIO's `CapacityLimiter`; the contract says where
+   * they differ and which this follows).
+   *
+   * @param totalTokens How many tokens may be out at once: an integer at least
+   *   1, or `Infinity`; settable later as `limiter.totalTokens`.
+   * @throws {TypeError} if `totalTokens` is not a number.
+   * @throws {RangeError} if `totalTokens` is not an integer at least 1 or `Infinity`.
+   *
+   * @example
+   * ```ts
+   * import { AsyncBackendFactory } from "@easynetwork/async-backend/factory";
+   *
+   * const backend = AsyncBackendFactory.new();
+   * await backend.bootstrap(async () => {
+   *   const limiter = backend.createCapacityLimiter(4);
+   *   const job = {};
+   *   using _token = await limiter.acquireOnBehalfOf(job);
+   *   console.log(limiter.borrowedTokens, limiter.availableTokens); // 1 3
+   * });
+   * ```
+   */
+  abstract createCapacityLimiter(totalTokens: number): CapacityLimiter;
 }

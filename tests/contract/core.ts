@@ -87,7 +87,13 @@ export function register({ name, create }: BackendUnderTest): void {
     await backend.bootstrap(async () => {
       const cond = backend.createConditionVar();
       for (const n of [-1, 1.5, NaN]) assert.throws(() => cond.notify(n), errorLike(RangeError, /'n'/));
-      const fake: Lock = { acquire: () => Promise.reject(new Error("fake")), release: () => {}, locked: () => false };
+      const fake: Lock = {
+        acquire: () => Promise.reject(new Error("fake")),
+        release: () => {},
+        locked: () => false,
+        tryAcquire: () => false,
+        statistics: () => ({ locked: false, owner: null, tasksWaiting: 0 }),
+      };
       assert.throws(() => backend.createConditionVar(fake), errorLike(TypeError, /'lock'/));
       assert.throws(() => backend.createConditionVar({} as Lock), errorLike(TypeError, /'lock'/));
     });

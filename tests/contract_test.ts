@@ -13,6 +13,7 @@ import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreSync from "./contract/core_sync.ts";
+import * as coreSyncMore from "./contract/core_sync_more.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
 import * as coreYield from "./contract/core_yield.ts";
 import * as futures from "./contract/futures.ts";
@@ -29,6 +30,7 @@ const areas = [
   coreRules,
   coreTasks,
   coreSync,
+  coreSyncMore,
   coreYield,
   netTcp,
   netListeners,

@@ -273,7 +273,8 @@ export interface CapacityLimiter {
    * Borrows a token for `borrower`, as {@linkcode CapacityLimiter.acquire}.
    *
    * @param borrower Who holds the token: any object.
-   * @throws {Error} (a rejection) if `borrower` already holds a token.
+   * @throws {Error} (a rejection) if `borrower` already holds a token, or
+   *   holds one when this wait's turn comes (two waits for one borrower).
    * @throws {TypeError} (a rejection) if `borrower` is not an object.
    */
   acquireOnBehalfOf(borrower: object): Promise<CapacityLimiterGuard>;

@@ -11,15 +11,27 @@
  *
  * Each row is the median of 5 rounds (after 1 warm-up) in µs per operation,
  * with a raw reference: a FIFO of N promise resolvers, each waiter resolving
- * the next (the floor of a hand-off on this runtime). Runs on Deno
- * (`deno run -A --v8-flags=--expose-gc scripts/bench/sync_bench.ts`) and, from
- * the npm build, on Node.
+ * the next (the floor of a hand-off on this runtime).
+ *
+ * Then a `Semaphore` against a `Lock` (issue 14 goal: within 1.2×), rounds
+ * interleaved in ABBA order in this process, the ratio's median with its min
+ * and max, and the load average:
+ *
+ * - **acquire + release, free**: 200k `await acquire()` then `release()` of a
+ *   free semaphore of 1 token, against the same on a free lock;
+ * - **acquire + guard, free**: the same, releasing by disposing the guard;
+ * - **hand-off**: 10k tasks wait on a semaphore of 1 token held by the timer,
+ *   each releasing at once when granted, against the lock hand-off above.
+ *
+ * Runs on Deno (`deno run -A --v8-flags=--expose-gc scripts/bench/sync_bench.ts`)
+ * and, from the npm build, on Node (`node --expose-gc npm/scripts/bench/sync_bench.js`).
  *
  * @module
  */
 
 import type { AsyncBackend } from "../../backend/mod.ts";
 import { AsyncBackendFactory } from "../../factory/mod.ts";
+import { loadavg } from "node:os";
 import process from "node:process";
 import { median } from "./measure.ts";
 
@@ -102,6 +114,86 @@ async function rawHandOff(n: number): Promise<number> {
   return performance.now() - start;
 }
 
+/** Ms for N hand-offs of a 1-token semaphore, as {@linkcode lockHandOff}. */
+async function semaphoreHandOff(n: number): Promise<number> {
+  const semaphore = backend.createSemaphore(1);
+  let start = 0;
+  let end = 0;
+  let left = n;
+  await backend.createTaskGroup(async (tg) => {
+    await semaphore.acquire();
+    for (let i = 0; i < n; i++) {
+      tg.startSoon(async () => {
+        await semaphore.acquire();
+        semaphore.release();
+        if (--left === 0) end = performance.now();
+      });
+    }
+    await backend.coroYield();
+    await backend.coroYield();
+    collectGarbage?.();
+    start = performance.now();
+    semaphore.release();
+  });
+  return end - start;
+}
+
+/** Ms for `n` acquire + release() of a free primitive, in this task. */
+async function freeCycles(primitive: { acquire(): Promise<unknown>; release(): void }, n: number): Promise<number> {
+  collectGarbage?.();
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    await primitive.acquire();
+    primitive.release();
+  }
+  return performance.now() - start;
+}
+
+/** Ms for `n` acquire + guard disposal of a free primitive, in this task. */
+async function freeGuards(primitive: { acquire(): Promise<Disposable> }, n: number): Promise<number> {
+  collectGarbage?.();
+  const start = performance.now();
+  for (let i = 0; i < n; i++) (await primitive.acquire())[Symbol.dispose]();
+  return performance.now() - start;
+}
+
+const SEMAPHORE_ROUNDS = quick ? 3 : 9;
+const SEMAPHORE_GOAL = 1.2;
+
+/**
+ * Times `ours` and `reference` (each returns its own ms) in interleaved ABBA
+ * rounds after a warm-up of each, and returns a row: per-op times and the
+ * median ratio with its spread.
+ */
+async function versus(
+  name: string,
+  n: number,
+  ours: (n: number) => Promise<number>,
+  reference: (n: number) => Promise<number>,
+): Promise<string> {
+  await ours(n);
+  await reference(n);
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < SEMAPHORE_ROUNDS; i++) {
+    if (i % 2 === 0) {
+      a.push(await ours(n));
+      b.push(await reference(n));
+    } else {
+      b.push(await reference(n));
+      a.push(await ours(n));
+    }
+  }
+  const ratios = a.map((t, i) => t / b[i]);
+  const ratio = median(ratios);
+  const perOp = (times: number[]) => `${((median(times) / n) * 1e6).toFixed(0)} ns`;
+  const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+  const met = ratio <= SEMAPHORE_GOAL ? "yes" : "**no**";
+  return `| ${name} | ${n.toLocaleString("en-US")} | ${perOp(a)} | ${perOp(b)} | ${
+    ratio.toFixed(2)
+  }× (${spread}) | ${met} |`;
+}
+
 async function row(name: string, n: number, run: (n: number) => Promise<number>): Promise<string> {
   const times: number[] = [];
   for (let i = 0; i < WARMUPS + ROUNDS; i++) {
@@ -121,7 +213,33 @@ const lines: string[] = await backend.bootstrap(async () => {
   return lines;
 }) as string[];
 
+const FREE_OPS = quick ? 20_000 : 200_000;
+const HAND_OFFS = quick ? 1_000 : 10_000;
+const semaphoreLines: string[] = await backend.bootstrap(async () => [
+  await versus(
+    "acquire + release(), free",
+    FREE_OPS,
+    (n) => freeCycles(backend.createSemaphore(1), n),
+    (n) => freeCycles(backend.createLock(), n),
+  ),
+  await versus(
+    "acquire + guard disposal, free",
+    FREE_OPS,
+    (n) => freeGuards(backend.createSemaphore(1), n),
+    (n) => freeGuards(backend.createLock(), n),
+  ),
+  await versus("hand-off to waiting tasks", HAND_OFFS, semaphoreHandOff, lockHandOff),
+]) as string[];
+
 console.log(`\nWait-queue benchmark on ${runtime}: median of ${ROUNDS} rounds after ${WARMUPS} warm-up\n`);
 console.log("| Workload | Waiters | Per op | Min–max (µs) |");
 console.log("|---|---:|---:|---:|");
 for (const line of lines) console.log(line);
+
+const load = loadavg().map((l) => l.toFixed(2)).join(", ");
+console.log(
+  `\nSemaphore vs Lock on ${runtime}: median ratio of ${SEMAPHORE_ROUNDS} interleaved rounds (goal ≤ ${SEMAPHORE_GOAL}×), load average ${load}\n`,
+);
+console.log("| Workload | Ops | Semaphore / op | Lock / op | Ratio (min–max) | Met |");
+console.log("|---|---:|---:|---:|---:|---|");
+for (const line of semaphoreLines) console.log(line);

@@ -23,6 +23,7 @@ import type {
   TlsWrapOptions,
   UdpEndpointOptions,
 } from "./abc/socket.ts";
+import type { MemoryReceiveChannel, MemorySendChannel } from "./abc/channel.ts";
 import type { Condition, Event, Lock } from "./abc/sync.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
@@ -31,6 +32,7 @@ import { ConditionCore } from "./_core/condition.ts";
 import type { TimerHost } from "./_core/timers.ts";
 import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
+import { createMemoryChannel } from "./_core/memory_channel.ts";
 import { RunnerCore, spawnSystemTask } from "./_core/runner.ts";
 import { runTaskGroup } from "./_core/task_group.ts";
 import {
@@ -347,5 +349,10 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   /** Creates a portal over loop functions, to pass to `runInThread` as an argument. */
   createThreadsPortal<F extends Record<string, AnyFunction>>(functions: F): ThreadsPortal<F> {
     return createThreadsPortal(functions);
+  }
+
+  /** Creates a memory channel: its send end and its receive end. */
+  createMemoryChannel<T>(maxBufferSize: number): [MemorySendChannel<T>, MemoryReceiveChannel<T>] {
+    return createMemoryChannel<T>(maxBufferSize, this.#yield, this.#host.timers.now);
   }
 }

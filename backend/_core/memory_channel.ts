@@ -36,11 +36,7 @@
  * @module
  */
 
-import type {
-  MemoryChannelStatistics,
-  MemoryReceiveChannel,
-  MemorySendChannel,
-} from "../abc/channel.ts";
+import type { MemoryChannelStatistics, MemoryReceiveChannel, MemorySendChannel } from "../abc/channel.ts";
 import { BrokenResourceError, CancelledError, ClosedResourceError, EndOfChannel, WouldBlock } from "../errors.ts";
 import { Fifo } from "../_util/fifo.ts";
 import { describe } from "../_util/validate.ts";

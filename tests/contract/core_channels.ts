@@ -11,7 +11,7 @@ import type { TimeoutHandle } from "../../backend/abc/cancel_scope.ts";
 import { CancelledError, ClosedResourceError, WouldBlock } from "../../backend/errors.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";
-import { errorOf } from "./core_channels_close.ts";
+import { errorOf, joinSoon } from "./core_channels_close.ts";
 import { errorLike, Slot, yieldTimes, yieldUntil } from "./core_util.ts";
 
 /** Registers this area's tests for `backend`. */
@@ -112,12 +112,12 @@ export function register({ name, create }: BackendUnderTest): void {
         await yieldUntil(backend, () => receive.statistics().tasksWaitingReceive === 1, "the receiver to wait");
         send.sendNowait("b");
         assert.equal(receive.statistics().tasksWaitingReceive, 0);
-        assert.equal(await got.join(), "b");
+        assert.equal(await joinSoon(backend, got), "b");
         // receiveNowait takes a waiting sender's item and completes its send.
         const sender = tg.startSoon(() => send.send("c"));
         await yieldUntil(backend, () => send.statistics().tasksWaitingSend === 1, "the sender to wait");
         assert.equal(receive.receiveNowait(), "c");
-        await sender.join();
+        await joinSoon(backend, sender);
         assert.throws(() => receive.receiveNowait(), WouldBlock);
       })
     );
@@ -196,7 +196,7 @@ export function register({ name, create }: BackendUnderTest): void {
           );
           await yieldUntil(backend, () => send.statistics().tasksWaitingSend === 1, "the sender to wait");
           scope.get().cancel();
-          assert.equal(await sender.join(), undefined);
+          assert.equal(await joinSoon(backend, sender), undefined);
           assert.equal(send.statistics().tasksWaitingSend, 0);
           assert.equal(send.statistics().currentBufferUsed, size);
           if (size === 1) assert.equal(receive.receiveNowait(), "first");
@@ -215,9 +215,9 @@ export function register({ name, create }: BackendUnderTest): void {
         const second = tg.startSoon(() => receive.receive());
         await yieldUntil(backend, () => receive.statistics().tasksWaitingReceive === 2, "the second receiver");
         scope.get().cancel();
-        assert.equal(await first.join(), undefined);
+        assert.equal(await joinSoon(backend, first), undefined);
         send.sendNowait("item");
-        assert.equal(await second.join(), "item");
+        assert.equal(await joinSoon(backend, second), "item");
       })
     );
   });
@@ -242,7 +242,7 @@ export function register({ name, create }: BackendUnderTest): void {
         // In one tick: the item is taken, then the sender's scope is cancelled.
         assert.equal(receive.receiveNowait(), "x");
         scope.get().cancel();
-        await sender.join();
+        await joinSoon(backend, sender);
         assert.ok(scope.get().cancelledCaught);
         assert.deepEqual(steps, ["send completed"]);
 
@@ -257,7 +257,7 @@ export function register({ name, create }: BackendUnderTest): void {
         await yieldUntil(backend, () => receive.statistics().tasksWaitingReceive === 1, "the receiver to wait");
         send.sendNowait("y");
         scope.get().cancel();
-        await receiver.join();
+        await joinSoon(backend, receiver);
         assert.deepEqual(steps, ["send completed", "received y"]);
       })
     );
@@ -287,7 +287,7 @@ export function register({ name, create }: BackendUnderTest): void {
         );
         await yieldUntil(backend, () => receive2.statistics().tasksWaitingReceive === 1, "the loop to wait");
         receive2.close();
-        assert.ok(await loop.join() instanceof ClosedResourceError);
+        assert.ok(await joinSoon(backend, loop) instanceof ClosedResourceError);
         send2.close();
       })
     );

@@ -6,6 +6,8 @@
  */
 
 import assert from "node:assert/strict";
+import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
+import type { Task } from "../../backend/abc/tasks.ts";
 import { BrokenResourceError, ClosedResourceError, EndOfChannel } from "../../backend/errors.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";
@@ -19,6 +21,12 @@ export async function errorOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   return assert.fail("expected a rejection");
+}
+
+/** Joins `task`, failing (instead of hanging) if it does not end within a bounded number of yields. */
+export async function joinSoon<T>(backend: AsyncBackend, task: Task<T>): Promise<T> {
+  await yieldUntil(backend, () => task.done(), "the task to end", 1_000);
+  return await task.join();
 }
 
 /** A validator for `assert.throws`: `error` is a `cls`, its message matches `message`. */
@@ -46,11 +54,11 @@ export function register({ name, create }: BackendUnderTest): void {
         const waiting = tg.startSoon(() => receive.receive());
         await yieldUntil(backend, () => receive.statistics().tasksWaitingReceive === 1, "the receiver to wait");
         send2.sendNowait(3);
-        assert.equal(await waiting.join(), 3);
+        assert.equal(await joinSoon(backend, waiting), 3);
         const waiting2 = tg.startSoon(() => errorOf(receive.receive()));
         await yieldUntil(backend, () => receive.statistics().tasksWaitingReceive === 1, "the receiver to wait");
         send2.close();
-        isA(await waiting2.join(), EndOfChannel);
+        isA(await joinSoon(backend, waiting2), EndOfChannel);
         await assert.rejects(receive.receive(), EndOfChannel);
         assert.throws(() => receive.receiveNowait(), EndOfChannel);
         assert.equal(receive.statistics().openSendChannels, 0);
@@ -72,7 +80,7 @@ export function register({ name, create }: BackendUnderTest): void {
         await yieldTimes(backend, 3);
         assert.equal(send.statistics().tasksWaitingSend, 2);
         receive2.close();
-        for (const sender of senders) isA(await sender.join(), BrokenResourceError);
+        for (const sender of senders) isA(await joinSoon(backend, sender), BrokenResourceError);
         const stats = send.statistics();
         assert.equal(stats.openReceiveChannels, 0);
         assert.equal(stats.currentBufferUsed, 0, "the buffered item is dropped");
@@ -125,10 +133,10 @@ export function register({ name, create }: BackendUnderTest): void {
         const r2 = tg.startSoon(() => receive2.receive());
         await yieldUntil(backend, () => receive.statistics().tasksWaitingReceive === 2, "both receivers to wait");
         receive.close();
-        isA(await r1.join(), ClosedResourceError, /receive end/);
+        isA(await joinSoon(backend, r1), ClosedResourceError, /receive end/);
         assert.equal(receive2.statistics().tasksWaitingReceive, 1);
         send.sendNowait("to r2");
-        assert.equal(await r2.join(), "to r2");
+        assert.equal(await joinSoon(backend, r2), "to r2");
 
         const send2 = send.clone();
         const s1 = tg.startSoon(() => errorOf(send.send("from s1")));
@@ -136,11 +144,11 @@ export function register({ name, create }: BackendUnderTest): void {
         const s2 = tg.startSoon(() => send2.send("from s2"));
         await yieldUntil(backend, () => send.statistics().tasksWaitingSend === 2, "s2 to wait");
         send.close();
-        isA(await s1.join(), ClosedResourceError, /send end/);
+        isA(await joinSoon(backend, s1), ClosedResourceError, /send end/);
         // s2's end is open: the channel has not ended, and s2's item comes through.
         assert.equal(receive2.statistics().openSendChannels, 1);
         assert.equal(await receive2.receive(), "from s2");
-        await s2.join();
+        await joinSoon(backend, s2);
         send2.close();
         await assert.rejects(receive2.receive(), EndOfChannel);
       })

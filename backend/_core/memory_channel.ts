@@ -340,14 +340,17 @@ class ChannelIterator<T> implements AsyncIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    return this.#channel.receive().then(
-      (value): IteratorResult<T> => ({ done: false, value }),
-      (error: unknown): IteratorResult<T> => {
-        if (error instanceof EndOfChannel) return { done: true, value: undefined };
-        throw error;
-      },
-    );
+    return this.#channel.receive().then(iteratorResult, endOfIteration) as Promise<IteratorResult<T>>;
   }
+}
+
+function iteratorResult<T>(value: T): IteratorResult<T> {
+  return { done: false, value };
+}
+
+function endOfIteration(error: unknown): IteratorResult<never> {
+  if (error instanceof EndOfChannel) return { done: true, value: undefined };
+  throw error;
 }
 
 /**

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import type { TimeoutHandle } from "../../backend/abc/cancel_scope.ts";
-import { CancelledError, ClosedResourceError, WouldBlock } from "../../backend/errors.ts";
+import { CancelledError, ClosedResourceError, EndOfChannel, WouldBlock } from "../../backend/errors.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";
 import { errorOf, joinSoon } from "./core_channels_close.ts";
@@ -170,6 +170,13 @@ export function register({ name, create }: BackendUnderTest): void {
         await assert.rejects(send.send(2), CancelledError);
         // The nowait calls are not checkpoints: they work in a cancelled scope.
         send.sendNowait(3);
+        // The cancellation comes first, before the channel's own errors (as in Trio).
+        const [ended, endedReceive] = backend.createMemoryChannel<number>(0);
+        ended.close();
+        await assert.rejects(endedReceive.receive(), CancelledError);
+        assert.throws(() => endedReceive.receiveNowait(), EndOfChannel);
+        endedReceive.close();
+        await assert.rejects(endedReceive.receive(), CancelledError);
         return "body done";
       });
       assert.equal(result, "body done");

@@ -24,6 +24,7 @@ import type {
   UdpEndpointOptions,
 } from "./abc/socket.ts";
 import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./abc/sync.ts";
+import type { MemoryReceiveChannel, MemorySendChannel } from "./abc/channel.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
 import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
@@ -32,6 +33,7 @@ import { ConditionCore } from "./_core/condition.ts";
 import type { TimerHost } from "./_core/timers.ts";
 import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
+import { createMemoryChannel } from "./_core/memory_channel.ts";
 import { RunnerCore, spawnSystemTask } from "./_core/runner.ts";
 import { SemaphoreCore } from "./_core/semaphore.ts";
 import { runTaskGroup } from "./_core/task_group.ts";
@@ -361,5 +363,10 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   /** Creates a FIFO-fair capacity limiter. */
   createCapacityLimiter(totalTokens: number): CapacityLimiter {
     return new CapacityLimiterCore(totalTokens);
+  }
+
+  /** Creates a memory channel: its send end and its receive end. */
+  createMemoryChannel<T>(maxBufferSize: number): [MemorySendChannel<T>, MemoryReceiveChannel<T>] {
+    return createMemoryChannel<T>(maxBufferSize, this.#yield, this.#host.timers.now);
   }
 }

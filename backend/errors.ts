@@ -78,3 +78,77 @@ export class BusyResourceError extends Error {
     this.name = "BusyResourceError";
   }
 }
+
+/**
+ * Raised by a receive on a channel whose every send end is closed, once the
+ * items sent before are all received: the clean end of the stream of items (a
+ * `for await` loop over the receive end stops on it instead).
+ *
+ * @example
+ * ```ts
+ * import { EndOfChannel } from "@easynetwork/async-backend/backend";
+ *
+ * const error = new EndOfChannel();
+ * console.log(error.name); // "EndOfChannel"
+ * ```
+ */
+export class EndOfChannel extends Error {
+  /**
+   * Creates an end-of-channel error.
+   *
+   * @param message The error message.
+   */
+  constructor(message: string = "Every send end of the channel is closed and its buffer is empty") {
+    super(message);
+    this.name = "EndOfChannel";
+  }
+}
+
+/**
+ * Raised by a send on a channel whose every receive end is closed (nobody will
+ * ever take the item), also to the sends that were waiting when the last one
+ * closed: the other side of the resource is gone.
+ *
+ * @example
+ * ```ts
+ * import { BrokenResourceError } from "@easynetwork/async-backend/backend";
+ *
+ * const error = new BrokenResourceError();
+ * console.log(error.name); // "BrokenResourceError"
+ * ```
+ */
+export class BrokenResourceError extends Error {
+  /**
+   * Creates a broken-resource error.
+   *
+   * @param message The error message.
+   */
+  constructor(message: string = "The other side of the resource is closed") {
+    super(message);
+    this.name = "BrokenResourceError";
+  }
+}
+
+/**
+ * Raised by a `…Nowait()` call that could only complete by waiting: a
+ * `sendNowait()` on a full channel, a `receiveNowait()` on an empty one.
+ *
+ * @example
+ * ```ts
+ * import { WouldBlock } from "@easynetwork/async-backend/backend";
+ *
+ * const error = new WouldBlock();
+ * console.log(error.name); // "WouldBlock"
+ * ```
+ */
+export class WouldBlock extends Error {
+  /**
+   * Creates a would-block error.
+   *
+   * @param message The error message.
+   */
+  constructor(message: string = "The operation would block") {
+    super(message);
+    this.name = "WouldBlock";
+  }
+}

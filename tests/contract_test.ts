@@ -10,6 +10,9 @@
 import { backends } from "./backends.ts";
 import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
+import * as coreChannels from "./contract/core_channels.ts";
+import * as coreChannelsClose from "./contract/core_channels_close.ts";
+import * as coreChannelsStress from "./contract/core_channels_stress.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreSync from "./contract/core_sync.ts";
@@ -31,6 +34,9 @@ const areas = [
   coreTasks,
   coreSync,
   coreSyncMore,
+  coreChannels,
+  coreChannelsClose,
+  coreChannelsStress,
   coreYield,
   netTcp,
   netListeners,

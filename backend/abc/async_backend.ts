@@ -6,6 +6,7 @@
 
 import { CancelledError } from "../errors.ts";
 import type { TimeoutHandle } from "./cancel_scope.ts";
+import type { MemoryReceiveChannel, MemorySendChannel } from "./channel.ts";
 import type {
   AsyncDatagramSocketAdapter,
   AsyncHalfCloseableStreamSocketAdapter,
@@ -266,4 +267,45 @@ export abstract class AsyncBackend {
    * ```
    */
   abstract createCapacityLimiter(totalTokens: number): CapacityLimiter;
+
+  // ---- Channels ----
+
+  /**
+   * Creates a memory channel: a send end and a receive end that pass items of
+   * type `T` between tasks, first in, first out, with backpressure (Trio's
+   * `open_memory_channel`, AnyIO's `create_memory_object_stream`).
+   *
+   * The two ends come as a tuple, as in Trio: they are separate objects because
+   * they usually go to different tasks, each closes its own end when done (the
+   * receivers see the end of the channel once every send end is closed, the
+   * senders a broken channel once every receive end is), and each end can be
+   * cloned for more producers or consumers. Destructuring names them:
+   * `const [send, receive] = backend.createMemoryChannel<T>(n)`.
+   *
+   * @example
+   * ```ts
+   * import { AsyncBackendFactory } from "@easynetwork/async-backend/factory";
+   *
+   * const backend = AsyncBackendFactory.new();
+   * await backend.bootstrap(async () => {
+   *   const [send, receive] = backend.createMemoryChannel<string>(0); // rendezvous
+   *   await backend.createTaskGroup((tg) => {
+   *     tg.startSoon(async () => {
+   *       await using _ = send;
+   *       await send.send("hello"); // returns once the consumer took it
+   *     });
+   *     tg.startSoon(async () => {
+   *       console.log(await receive.receive()); // "hello"
+   *     });
+   *   });
+   * });
+   * ```
+   *
+   * @param maxBufferSize How many items the channel holds with no receiver
+   *   waiting: `0` (a rendezvous: a send waits until a receiver takes its item),
+   *   a positive integer, or `Infinity` (sends never wait).
+   * @throws {TypeError} if `maxBufferSize` is not a number.
+   * @throws {RangeError} if `maxBufferSize` is negative, NaN, or a finite non-integer.
+   */
+  abstract createMemoryChannel<T>(maxBufferSize: number): [MemorySendChannel<T>, MemoryReceiveChannel<T>];
 }

@@ -10,7 +10,7 @@ import { currentScope } from "./cancel_scope.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
 /** The owner identity of code that runs outside any runner. */
-const OUTSIDE_TASKS: object = {};
+const OUTSIDE_TASKS: object = Object.freeze({});
 
 /** The identity of the current task, for lock ownership. */
 export function currentTaskIdentity(): object {

@@ -20,6 +20,7 @@ import * as netListeners from "./contract/net_listeners.ts";
 import * as netServe from "./contract/net_serve.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
+import * as netTlsInfo from "./contract/net_tls_info.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as threads from "./contract/threads.ts";
 
@@ -35,6 +36,7 @@ const areas = [
   netListeners,
   netServe,
   netTls,
+  netTlsInfo,
   netUdp,
   threads,
   futures,

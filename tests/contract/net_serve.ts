@@ -107,13 +107,18 @@ function coded(code: string): Error {
   return Object.assign(new Error(`accept failed (${code})`), { code });
 }
 
+/** Runs `body` in a runner, failing it after 20 s rather than hanging. */
+function bounded(backend: AsyncBackend, body: () => Promise<void>): Promise<void> {
+  return backend.bootstrap(() => backend.timeout(20_000, body));
+}
+
 /** Registers this area's tests for `backend`. */
 export function register({ name, create }: BackendUnderTest): void {
   const options = netOptions(name);
 
   test(`${name}: serveTcp echoes to several clients at once`, async () => {
     const backend = create();
-    await backend.bootstrap(async () => {
+    await bounded(backend, async () => {
       await backend.createTaskGroup(async (tg) => {
         const listeners = await tg.start((status: ServeStatus) =>
           backend.serveTcp(echo, 0, { host: "127.0.0.1", taskStatus: status })
@@ -143,7 +148,7 @@ export function register({ name, create }: BackendUnderTest): void {
 
   test(`${name}: serveTcp survives a client that resets mid-request while 50 others are served`, async () => {
     const backend = create();
-    await backend.bootstrap(async () => {
+    await bounded(backend, async () => {
       const errors: unknown[] = [];
       let resetReading = false;
       const handler = async (stream: AsyncStreamSocketAdapter) => {
@@ -184,7 +189,7 @@ export function register({ name, create }: BackendUnderTest): void {
 
   test(`${name}: serveTcp gives a handler's error to onError with the open stream, and goes on`, async () => {
     const backend = create();
-    await backend.bootstrap(async () => {
+    await bounded(backend, async () => {
       const reported: { error: unknown; open: boolean; peerPort: number }[] = [];
       const handler = async (stream: AsyncStreamSocketAdapter) => {
         const first = text(await stream.recv(1));
@@ -225,7 +230,7 @@ export function register({ name, create }: BackendUnderTest): void {
 
   test(`${name}: serveTcp stops with the error onError throws`, async () => {
     const backend = create();
-    await backend.bootstrap(async () => {
+    await bounded(backend, async () => {
       const stop = new Error("stop the server");
       let listener: AsyncListenerSocketAdapter | undefined;
       await assert.rejects(
@@ -260,7 +265,7 @@ export function register({ name, create }: BackendUnderTest): void {
 
   test(`${name}: cancelling serveTcp stops accepting, cancels the handlers and closes the connections`, async () => {
     const backend = create();
-    await backend.bootstrap(async () => {
+    await bounded(backend, async () => {
       const seen: unknown[] = [];
       let running = 0;
       const handler = async () => {
@@ -309,7 +314,7 @@ export function register({ name, create }: BackendUnderTest): void {
     `${name}: serveListeners serves given listeners, closes them when it stops, and fails when one is closed`,
     async () => {
       const backend = create();
-      await backend.bootstrap(async () => {
+      await bounded(backend, async () => {
         const listeners = await backend.createTcpListeners("127.0.0.1", 0, 16);
         const port = portOf(listeners[0]);
         await assert.rejects(
@@ -339,7 +344,7 @@ export function register({ name, create }: BackendUnderTest): void {
 
   test(`${name}: serveListeners skips per-connection accept errors, reports EMFILE, stops on others`, async () => {
     const backend = create();
-    await backend.bootstrap(async () => {
+    await bounded(backend, async () => {
       const fatal = coded("EBADF");
       const listener = new ScriptedListener(backend, [coded("ECONNABORTED"), coded("EMFILE"), fatal]);
       const reported: [unknown, unknown][] = [];
@@ -359,7 +364,7 @@ export function register({ name, create }: BackendUnderTest): void {
 
   test(`${name}: serveTls serves TLS clients and reports a failed handshake with a null stream`, async () => {
     const backend = create();
-    await backend.bootstrap(async () => {
+    await bounded(backend, async () => {
       const reported: [unknown, unknown][] = [];
       await backend.createTaskGroup(async (tg) => {
         const [listener] = await tg.start((status: ServeStatus) =>
@@ -390,7 +395,7 @@ export function register({ name, create }: BackendUnderTest): void {
 
   test(`${name}: serve methods reject bad arguments with errors naming them, opening nothing`, async () => {
     const backend = create();
-    await backend.bootstrap(async () => {
+    await bounded(backend, async () => {
       // deno-lint-ignore no-explicit-any
       const loose = backend as any;
       await assert.rejects(loose.serveTcp("echo", 0), errorLike(TypeError, /'handler'/));

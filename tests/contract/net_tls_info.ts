@@ -55,7 +55,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 /** Registers this area's tests for `backend`. */
 export function register({ name, create }: BackendUnderTest): void {
   const options = netOptions(name);
-  /** `DenoBackend`'s own TLS (`Deno.TlsConn`) tells the ALPN protocol only. */
+  /** `DenoBackend`'s own TLS connections tell the ALPN protocol only. */
   const full = name !== "deno";
 
   test(`${name}: tls caCerts trusts the test CA, and a CA that did not sign the server is refused`, async () => {

@@ -183,6 +183,9 @@ export function startClientTls(
 
 /** Server TLS over a plain socket (an accepted one, or server STARTTLS), handshake included. */
 export async function startServerTls(conn: Socket, tls: TlsOptions, signal: AbortSignal): Promise<StreamConn> {
+  // Bytes the plain stream read ahead (a ClientHello sent right after the STARTTLS
+  // exchange): the TLS socket takes them from the plain socket's buffer itself.
+  const readAhead = conn.readableLength > 0;
   let secure: TLSSocket;
   try {
     secure = new TLSSocket(conn, {
@@ -195,8 +198,10 @@ export async function startServerTls(conn: Socket, tls: TlsOptions, signal: Abor
     throw error;
   }
   secure.pause();
-  // Node starts the server handshake when the TLS socket reads: let the plain socket flow.
-  conn.resume();
+  // Node starts the server handshake when the TLS socket reads: let the plain socket
+  // flow; unless bytes were read ahead, which start it (resuming would hand them to
+  // the plain socket's readers, none, and the handshake would wait forever).
+  if (!readAhead) conn.resume();
   try {
     return await handshake(secure, "secure", signal);
   } catch (error) {

@@ -13,8 +13,8 @@ import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type { AsyncStreamSocketAdapter, TlsOptions } from "../../backend/abc/socket.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";
-import { errorLike } from "./core_util.ts";
-import { CA_PEM, CLIENT_TLS, netOptions, portOf, SERVER_TLS, withServer } from "./net_util.ts";
+import { errorLike, yieldUntil } from "./core_util.ts";
+import { CA_PEM, CLIENT_TLS, netOptions, portOf, recvExactly, SERVER_TLS, withServer } from "./net_util.ts";
 
 /** A root of the runtime's bundled store: a real CA, but not the one that signed the test server. */
 const OTHER_CA: string = nodeTls.rootCertificates[0];
@@ -188,4 +188,55 @@ export function register({ name, create }: BackendUnderTest): void {
     },
     options,
   );
+
+  test(`${name}: tls session after STARTTLS: ALPN on both ends, the version from node:tls ends`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      let serverSide: [string | null, string | null] | undefined;
+      await withServer(backend, async (plain) => {
+        await recvExactly(plain, 1);
+        await plain.sendall(new Uint8Array([1])); // go ahead
+        const alpn = { ...SERVER_TLS, alpnProtocols: ["smtp", "h2"] };
+        await using secure = await backend.wrapSslOverTcpServerSocket(plain, alpn);
+        serverSide = [secure.alpnProtocol, secure.tlsVersion];
+        await secure.sendall(new Uint8Array([2]));
+      }, async (port) => {
+        await using plain = await backend.createTcpConnection("127.0.0.1", port);
+        await plain.sendall(new Uint8Array([1]));
+        await recvExactly(plain, 1); // the server reads no further: the handshake is next
+        const tls = { ...CLIENT_TLS, alpnProtocols: ["smtp"] };
+        await using secure = await backend.wrapSslOverTcpClientSocket(plain, tls, { serverHostname: "localhost" });
+        assert.equal(secure.alpnProtocol, "smtp");
+        assert.equal(secure.tlsVersion === null, !full);
+        assert.deepEqual(await recvExactly(secure, 1), new Uint8Array([2]));
+      });
+      // Server STARTTLS goes through node:tls on both backends: it tells the version.
+      assert.equal(serverSide?.[0], "smtp");
+      assert.match(serverSide?.[1] ?? "", /^TLSv1\.[23]$/);
+    });
+  }, options);
+
+  test(`${name}: server STARTTLS takes a ClientHello that came with the last plain bytes`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      await withServer(backend, async (plain) => {
+        await recvExactly(plain, 1);
+        // The client did not wait for a go-ahead: its ClientHello is read too, and must not be lost.
+        const socket = plain.socket() as { bytesRead: number };
+        await yieldUntil(backend, () => socket.bytesRead > 1, "the ClientHello to arrive");
+        await using secure = await backend.wrapSslOverTcpServerSocket(plain, SERVER_TLS, {
+          sslHandshakeTimeout: 10_000,
+        });
+        await secure.sendall(new Uint8Array([2]));
+      }, async (port) => {
+        await using plain = await backend.createTcpConnection("127.0.0.1", port);
+        await plain.sendall(new Uint8Array([1]));
+        await using secure = await backend.wrapSslOverTcpClientSocket(plain, CLIENT_TLS, {
+          serverHostname: "localhost",
+          sslHandshakeTimeout: 10_000,
+        });
+        assert.deepEqual(await recvExactly(secure, 1), new Uint8Array([2]));
+      });
+    });
+  }, name === "node" ? options : { ignore: "DenoBackend refuses to upgrade a stream that read bytes ahead" });
 }

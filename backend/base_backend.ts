@@ -10,6 +10,13 @@
 import { AsyncBackend } from "./abc/async_backend.ts";
 import type { TimeoutHandle } from "./abc/cancel_scope.ts";
 import type {
+  ConnectionHandler,
+  ServeOptions,
+  ServeTcpOptions,
+  ServeTlsOptions,
+  TcpConnectionHandler,
+} from "./abc/serve.ts";
+import type {
   AsyncDatagramSocketAdapter,
   AsyncHalfCloseableStreamSocketAdapter,
   AsyncListenerSocketAdapter,
@@ -52,6 +59,7 @@ import * as connect from "./_net/connect.ts";
 import * as datagram from "./_net/datagram_socket.ts";
 import type { NetDriver } from "./_net/driver.ts";
 import * as listen from "./_net/listen.ts";
+import * as serve from "./_net/serve.ts";
 import { createThreadsPortal, registerThreadHost, runInThread, type ThreadHost } from "./_threads/run_in_thread.ts";
 
 /** What a runtime gives the core. */
@@ -368,5 +376,26 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   /** Creates a memory channel: its send end and its receive end. */
   createMemoryChannel<T>(maxBufferSize: number): [MemorySendChannel<T>, MemoryReceiveChannel<T>] {
     return createMemoryChannel<T>(maxBufferSize, this.#yield, this.#host.timers.now);
+  }
+
+  // ---- Servers (backend/_net/serve.ts over this backend's listeners) ----
+
+  /** Serves connections on `listeners` (closed when it stops) until cancelled. */
+  serveListeners(
+    handler: ConnectionHandler,
+    listeners: readonly AsyncListenerSocketAdapter[],
+    options?: ServeOptions,
+  ): Promise<never> {
+    return serve.serveListeners(this, handler, listeners, options);
+  }
+
+  /** Listens on `port` and serves the connections until cancelled. */
+  serveTcp(handler: TcpConnectionHandler, port: number, options?: ServeTcpOptions): Promise<never> {
+    return serve.serveTcp(this, handler as ConnectionHandler, port, options);
+  }
+
+  /** Listens on `port` with TLS and serves the connections until cancelled. */
+  serveTls(handler: ConnectionHandler, port: number, tls: TlsOptions, options?: ServeTlsOptions): Promise<never> {
+    return serve.serveTls(this, handler, port, tls, options);
   }
 }

@@ -21,8 +21,10 @@ import * as coreTasks from "./contract/core_tasks.ts";
 import * as coreYield from "./contract/core_yield.ts";
 import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
+import * as netServe from "./contract/net_serve.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
+import * as netTlsInfo from "./contract/net_tls_info.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as threads from "./contract/threads.ts";
 
@@ -40,7 +42,9 @@ const areas = [
   coreYield,
   netTcp,
   netListeners,
+  netServe,
   netTls,
+  netTlsInfo,
   netUdp,
   threads,
   futures,

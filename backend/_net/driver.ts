@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { SocketAddress, TlsOptions } from "../abc/socket.ts";
+import type { PeerCertificate, SocketAddress, TlsOptions } from "../abc/socket.ts";
 
 /** A pull-model connection (Deno's `TcpConn` and `TlsConn`): reads into the caller's buffer. */
 export interface ByteConn {
@@ -53,6 +53,16 @@ export interface EventSocket {
   readonly remotePort?: number;
 }
 
+/** What a TLS handshake agreed, as the TLS stream adapter reports it (`null`: the runtime does not tell). */
+export interface TlsSession {
+  /** The ALPN protocol agreed, `null` when none. */
+  readonly alpnProtocol: string | null;
+  /** The TLS version agreed (`"TLSv1.3"`). */
+  readonly tlsVersion: string | null;
+  /** The peer's certificate. */
+  peerCertificate(): PeerCertificate | null;
+}
+
 /** A connected stream as the driver hands it to the stream adapter. */
 export type StreamConn =
   & {
@@ -62,6 +72,8 @@ export type StreamConn =
     remote: SocketAddress;
     /** What `socket()` returns (default: the connection). */
     raw?: unknown;
+    /** What the TLS handshake agreed, on a TLS connection. */
+    tls?: TlsSession;
   }
   & ({ kind: "pull"; conn: ByteConn } | { kind: "push"; socket: EventSocket });
 

@@ -93,3 +93,36 @@ export function combineConnectErrors(errors: readonly unknown[], target: string)
   const reasons = errors.map((error) => error instanceof Error ? error.message : String(error)).join("; ");
   return new AggregateError(errors, `Every connection attempt to ${target} failed: ${reasons}`);
 }
+
+/** Accept errors that concern one incoming connection only (it went away first): accept again at once. */
+const CONNECTION_ACCEPT_CODES: ReadonlySet<string> = new Set([
+  "ECONNABORTED",
+  "ECONNRESET",
+  "EPROTO",
+  "EPERM",
+  "ENETDOWN",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "EHOSTUNREACH",
+  "ENONET",
+  "ENOPROTOOPT",
+  "EOPNOTSUPP",
+]);
+
+/** Accept errors of a process or system out of resources: accept again once some are freed. */
+const CAPACITY_ACCEPT_CODES: ReadonlySet<string> = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
+
+/**
+ * What an error of `accept()` means for an accept loop: `"connection"` (one
+ * incoming connection failed: accept the next), `"capacity"` (out of file
+ * descriptors or memory: wait, then accept again), or `"fatal"` (the listener
+ * itself failed, or was closed).
+ *
+ * @param error The error `accept()` rejected with.
+ */
+export function acceptErrorKind(error: unknown): "connection" | "capacity" | "fatal" {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return "fatal";
+  if (CONNECTION_ACCEPT_CODES.has(code)) return "connection";
+  return CAPACITY_ACCEPT_CODES.has(code) ? "capacity" : "fatal";
+}

@@ -13,7 +13,8 @@ import type { TimerHost } from "../_core/timers.ts";
 import { timeout } from "../_core/timeouts.ts";
 import type { NetDriver, StreamConn } from "./driver.ts";
 import { handshakeTimeoutError } from "./errors.ts";
-import { StreamSocket } from "./stream_socket.ts";
+import type { StreamSocket } from "./stream_socket.ts";
+import { TlsStreamSocket } from "./tls_session.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT } from "./validate.ts";
 import { assertDelay } from "../_util/validate.ts";
 
@@ -78,5 +79,5 @@ export async function tlsStream<C>(
   start: (signal: AbortSignal) => Promise<StreamConn>,
 ): Promise<StreamSocket> {
   const secure = await boundedHandshake(timers, ms, start, () => driver.close(conn));
-  return new StreamSocket(secure, driver.mapError);
+  return new TlsStreamSocket(secure, driver.mapError);
 }

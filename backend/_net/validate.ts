@@ -7,6 +7,7 @@
 
 import type { SocketAddress, TcpConnectionOptions, TlsOptions } from "../abc/socket.ts";
 import { assertDelay, describe } from "../_util/validate.ts";
+import { assertKnownTlsOptionNames } from "./tls_option_names.ts";
 
 /** Throws unless `value` is a port: an integer from 0 to 65535. */
 export function assertPort(value: unknown, name = "port"): asserts value is number {
@@ -141,13 +142,15 @@ const isPrivateKey = (label: string) => label.endsWith("PRIVATE KEY");
 
 /**
  * Throws unless `value` is a TLS options object `{ caCerts?, cert?, key?, alpnProtocols? }`
- * whose certificates and key are PEM text.
+ * whose certificates and key are PEM text; any other option name is refused
+ * with what to use instead.
  */
 export function assertTlsOptions(value: unknown, requireCertificate = false): asserts value is TlsOptions {
   if (typeof value !== "object" || value === null) {
     throw new TypeError(`The 'tls' argument must be an object, got ${describe(value)}`);
   }
   const tls = value as Record<string, unknown>;
+  assertKnownTlsOptionNames(tls);
   assertStringList(tls.caCerts, "tls.caCerts");
   assertStringList(tls.alpnProtocols, "tls.alpnProtocols");
   for (const key of ["cert", "key"]) {

@@ -8,6 +8,13 @@ import { CancelledError } from "../errors.ts";
 import type { TimeoutHandle } from "./cancel_scope.ts";
 import type { MemoryReceiveChannel, MemorySendChannel } from "./channel.ts";
 import type {
+  ConnectionHandler,
+  ServeOptions,
+  ServeTcpOptions,
+  ServeTlsOptions,
+  TcpConnectionHandler,
+} from "./serve.ts";
+import type {
   AsyncDatagramSocketAdapter,
   AsyncHalfCloseableStreamSocketAdapter,
   AsyncListenerSocketAdapter,
@@ -308,4 +315,121 @@ export abstract class AsyncBackend {
    * @throws {RangeError} if `maxBufferSize` is negative, NaN, or a finite non-integer.
    */
   abstract createMemoryChannel<T>(maxBufferSize: number): [MemorySendChannel<T>, MemoryReceiveChannel<T>];
+
+  // ---- Servers ----
+
+  /**
+   * Serves connections on `listeners` until cancelled: an accept loop per
+   * listener, and a task per connection that runs `handler(stream)` and closes
+   * the stream when the handler ends (returns or throws). All of them run in one
+   * task group inside this call.
+   *
+   * - A handler's error goes to `options.onError(error, stream)` while the
+   *   stream is still open (default: `console.error` with the peer's address);
+   *   the server goes on. So does a connection whose setup (a TLS handshake)
+   *   failed, reported with `stream` `null`. What `onError` throws stops the
+   *   server with that error.
+   * - An accept error that concerns one connection (`ECONNABORTED`, ...) is
+   *   skipped; one of a process out of resources (`EMFILE`, `ENFILE`,
+   *   `ENOBUFS`, `ENOMEM`) is reported to `onError` (with `stream` `null`) and
+   *   accepting resumes 100 ms later; any other error of a listener (it failed,
+   *   or someone closed it: `ClosedResourceError`) cancels the handlers and
+   *   rejects the call with it.
+   * - Cancelling the call stops accepting, cancels every handler (its next
+   *   checkpoint rejects with `CancelledError`) and closes every connection.
+   * - The call owns `listeners`: it closes them when it ends, however it ends
+   *   (as Trio's `serve_listeners` does).
+   * - `options.taskStatus`: see {@linkcode ServeOptions.taskStatus}.
+   *
+   * @param handler Serves one connection.
+   * @param listeners The listeners, not empty.
+   * @param options `onError` and `taskStatus`.
+   * @returns Never resolves; rejects with the error that stopped the server.
+   *
+   * @example
+   * ```ts
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   *
+   * const backend = new DenoBackend();
+   * await backend.bootstrap(async () => {
+   *   const listeners = await backend.createTcpListeners("127.0.0.1", 0, 16);
+   *   const port = listeners[0].getLocalAddress().port;
+   *   await backend.createTaskGroup(async (tg) => {
+   *     tg.startSoon(() => backend.serveListeners((stream) => stream.sendall(new TextEncoder().encode("hi")), listeners));
+   *     await using client = await backend.createTcpConnection("127.0.0.1", port);
+   *     console.log(new TextDecoder().decode(await client.recv(16))); // "hi"
+   *     tg.cancelScope.cancel(); // stops the server; its listeners are closed
+   *   });
+   * });
+   * ```
+   */
+  abstract serveListeners(
+    handler: ConnectionHandler,
+    listeners: readonly AsyncListenerSocketAdapter[],
+    options?: ServeOptions,
+  ): Promise<never>;
+  /**
+   * Listens on `port` with {@linkcode AsyncBackend.createTcpListeners} (`host`
+   * `null` and backlog 511 unless `options` say otherwise) and serves the
+   * connections with {@linkcode AsyncBackend.serveListeners} until cancelled.
+   * With `tg.start()` and `options.taskStatus`, the caller gets the listeners
+   * (and so the port of port `0`) once the server accepts.
+   *
+   * @param handler Serves one connection (a stream that can close its write side alone).
+   * @param port The port, `0` for one the system picks.
+   * @param options Where to listen, `onError` and `taskStatus`.
+   * @returns Never resolves; rejects with the error that stopped the server.
+   *
+   * @example
+   * ```ts
+   * import type { ServeStatus } from "@easynetwork/async-backend/backend";
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   *
+   * const backend = new DenoBackend();
+   * await backend.bootstrap(async () => {
+   *   await backend.createTaskGroup(async (tg) => {
+   *     const [listener] = await tg.start((status: ServeStatus) =>
+   *       backend.serveTcp(async (stream) => {
+   *         for (let data; (data = await stream.recv(1024)).length > 0;) await stream.sendall(data);
+   *       }, 0, { host: "127.0.0.1", taskStatus: status })
+   *     );
+   *     await using client = await backend.createTcpConnection("127.0.0.1", listener.getLocalAddress().port);
+   *     await client.sendall(new TextEncoder().encode("echo"));
+   *     console.log(new TextDecoder().decode(await client.recv(16))); // "echo"
+   *     tg.cancelScope.cancel();
+   *   });
+   * });
+   * ```
+   */
+  abstract serveTcp(handler: TcpConnectionHandler, port: number, options?: ServeTcpOptions): Promise<never>;
+  /**
+   * Like {@linkcode AsyncBackend.serveTcp} over TLS: listens with
+   * {@linkcode AsyncBackend.createSslOverTcpListeners}; each connection's
+   * handshake (bounded by `options.sslHandshakeTimeout`) runs in its own task,
+   * and a failed one goes to `onError` with `stream` `null`.
+   *
+   * @param handler Serves one connection.
+   * @param port The port, `0` for one the system picks.
+   * @param tls The server's certificate chain and key (and ALPN protocols).
+   * @param options Where to listen, the handshake bound, `onError` and `taskStatus`.
+   * @returns Never resolves; rejects with the error that stopped the server.
+   *
+   * @example
+   * ```ts ignore
+   * import { readFileSync } from "node:fs";
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   *
+   * const backend = new DenoBackend();
+   * const tls = { cert: readFileSync("cert.pem", "utf8"), key: readFileSync("key.pem", "utf8") };
+   * await backend.bootstrap(() =>
+   *   backend.serveTls((stream) => stream.sendall(new TextEncoder().encode("hello over TLS\n")), 8443, tls)
+   * );
+   * ```
+   */
+  abstract serveTls(
+    handler: ConnectionHandler,
+    port: number,
+    tls: TlsOptions,
+    options?: ServeTlsOptions,
+  ): Promise<never>;
 }

@@ -12,9 +12,17 @@ export interface SocketAddress {
   port: number;
 }
 
-/** TLS settings, in Deno's words. Certificates are verified by default, host name included. */
+/**
+ * TLS settings, in Deno's words. Certificates are verified by default, host name
+ * included. Any other option name (Node's `ca`, `servername`,
+ * `rejectUnauthorized`, `ALPNProtocols`, ...) is refused with a `TypeError`
+ * that names the option to use instead.
+ */
 export interface TlsOptions {
-  /** PEM-encoded CA certificates to trust instead of the system ones. */
+  /**
+   * PEM-encoded CA certificates to trust in addition to the system's roots (the
+   * runtime's default store), on every backend.
+   */
   caCerts?: string[];
   /** PEM-encoded certificate chain (servers; clients for mutual TLS). */
   cert?: string;
@@ -22,6 +30,26 @@ export interface TlsOptions {
   key?: string;
   /** ALPN protocols to offer or accept. */
   alpnProtocols?: string[];
+}
+
+/** The certificate a TLS peer presented, as `peerCertificate()` gives it. */
+export interface PeerCertificate {
+  /** The certificate in DER. */
+  readonly raw: Uint8Array;
+  /** The subject's distinguished name, one `key=value` per line (`CN=localhost`). */
+  readonly subject: string;
+  /** The issuer's distinguished name, in the same form. */
+  readonly issuer: string;
+  /** The subject alternative names (`DNS:localhost, IP Address:127.0.0.1`), `null` when none. */
+  readonly subjectAltName: string | null;
+  /** The serial number, in upper-case hex. */
+  readonly serialNumber: string;
+  /** Start of the validity period, as OpenSSL prints it (`Nov 25 06:06:15 2026 GMT`). */
+  readonly validFrom: string;
+  /** End of the validity period, in the same form. */
+  readonly validTo: string;
+  /** SHA-256 fingerprint of `raw`, colon-separated upper-case hex. */
+  readonly fingerprint256: string;
 }
 
 /** Options of `createTcpConnection`. */
@@ -96,6 +124,26 @@ export abstract class AsyncBaseSocketAdapter implements AsyncDisposable {
 export abstract class AsyncStreamSocketAdapter extends AsyncBaseSocketAdapter {
   /** The peer's address. */
   abstract getRemoteAddress(): SocketAddress;
+  // ---- The TLS session (`null` on a plain connection; see the README's backend table) ----
+  /** The ALPN protocol agreed in the TLS handshake; `null` without TLS or when none was agreed. */
+  get alpnProtocol(): string | null {
+    return null;
+  }
+  /**
+   * The TLS version agreed (`"TLSv1.3"`, `"TLSv1.2"`); `null` without TLS, and on
+   * `DenoBackend`'s own TLS connections (Deno 2.9 does not tell it).
+   */
+  get tlsVersion(): string | null {
+    return null;
+  }
+  /**
+   * The certificate the peer presented in the TLS handshake (the server's, to a
+   * client); `null` without TLS, when the peer presented none (a client, to a
+   * server), and on `DenoBackend`'s own TLS connections (Deno 2.9 does not tell it).
+   */
+  peerCertificate(): PeerCertificate | null {
+    return null;
+  }
   /**
    * Receives up to `bufsize` bytes; resolves an empty array at EOF, repeatedly.
    * A cancelled `recv` loses no bytes.

@@ -16,6 +16,7 @@ import { socketAddress } from "../_net/address.ts";
 import type { EventSocket, StreamConn } from "../_net/driver.ts";
 import { withPosixCode } from "../_net/errors.ts";
 import { whenConnected } from "../_net/push_stream.ts";
+import { tlsSocketSession } from "../_net/tls_session.ts";
 
 /**
  * Connects to `address:port` from the local address `bind` (an IP literal).
@@ -121,6 +122,7 @@ export function startServerTls(conn: Deno.TcpConn, tls: TlsOptions, signal: Abor
         socket,
         local: socketAddress(local.hostname, local.port),
         remote: socketAddress(remote.hostname, remote.port),
+        tls: tlsSocketSession(socket),
       });
     });
     const onError = (error: Error) => fail(withPosixCode(error));

@@ -9,6 +9,7 @@
 import type { SocketAddress, TlsOptions } from "../abc/socket.ts";
 import { unbracket } from "../_net/address.ts";
 import type { ListenerConn, StreamConn } from "../_net/driver.ts";
+import { alpnOnlySession } from "../_net/tls_session.ts";
 import { mapError } from "./dns.ts";
 import { close, type DenoConn, listenerConn, loadNodeCompat, stream } from "./tcp.ts";
 
@@ -27,7 +28,7 @@ export function checkClientTls(tls: TlsOptions, localAddress: SocketAddress | un
   }
 }
 
-/** Runs the handshake of `conn`; closes it on failure or abort. */
+/** Runs the handshake of `conn`; closes it on failure or abort. Its session tells only the ALPN protocol. */
 function handshake(conn: Deno.TlsConn, signal: AbortSignal, stream: StreamConn): Promise<StreamConn> {
   return new Promise<StreamConn>((resolve, reject) => {
     const onAbort = () => {
@@ -36,9 +37,9 @@ function handshake(conn: Deno.TlsConn, signal: AbortSignal, stream: StreamConn):
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
-    conn.handshake().then(() => {
+    conn.handshake().then((info) => {
       signal.removeEventListener("abort", onAbort);
-      resolve(stream);
+      resolve({ ...stream, tls: alpnOnlySession(info.alpnProtocol) });
     }, (error) => {
       signal.removeEventListener("abort", onAbort);
       close(conn);

@@ -5,10 +5,12 @@
  */
 
 import type { Socket } from "node:net";
+import * as nodeTls from "node:tls";
 import {
   connect as tlsConnect,
   type ConnectionOptions,
   createSecureContext,
+  rootCertificates,
   type SecureContext,
   TLSSocket,
 } from "node:tls";
@@ -17,6 +19,7 @@ import { isIPLiteral, unbracket } from "../_net/address.ts";
 import type { StreamConn } from "../_net/driver.ts";
 import { codedError } from "../_net/errors.ts";
 import { eventSocketStream } from "../_net/push_stream.ts";
+import { tlsSocketSession } from "../_net/tls_session.ts";
 import { mapError } from "./dns.ts";
 
 /** A built secure context, with the options it was built from. */
@@ -40,6 +43,41 @@ function tryContext(options: Parameters<typeof createSecureContext>[0]): unknown
 }
 
 /**
+ * The roots a context trusts when given no `ca`: `tls.getCACertificates("default")`
+ * where it exists (Node 22.15+: the bundled roots, `NODE_EXTRA_CA_CERTS`, and the
+ * system's with `--use-system-ca`), else the bundled `tls.rootCertificates`.
+ */
+function defaultCaCertificates(): readonly string[] {
+  const get = (nodeTls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  return typeof get === "function" ? get("default") : rootCertificates;
+}
+
+/**
+ * A secure context trusting `caCerts` in addition to the default roots (Node's
+ * `ca` option replaces them; `caCerts` adds to them, as on Deno). Built without
+ * `ca`, the context shares Node's default store; adding a CA to it gives the
+ * context its own copy of that store (the native `addCACert`, which Node's own
+ * `ca` option uses), about 1 ms, where passing every root as `ca` parses them
+ * all again (about 30 ms). Where the native call is missing, that is the way.
+ *
+ * @param options The certificate and key.
+ * @param caCerts The CAs to add, if any.
+ */
+export function contextWithCaCerts(
+  options: { cert?: string; key?: string },
+  caCerts: readonly string[] | undefined,
+): SecureContext {
+  if (caCerts === undefined) return createSecureContext(options);
+  const context = createSecureContext(options);
+  const native = (context as { context?: { addCACert?: (pem: string) => void } }).context;
+  if (typeof native?.addCACert !== "function") {
+    return createSecureContext({ ...options, ca: [...defaultCaCertificates(), ...caCerts] });
+  }
+  for (const pem of caCerts) native.addCACert(pem);
+  return context;
+}
+
+/**
  * The secure context of `tls`, built once and reused for every connection:
  * OpenSSL parses the certificates and key here, so bad ones are refused when
  * the socket or listener is created, with an error naming the option.
@@ -51,7 +89,7 @@ export function secureContext(tls: TlsOptions): SecureContext {
   }
   let context: SecureContext;
   try {
-    context = createSecureContext({ ca: tls.caCerts, cert: tls.cert, key: tls.key });
+    context = contextWithCaCerts({ cert: tls.cert, key: tls.key }, tls.caCerts);
   } catch (error) {
     // Say which option OpenSSL refused.
     let name = "'tls.cert' and 'tls.key' options do not match or are not";
@@ -101,7 +139,7 @@ function handshake(socket: TLSSocket, event: "secureConnect" | "secure", signal:
     };
     const onSecure = () => {
       cleanup();
-      resolve(eventSocketStream(socket));
+      resolve({ ...eventSocketStream(socket), tls: tlsSocketSession(socket) });
     };
     const onError = (error: Error) => fail(mapError(error));
     // A failed handshake may end or close the socket with no 'error' (a peer that hangs up).
@@ -145,6 +183,9 @@ export function startClientTls(
 
 /** Server TLS over a plain socket (an accepted one, or server STARTTLS), handshake included. */
 export async function startServerTls(conn: Socket, tls: TlsOptions, signal: AbortSignal): Promise<StreamConn> {
+  // Bytes the plain stream read ahead (a ClientHello sent right after the STARTTLS
+  // exchange): the TLS socket takes them from the plain socket's buffer itself.
+  const readAhead = conn.readableLength > 0;
   let secure: TLSSocket;
   try {
     secure = new TLSSocket(conn, {
@@ -157,8 +198,10 @@ export async function startServerTls(conn: Socket, tls: TlsOptions, signal: Abor
     throw error;
   }
   secure.pause();
-  // Node starts the server handshake when the TLS socket reads: let the plain socket flow.
-  conn.resume();
+  // Node starts the server handshake when the TLS socket reads: let the plain socket
+  // flow; unless bytes were read ahead, which start it (resuming would hand them to
+  // the plain socket's readers, none, and the handshake would wait forever).
+  if (!readAhead) conn.resume();
   try {
     return await handshake(secure, "secure", signal);
   } catch (error) {

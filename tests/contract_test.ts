@@ -17,6 +17,7 @@ import * as coreTasks from "./contract/core_tasks.ts";
 import * as coreYield from "./contract/core_yield.ts";
 import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
+import * as netStreams from "./contract/net_streams.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
@@ -34,6 +35,7 @@ const areas = [
   netListeners,
   netTls,
   netUdp,
+  netStreams,
   threads,
   futures,
 ];

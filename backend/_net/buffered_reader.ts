@@ -111,6 +111,22 @@ export class BufferedReader {
     return this.#data.length - this.#start;
   }
 
+  /**
+   * Puts `bytes` back in front of the unread ones (copied): for a Web Stream
+   * read that finished just as its stream was cancelled.
+   */
+  unread(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    const unread = this.buffered;
+    const fresh = new Uint8Array(Math.max(CHUNK, bytes.length + unread));
+    fresh.set(bytes);
+    fresh.set(new Uint8Array(this.#data.buffer, this.#data.byteOffset + this.#start, unread), bytes.length);
+    this.#buffer = fresh;
+    this.#data = new Uint8Array(fresh.buffer, 0, bytes.length + unread);
+    this.#start = 0;
+    this.#lent = false;
+  }
+
   /** Drops the buffered bytes (on close). */
   clear(): void {
     this.#data = this.#buffer = EMPTY;

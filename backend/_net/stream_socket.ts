@@ -291,7 +291,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
    * the read in flight, which takes no byte, and leaves the socket open.
    */
   get readable(): ReadableStream<Uint8Array> {
-    return this.#readable ??= socketReadable(this);
+    return this.#readable ??= socketReadable(this, (bytes) => this.#reader.unread(bytes));
   }
 
   /**

@@ -40,12 +40,17 @@ function privateScope(): CancelScope {
 
 /**
  * The readable side of `socket` (see the module doc). Cancelling it stops the
- * read in flight (taking no byte) and ends the stream; the socket stays open.
+ * read in flight (taking no byte; a read that finished just before gives its
+ * bytes back through `unread`) and ends the stream; the socket stays open.
  * A socket error or close errors the stream; end of stream closes it.
  *
  * @param socket The stream adapter.
+ * @param unread Puts bytes back in front of the adapter's buffer.
  */
-export function socketReadable(socket: AsyncStreamSocketAdapter): ReadableStream<Uint8Array> {
+export function socketReadable(
+  socket: AsyncStreamSocketAdapter,
+  unread: (bytes: Uint8Array) => void,
+): ReadableStream<Uint8Array> {
   const scope = privateScope();
   const run = <T>(fn: () => Promise<T>): Promise<T> => currentScopeVar.run(scope, fn);
   return new ReadableStream({
@@ -57,6 +62,8 @@ export function socketReadable(socket: AsyncStreamSocketAdapter): ReadableStream
           const view = request.view;
           const target = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
           const n = await run(() => socket.recvInto(target));
+          // Cancelled just after the receive finished: its bytes go back, not to the dead stream.
+          if (scope.cancelCalled) return unread(target.slice(0, n));
           if (n === 0) {
             controller.close();
             request.respond(0);
@@ -65,12 +72,12 @@ export function socketReadable(socket: AsyncStreamSocketAdapter): ReadableStream
           }
         } else {
           const chunk = await run(() => socket.recv(READ_SIZE));
+          if (scope.cancelCalled) return unread(chunk);
           if (chunk.length === 0) controller.close();
           else controller.enqueue(chunk.slice());
         }
       } catch (error) {
-        // Cancelled by `cancel()` below: the stream is done. A receive it stopped took no byte; one
-        // that had finished just before belonged to the stream (its bytes went with it).
+        // Cancelled by `cancel()` below: the stream is done, and the receive it stopped took no byte.
         if (scope.cancelCalled) return;
         controller.error(error);
       }

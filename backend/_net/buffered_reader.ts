@@ -274,7 +274,8 @@ export class BufferedReader {
       this.#data = new Uint8Array(this.#buffer.buffer, this.#buffer.byteOffset, 0);
     }
     if (this.#buffer.length - this.#data.length >= room) return;
-    const fresh = new Uint8Array(Math.max(CHUNK, unread + room));
+    // Twice the unread bytes at least: a long line read 4 KiB at a time is copied O(log n) times, not O(n).
+    const fresh = new Uint8Array(Math.max(CHUNK, unread + room, 2 * unread));
     fresh.set(new Uint8Array(this.#data.buffer, this.#data.byteOffset + this.#start, unread));
     this.#buffer = fresh;
     this.#data = new Uint8Array(fresh.buffer, 0, unread);

@@ -122,3 +122,16 @@ test("buffered reader: a receive size larger than a fresh buffer grows it", asyn
   const reader = new BufferedReader(segmented([new Uint8Array(300_000).fill(1), encode("\n")]));
   assert.equal((await reader.receiveUntil("\n", 300_000, NOOP)).length, 300_000);
 });
+
+test("buffered reader: a long line read in small pieces is found, and maxBytes bounds it", async () => {
+  const line = new Uint8Array(2_000_000).fill(0x61);
+  const segments: Uint8Array[] = [];
+  for (let at = 0; at < line.length; at += 1500) segments.push(line.subarray(at, at + 1500));
+  segments.push(encode("\n"));
+  const reader = new BufferedReader(segmented(segments));
+  await assert.rejects(reader.receiveUntil("\n", 1_000_000, NOOP), DelimiterNotFound);
+  assert.ok(reader.buffered >= 1_000_000 && reader.buffered < 1_100_000, `${reader.buffered} bytes buffered`);
+  const got = await reader.receiveUntil("\n", 2_000_000, NOOP);
+  assert.equal(got.length, 2_000_000);
+  assert.ok(got.every((byte) => byte === 0x61));
+});

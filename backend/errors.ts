@@ -152,3 +152,72 @@ export class WouldBlock extends Error {
     this.name = "WouldBlock";
   }
 }
+
+/**
+ * Raised by `receiveExactly()` and `receiveUntil()` when the stream ends before
+ * the bytes asked for arrived. The bytes received before the end are in
+ * {@linkcode IncompleteReadError.partial}: they are consumed (the stream is at
+ * its end).
+ *
+ * @example
+ * ```ts
+ * import { IncompleteReadError } from "@easynetwork/async-backend/backend";
+ *
+ * const error = new IncompleteReadError(new Uint8Array([1, 2]), 4);
+ * console.log(error.partial.length, error.expected); // 2 4
+ * ```
+ */
+export class IncompleteReadError extends Error {
+  /** The bytes received before the end of stream. */
+  readonly partial: Uint8Array;
+  /** How many bytes were asked for (`receiveExactly`), or `null` when a delimiter was (`receiveUntil`). */
+  readonly expected: number | null;
+
+  /**
+   * Creates an incomplete-read error.
+   *
+   * @param partial The bytes received before the end of stream.
+   * @param expected How many bytes were asked for, `null` for a delimiter.
+   * @param message The error message.
+   */
+  constructor(partial: Uint8Array, expected: number | null = null, message?: string) {
+    super(
+      message ??
+        (expected === null
+          ? `The stream ended after ${partial.length} bytes, before the delimiter`
+          : `The stream ended after ${partial.length} of ${expected} bytes`),
+    );
+    this.name = "IncompleteReadError";
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/**
+ * Raised by `receiveUntil()` when `maxBytes` bytes were buffered without the
+ * delimiter among them. The bytes stay buffered: the next receive returns them.
+ *
+ * @example
+ * ```ts
+ * import { DelimiterNotFound } from "@easynetwork/async-backend/backend";
+ *
+ * const error = new DelimiterNotFound(1024);
+ * console.log(error.name, error.maxBytes); // "DelimiterNotFound" 1024
+ * ```
+ */
+export class DelimiterNotFound extends Error {
+  /** The `maxBytes` that was reached. */
+  readonly maxBytes: number;
+
+  /**
+   * Creates a delimiter-not-found error.
+   *
+   * @param maxBytes The `maxBytes` that was reached.
+   * @param message The error message.
+   */
+  constructor(maxBytes: number, message?: string) {
+    super(message ?? `The delimiter was not found in the first ${maxBytes} bytes`);
+    this.name = "DelimiterNotFound";
+    this.maxBytes = maxBytes;
+  }
+}

@@ -22,6 +22,7 @@ import * as coreYield from "./contract/core_yield.ts";
 import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
 import * as netServe from "./contract/net_serve.ts";
+import * as netStreams from "./contract/net_streams.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netTlsInfo from "./contract/net_tls_info.ts";
@@ -46,6 +47,7 @@ const areas = [
   netTls,
   netTlsInfo,
   netUdp,
+  netStreams,
   threads,
   futures,
 ];

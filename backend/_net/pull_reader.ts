@@ -145,9 +145,10 @@ export class PullReader {
    * The caller holds the receive slot, given back when the call ends.
    *
    * @param bufsize The most bytes to return, a positive integer.
+   * @param release Gives the receive slot back when the call ends (default: the guard's).
    */
-  recv(bufsize: number): Promise<Uint8Array> {
-    const promise = this.#op.begin(this.#release) as Promise<Uint8Array>;
+  recv(bufsize: number, release: () => void = this.#release): Promise<Uint8Array> {
+    const promise = this.#op.begin(release) as Promise<Uint8Array>;
     if (this.#op.waiting) {
       this.#mode = Mode.Recv;
       this.#size = bufsize;
@@ -162,9 +163,10 @@ export class PullReader {
    * receive slot, given back when the call ends.
    *
    * @param buffer Where to put the bytes; not empty.
+   * @param release Gives the receive slot back when the call ends (default: the guard's).
    */
-  recvInto(buffer: Uint8Array): Promise<number> {
-    const promise = this.#op.begin(this.#release) as Promise<number>;
+  recvInto(buffer: Uint8Array, release: () => void = this.#release): Promise<number> {
+    const promise = this.#op.begin(release) as Promise<number>;
     if (this.#op.waiting) {
       this.#mode = Mode.RecvInto;
       this.#size = buffer.length;

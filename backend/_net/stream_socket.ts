@@ -8,11 +8,14 @@
 
 import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../abc/socket.ts";
 import { describe } from "../_util/validate.ts";
+import { suspend } from "../_core/checkpoint.ts";
+import { assertCount, assertDelimiter, BufferedReader, DEFAULT_MAX_BYTES } from "./buffered_reader.ts";
 import type { StreamConn } from "./driver.ts";
 import { ResourceGuard } from "./guard.ts";
 import { PullStreamIo } from "./pull_stream.ts";
 import { PushStreamIo } from "./push_stream.ts";
 import { assertBufsize, assertBytes, assertRecvBuffer } from "./validate.ts";
+import { socketReadable, socketWritable } from "./web_streams.ts";
 
 /** The receive side of a connection (each call holds the receive slot, given back by `release`). */
 export interface StreamReader {
@@ -38,6 +41,15 @@ export interface StreamIo {
 
 const NOOP = (): void => {};
 
+/** Tells an async iterator left early to `return()`, without waiting for it (its errors are dropped). */
+function closeIterator(iterator: AsyncIterator<unknown>): void {
+  try {
+    iterator.return?.()?.then(undefined, NOOP);
+  } catch {
+    // A throwing return() changes nothing for the caller, who already has an error.
+  }
+}
+
 /**
  * A connected TCP or TLS stream. Nothing is lost on cancellation: a cancelled
  * `recv` takes no bytes (the runtime read it started hands them to the next
@@ -46,7 +58,9 @@ const NOOP = (): void => {};
  */
 export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #io: StreamIo;
-  #reader: StreamReader;
+  #reader: BufferedReader;
+  #readable: ReadableStream<Uint8Array> | null = null;
+  #writable: WritableStream<Uint8Array> | null = null;
   #raw: unknown;
   #state = new ResourceGuard("socket");
   #local: SocketAddress;
@@ -66,7 +80,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     this.#io = conn.kind === "pull"
       ? new PullStreamIo(conn.conn, state, map)
       : new PushStreamIo(conn.socket, state, map);
-    this.#reader = this.#io.reader;
+    this.#reader = new BufferedReader(this.#io.reader);
     this.#raw = conn.raw ?? (conn.kind === "pull" ? conn.conn : conn.socket);
     this.#local = conn.local;
     this.#remote = conn.remote;
@@ -90,6 +104,9 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     }
     try {
       if (socket.#eof !== null) throw new TypeError("The stream socket cannot be upgraded after sendEof()");
+      if (socket.#reader.buffered > 0) {
+        throw new TypeError("The stream socket cannot be upgraded: received bytes were not consumed");
+      }
       const transport = socket.#io.detach();
       state.close();
       return transport;
@@ -152,17 +169,44 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     return this.#io.send(data, this.#state.releaseSend);
   }
 
-  /** Sends every chunk in order, without joining them. */
-  async sendallFromiter(chunks: Iterable<Uint8Array>): Promise<void> {
-    if (chunks === null || typeof (chunks as Partial<Iterable<Uint8Array>>)[Symbol.iterator] !== "function") {
-      throw new TypeError(`The 'chunks' argument must be an iterable of Uint8Array, got ${describe(chunks)}`);
+  /**
+   * Sends every chunk in order, without joining them. An async iterable's
+   * `next()` is awaited as a checkpoint: cancelled while it waits, the call
+   * rejects and the chunk it then yields is not sent (the iterator is told to
+   * `return()`, not awaited).
+   */
+  async sendallFromiter(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+    const iterable = chunks as Partial<Iterable<Uint8Array> & AsyncIterable<Uint8Array>> | null;
+    const sync = typeof iterable?.[Symbol.iterator] === "function";
+    if (!sync && typeof iterable?.[Symbol.asyncIterator] !== "function") {
+      throw new TypeError(
+        `The 'chunks' argument must be an iterable or async iterable of Uint8Array, got ${describe(chunks)}`,
+      );
     }
     this.#state.acquire("send");
     try {
       let index = 0;
-      for (const chunk of chunks) {
-        assertBytes(chunk, `chunks[${index++}]`);
-        await this.#io.send(chunk);
+      if (sync) {
+        for (const chunk of chunks as Iterable<Uint8Array>) {
+          assertBytes(chunk, `chunks[${index++}]`);
+          await this.#io.send(chunk);
+        }
+      } else {
+        const iterator = (chunks as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+        let done = false;
+        try {
+          for (;;) {
+            const step = await suspend<IteratorResult<Uint8Array>>((resolve, reject) => {
+              iterator.next().then(resolve, reject);
+            });
+            if (step.done) break;
+            assertBytes(step.value, `chunks[${index++}]`);
+            await this.#io.send(step.value);
+          }
+          done = true;
+        } finally {
+          if (!done) closeIterator(iterator);
+        }
       }
       if (index === 0) await this.#io.send(new Uint8Array(0));
     } finally {
@@ -189,7 +233,73 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
 
   /** Closes the socket, waking pending calls with `ClosedResourceError`. Idempotent. */
   aclose(): Promise<void> {
-    if (this.#state.close()) this.#io.close(this.#state.closedError());
+    if (this.#state.close()) {
+      this.#io.close(this.#state.closedError());
+      this.#reader.clear();
+    }
     return Promise.resolve();
+  }
+
+  // ---- Buffered reads and Web Streams ----
+
+  /**
+   * Receives exactly `n` bytes. Bytes received past them stay buffered for the
+   * next receive. Cancelled, it loses nothing: what it received stays buffered.
+   * Rejects with `IncompleteReadError` (its `partial` the bytes received, now
+   * consumed) when the stream ends first.
+   *
+   * @param n How many bytes, a non-negative integer.
+   */
+  receiveExactly(n: number): Promise<Uint8Array> {
+    try {
+      assertCount(n, "n");
+      this.#state.acquire("recv");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#reader.receiveExactly(n, this.#state.releaseRecv);
+  }
+
+  /**
+   * Receives the bytes before the next `delimiter` and consumes the delimiter
+   * (it is not part of the result). Bytes received past it stay buffered for
+   * the next receive. Cancelled, it loses nothing: what it received stays
+   * buffered. Rejects with `DelimiterNotFound` when the delimiter does not start
+   * within the first `maxBytes` bytes (they stay buffered), and with
+   * `IncompleteReadError` (its `partial` the bytes received, now consumed) when
+   * the stream ends first.
+   *
+   * @param delimiter A non-empty `Uint8Array`, or a string (UTF-8 encoded).
+   * @param maxBytes The most bytes before the delimiter (default 65 536).
+   */
+  receiveUntil(delimiter: Uint8Array | string, maxBytes: number = DEFAULT_MAX_BYTES): Promise<Uint8Array> {
+    try {
+      assertDelimiter(delimiter);
+      assertCount(maxBytes, "maxBytes");
+      this.#state.acquire("recv");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#reader.receiveUntil(delimiter, maxBytes, this.#state.releaseRecv);
+  }
+
+  /**
+   * The receive side as a byte `ReadableStream`, the same object each time. It
+   * shares this adapter's buffer and receive slot: read through it or with
+   * `recv`, not both at once. A read runs in the stream's own cancel scope, not
+   * the reader's (no task's cancellation stops it); cancelling the stream stops
+   * the read in flight, which takes no byte, and leaves the socket open.
+   */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= socketReadable(this, (bytes) => this.#reader.unread(bytes));
+  }
+
+  /**
+   * The send side as a `WritableStream`, the same object each time. It shares
+   * this adapter's send slot. Closing it calls `sendEof()`; aborting it stops
+   * the write in flight as a cancelled `sendall` does. Neither closes the socket.
+   */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= socketWritable(this);
   }
 }

@@ -167,7 +167,42 @@ export abstract class AsyncStreamSocketAdapter extends AsyncBaseSocketAdapter {
   /** Sends every byte of `data`. */
   abstract sendall(data: Uint8Array): Promise<void>;
   /** Sends every chunk in order, without joining them into one buffer. */
-  abstract sendallFromiter(chunks: Iterable<Uint8Array>): Promise<void>;
+  abstract sendallFromiter(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void>;
+
+  // ---- Buffered reads, iteration and Web Streams ----
+
+  /**
+   * Receives exactly `n` bytes; the bytes received past them stay buffered for
+   * the next receive. Loses nothing when cancelled (what it received stays
+   * buffered). Rejects with `IncompleteReadError`, carrying the bytes received
+   * (consumed), when the stream ends first.
+   */
+  abstract receiveExactly(n: number): Promise<Uint8Array>;
+  /**
+   * Receives the bytes before the next `delimiter` (a string is UTF-8 encoded)
+   * and consumes the delimiter, which is not part of the result; the bytes
+   * received past it stay buffered for the next receive. Loses nothing when
+   * cancelled. Rejects with `DelimiterNotFound` when the delimiter does not
+   * start within the first `maxBytes` bytes (they stay buffered), with
+   * `IncompleteReadError` (carrying the bytes received, consumed) when the
+   * stream ends first.
+   */
+  abstract receiveUntil(delimiter: Uint8Array | string, maxBytes?: number): Promise<Uint8Array>;
+  /** The receive side as a `ReadableStream`, sharing the adapter's buffer. */
+  abstract readonly readable: ReadableStream<Uint8Array>;
+  /** The send side as a `WritableStream`. */
+  abstract readonly writable: WritableStream<Uint8Array>;
+  /**
+   * Yields the received chunks (each a `recv(65536)`, a checkpoint) until end
+   * of stream. Leaving the loop early leaves the socket open.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
+    for (;;) {
+      const chunk = await this.recv(65536);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
 }
 
 /** A stream socket whose write side can be closed alone. */
@@ -184,6 +219,14 @@ export abstract class AsyncDatagramSocketAdapter extends AsyncBaseSocketAdapter 
   abstract recvfrom(bufsize: number): Promise<[Uint8Array, SocketAddress]>;
   /** Sends one datagram to `address`, or to the connected peer when `null`. */
   abstract sendto(data: Uint8Array, address: SocketAddress | null): Promise<void>;
+  /**
+   * Yields each datagram received and its sender (a `recvfrom(65536)`, a
+   * checkpoint), for as long as the socket is open: UDP has no end, so the loop
+   * ends by `break`, cancellation, or an error (`ClosedResourceError` once closed).
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<[Uint8Array, SocketAddress], never, undefined> {
+    for (;;) yield await this.recvfrom(65536);
+  }
 }
 
 /** A connection accepted by a listener, whose setup finishes in `connect()`. */
@@ -196,4 +239,12 @@ export abstract class AcceptedSocket {
 export abstract class AsyncListenerSocketAdapter extends AsyncBaseSocketAdapter {
   /** Waits for a connection. A cancelled `accept` loses no connection. */
   abstract accept(): Promise<AcceptedSocket>;
+  /**
+   * Yields each connection `accept()` returns (a checkpoint), for as long as the
+   * listener is open: the loop ends by `break`, cancellation, or an error
+   * (`ClosedResourceError` once closed).
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<AcceptedSocket, never, undefined> {
+    for (;;) yield await this.accept();
+  }
 }

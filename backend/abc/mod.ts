@@ -16,6 +16,7 @@
 
 export * from "./async_backend.ts";
 export * from "./cancel_scope.ts";
+export * from "./signals.ts";
 export * from "./socket.ts";
 export * from "./sync.ts";
 export * from "./tasks.ts";

@@ -12,6 +12,7 @@ import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
+import * as coreScopes from "./contract/core_scopes.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
 import * as coreYield from "./contract/core_yield.ts";
@@ -27,6 +28,7 @@ const areas = [
   coreCancel,
   coreModel,
   coreRules,
+  coreScopes,
   coreTasks,
   coreSync,
   coreYield,

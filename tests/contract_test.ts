@@ -13,6 +13,7 @@ import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreScopes from "./contract/core_scopes.ts";
+import * as coreSignals from "./contract/core_signals.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
 import * as coreYield from "./contract/core_yield.ts";
@@ -29,6 +30,7 @@ const areas = [
   coreModel,
   coreRules,
   coreScopes,
+  coreSignals,
   coreTasks,
   coreSync,
   coreYield,

@@ -370,6 +370,6 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   openSignalReceiver(signals: readonly string[]): SignalReceiver {
     const host = this.#host.signals;
     if (host === undefined) throw new TypeError("This backend has no signal listeners ('signals' in its RuntimeHost)");
-    return new SignalReceiverCore(host, this.#yield, signals);
+    return new SignalReceiverCore(host, this.#host.timers, this.#yield, signals);
   }
 }

@@ -5,6 +5,12 @@
  * with the waiting one, so the backlog is bounded by the number of names), and
  * wakes one parked receiver per arrival.
  *
+ * The runtimes' signal listeners keep no process alive, so a program whose
+ * only work left is waiting for `SIGTERM` would end at once (Deno reports a
+ * pending promise the loop cannot settle). A task waiting for a signal is
+ * waiting for the outside world, like one waiting in `accept()`: while a
+ * receive is parked, the receiver holds a timer that keeps the process alive.
+ *
  * @module
  */
 
@@ -12,7 +18,7 @@ import type { SignalReceiver } from "../abc/signals.ts";
 import { ClosedResourceError } from "../errors.ts";
 import { describe } from "../_util/validate.ts";
 import { coroYield } from "./checkpoint.ts";
-import type { MacrotaskScheduler } from "./timers.ts";
+import { type MacrotaskScheduler, MAX_TIMER_DELAY, type TimerHost } from "./timers.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
 /** What a runtime gives for signals: adding and removing a listener. */
@@ -52,23 +58,27 @@ function signalNames(signals: unknown): string[] {
 /** The signal receiver shared by every backend. */
 export class SignalReceiverCore implements SignalReceiver {
   readonly #host: SignalHost;
+  readonly #timers: TimerHost;
   readonly #schedule: MacrotaskScheduler;
   readonly #listeners: [string, () => void][] = [];
   // Insertion-ordered, one entry per name: the coalescing backlog.
   readonly #pending = new Set<string>();
   readonly #waiters: WaitQueue = new WaitQueue();
   #closed = false;
+  #keepAlive: unknown = undefined;
 
   /**
    * Adds a runtime listener for each of `signals`; on a failure, removes those
    * already added and throws a `TypeError` naming the signal.
    *
    * @param host The runtime's signal calls.
+   * @param timers The runtime's timers, to keep the process alive while a receive waits.
    * @param schedule The backend's yield, for a receive that finds a waiting signal.
    * @param signals The signal names.
    */
-  constructor(host: SignalHost, schedule: MacrotaskScheduler, signals: readonly string[]) {
+  constructor(host: SignalHost, timers: TimerHost, schedule: MacrotaskScheduler, signals: readonly string[]) {
     this.#host = host;
+    this.#timers = timers;
     this.#schedule = schedule;
     for (const name of signalNames(signals)) {
       const listener = () => this.#arrived(name);
@@ -90,7 +100,7 @@ export class SignalReceiverCore implements SignalReceiver {
   async receive(): Promise<string> {
     for (;;) {
       if (this.#closed) throw new ClosedResourceError("The signal receiver is closed");
-      if (this.#pending.size === 0) await this.#waiters.park();
+      if (this.#pending.size === 0) await this.#park();
       else await coroYield(this.#schedule);
       if (this.#closed) throw new ClosedResourceError("The signal receiver is closed");
       // Another receiver may have taken it first: then wait again.
@@ -117,6 +127,22 @@ export class SignalReceiverCore implements SignalReceiver {
   [Symbol.asyncIterator](): AsyncIterator<string> {
     return { next: async () => ({ value: await this.receive(), done: false }) };
   }
+
+  async #park(): Promise<void> {
+    if (this.#keepAlive === undefined) this.#holdProcess();
+    try {
+      await this.#waiters.park();
+    } finally {
+      if (this.#waiters.size === 0 && this.#keepAlive !== undefined) {
+        this.#timers.clearTimer(this.#keepAlive);
+        this.#keepAlive = undefined;
+      }
+    }
+  }
+
+  #holdProcess = (): void => {
+    this.#keepAlive = this.#timers.setTimer(this.#holdProcess, MAX_TIMER_DELAY);
+  };
 
   #arrived(name: string): void {
     if (this.#closed) return;

@@ -267,15 +267,18 @@ export abstract class AsyncBackend {
   /**
    * Starts receiving the OS signals `signals` (names such as `"SIGTERM"`), until
    * the receiver is closed. While it is open the runtime does not apply the
-   * signals' default action (ending the process on `SIGINT`).
+   * signals' default action (ending the process on `SIGINT`); while a task
+   * waits in it, the process stays alive. Closing it gives the signals back.
    *
    * @example Wait for SIGUSR2
-   * ```ts ignore
+   * ```ts
+   * import process from "node:process";
    * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
    *
    * const backend = new DenoBackend();
    * await backend.bootstrap(async () => {
    *   using signals = backend.openSignalReceiver(["SIGUSR2"]);
+   *   process.kill(process.pid, "SIGUSR2");
    *   for await (const name of signals) {
    *     console.log(`got ${name}`);
    *     break;

@@ -80,6 +80,17 @@ export interface CancelScopeOptions {
  * shielded before it runs, then entered once with {@linkcode CancelScope.run}.
  * Its `signal` exists from the start and is aborted as soon as the scope is
  * cancelled, before or while it runs.
+ *
+ * @example Cancel a scope before it runs
+ * ```ts
+ * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+ *
+ * const backend = new DenoBackend();
+ * const scope = backend.openCancelScope();
+ * scope.cancel("not needed");
+ * const result = await backend.bootstrap(() => scope.run(() => backend.sleep(10_000)));
+ * console.log(result, scope.cancelledCaught); // undefined true
+ * ```
  */
 export interface CancelScope extends TimeoutHandle {
   /**

@@ -16,7 +16,22 @@
  * While the receiver is open, the runtime's default action for its signals
  * (ending the process on `SIGINT` or `SIGTERM`) does not happen. Close it, or
  * declare it with `using`, to give them back: leaving a `for await` loop early
- * does not close it. Signals still waiting when it closes are dropped.
+ * does not close it. Signals still waiting when it closes are dropped. While a
+ * task waits in it, the receiver keeps the process alive (the runtimes' own
+ * signal listeners do not).
+ *
+ * @example Receive one signal
+ * ```ts
+ * import process from "node:process";
+ * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+ *
+ * const backend = new DenoBackend();
+ * await backend.bootstrap(async () => {
+ *   using signals = backend.openSignalReceiver(["SIGUSR2"]);
+ *   process.kill(process.pid, "SIGUSR2");
+ *   console.log(await signals.receive()); // "SIGUSR2"
+ * });
+ * ```
  */
 export interface SignalReceiver extends AsyncIterable<string>, Disposable {
   /**

@@ -37,10 +37,11 @@ class FakeSignals implements SignalHost {
 }
 
 const schedule = (callback: () => void): void => void setTimeout(callback, 0);
+const timers = new FakeTimers();
 
 test("signal receiver: signals that wait are received in arrival order, a repeated one once", async () => {
   const host = new FakeSignals();
-  const receiver = new SignalReceiverCore(host, schedule, ["SIGA", "SIGB", "SIGA"]);
+  const receiver = new SignalReceiverCore(host, timers, schedule, ["SIGA", "SIGB", "SIGA"]);
   assert.equal(host.listeners.get("SIGA")?.size, 1); // a name given twice is listened to once
   host.raise("SIGB");
   host.raise("SIGA");
@@ -59,7 +60,7 @@ test("signal receiver: signals that wait are received in arrival order, a repeat
 
 test("signal receiver: parked receives are woken one per arrival, oldest first", async () => {
   const host = new FakeSignals();
-  const receiver = new SignalReceiverCore(host, schedule, ["SIGA", "SIGB"]);
+  const receiver = new SignalReceiverCore(host, timers, schedule, ["SIGA", "SIGB"]);
   const first = probe(receiver.receive());
   const second = probe(receiver.receive());
   await flush();
@@ -75,7 +76,7 @@ test("signal receiver: parked receives are woken one per arrival, oldest first",
 
 test("signal receiver: a cancelled receive takes no signal, waiting or parked", async () => {
   const host = new FakeSignals();
-  const receiver = new SignalReceiverCore(host, schedule, ["SIGA"]);
+  const receiver = new SignalReceiverCore(host, timers, schedule, ["SIGA"]);
   // Parked, then cancelled: the next arrival waits for the next receive.
   const parked = entered();
   const cancelledPark = probe(inScope(parked, () => receiver.receive()));
@@ -97,7 +98,7 @@ test("signal receiver: a cancelled receive takes no signal, waiting or parked", 
 
 test("signal receiver: close removes the listeners, wakes parked receives, drops what waits, is idempotent", async () => {
   const host = new FakeSignals();
-  const receiver = new SignalReceiverCore(host, schedule, ["SIGA", "SIGB"]);
+  const receiver = new SignalReceiverCore(host, timers, schedule, ["SIGA", "SIGB"]);
   const listener = [...host.listeners.get("SIGA")!][0];
   const parked = probe(receiver.receive());
   await flush();
@@ -111,7 +112,7 @@ test("signal receiver: close removes the listeners, wakes parked receives, drops
   await assert.rejects(receiver.receive(), ClosedResourceError);
 
   // A signal waiting at close is dropped.
-  const other = new SignalReceiverCore(host, schedule, ["SIGA"]);
+  const other = new SignalReceiverCore(host, timers, schedule, ["SIGA"]);
   host.raise("SIGA");
   other.close();
   await assert.rejects(other.receive(), ClosedResourceError);
@@ -121,7 +122,7 @@ test("signal receiver: a signal the runtime refuses removes the listeners alread
   const host = new FakeSignals();
   host.refuse.add("SIGC");
   assert.throws(
-    () => new SignalReceiverCore(host, schedule, ["SIGA", "SIGB", "SIGC"]),
+    () => new SignalReceiverCore(host, timers, schedule, ["SIGA", "SIGB", "SIGC"]),
     (error: unknown) => {
       assert.ok(error instanceof TypeError);
       assert.match(error.message, /'SIGC'.*cannot listen to SIGC/);
@@ -139,4 +140,33 @@ test("signal receiver: a backend whose host has no signals throws a TypeError", 
     }
   }
   assert.throws(() => new NoSignals().openSignalReceiver(["SIGUSR2"]), /no signal listeners/);
+});
+
+test("signal receiver: a timer keeps the process alive while a receive is parked, and only then", async () => {
+  const host = new FakeSignals();
+  const own = new FakeTimers();
+  const receiver = new SignalReceiverCore(host, own, schedule, ["SIGA"]);
+  assert.equal(own.timers.size, 0);
+  const first = probe(receiver.receive());
+  const second = probe(receiver.receive());
+  await flush();
+  assert.equal(own.timers.size, 1);
+  assert.equal(own.armed()?.ref, true);
+  host.raise("SIGA");
+  await flush();
+  assert.equal(first.value, "SIGA");
+  assert.equal(own.timers.size, 1); // the second still waits
+  // The timer re-arms itself when it fires (a wait longer than 24.8 days).
+  own.advance(2 ** 31);
+  assert.equal(own.timers.size, 1);
+  receiver.close();
+  await flush();
+  assert.ok(second.error instanceof ClosedResourceError);
+  assert.equal(own.timers.size, 0);
+  // A signal that waits is received without parking: no timer.
+  const other = new SignalReceiverCore(host, own, schedule, ["SIGA"]);
+  host.raise("SIGA");
+  assert.equal(await other.receive(), "SIGA");
+  assert.equal(own.calls.set, 2);
+  other.close();
 });

@@ -12,6 +12,7 @@ import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
+import * as coreScopeSignals from "./contract/core_scope_signals.ts";
 import * as coreScopes from "./contract/core_scopes.ts";
 import * as coreSignals from "./contract/core_signals.ts";
 import * as coreSync from "./contract/core_sync.ts";
@@ -30,6 +31,7 @@ const areas = [
   coreModel,
   coreRules,
   coreScopes,
+  coreScopeSignals,
   coreSignals,
   coreTasks,
   coreSync,

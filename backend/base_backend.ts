@@ -8,7 +8,8 @@
  */
 
 import { AsyncBackend } from "./abc/async_backend.ts";
-import type { TimeoutHandle } from "./abc/cancel_scope.ts";
+import type { CancelScope, CancelScopeOptions, TimeoutHandle } from "./abc/cancel_scope.ts";
+import type { SignalReceiver } from "./abc/signals.ts";
 import type {
   ConnectionHandler,
   ServeOptions,
@@ -55,6 +56,8 @@ import {
   timeoutAt,
 } from "./_core/timeouts.ts";
 import { waitFuture } from "./_core/wait_future.ts";
+import { currentEffectiveDeadline, openCancelScope } from "./_core/standalone_scope.ts";
+import { type SignalHost, SignalReceiverCore } from "./_core/signal_receiver.ts";
 import * as connect from "./_net/connect.ts";
 import * as datagram from "./_net/datagram_socket.ts";
 import type { NetDriver } from "./_net/driver.ts";
@@ -99,6 +102,8 @@ export interface RuntimeHost {
    * @ignore
    */
   readonly threads?: ThreadHost;
+  /** The runtime's OS signal listeners, for `openSignalReceiver`. Without it, `openSignalReceiver` throws. */
+  readonly signals?: SignalHost;
 }
 
 function noNetworking(): Promise<never> {
@@ -397,5 +402,24 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   /** Listens on `port` with TLS and serves the connections until cancelled. */
   serveTls(handler: ConnectionHandler, port: number, tls: TlsOptions, options?: ServeTlsOptions): Promise<never> {
     return serve.serveTls(this, handler, port, tls, options);
+  }
+
+  // ---- Standalone cancel scopes and signals ----
+
+  /** Makes a standalone cancel scope, entered later with `run()`. */
+  openCancelScope(options?: CancelScopeOptions): CancelScope {
+    return openCancelScope(options);
+  }
+
+  /** The earliest deadline of the caller's scopes up to the nearest shield; `-Infinity` when cancelled. */
+  currentEffectiveDeadline(): number {
+    return currentEffectiveDeadline();
+  }
+
+  /** Starts receiving the OS signals `signals`. */
+  openSignalReceiver(signals: readonly string[]): SignalReceiver {
+    const host = this.#host.signals;
+    if (host === undefined) throw new TypeError("This backend has no signal listeners ('signals' in its RuntimeHost)");
+    return new SignalReceiverCore(host, this.#host.timers, this.#yield, signals);
   }
 }

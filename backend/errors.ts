@@ -21,13 +21,22 @@
  */
 export class CancelledError extends Error {
   /**
+   * Why the scope that catches this error was cancelled: the value given to its
+   * `cancel(reason)`, or the `reason` of the outside `AbortSignal` that
+   * cancelled it; `undefined` when none was given (and for a deadline).
+   */
+  readonly reason: unknown;
+
+  /**
    * Creates a cancellation error.
    *
    * @param message The error message.
+   * @param options The cancellation's `reason`.
    */
-  constructor(message: string = "The operation was cancelled") {
+  constructor(message: string = "The operation was cancelled", options?: { reason?: unknown }) {
     super(message);
     this.name = "CancelledError";
+    this.reason = options?.reason;
   }
 }
 

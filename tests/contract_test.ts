@@ -15,6 +15,9 @@ import * as coreChannelsClose from "./contract/core_channels_close.ts";
 import * as coreChannelsStress from "./contract/core_channels_stress.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
+import * as coreScopeSignals from "./contract/core_scope_signals.ts";
+import * as coreScopes from "./contract/core_scopes.ts";
+import * as coreSignals from "./contract/core_signals.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreSyncMore from "./contract/core_sync_more.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
@@ -34,6 +37,9 @@ const areas = [
   coreCancel,
   coreModel,
   coreRules,
+  coreScopes,
+  coreScopeSignals,
+  coreSignals,
   coreTasks,
   coreSync,
   coreSyncMore,

@@ -71,14 +71,15 @@ export function currentScope(): CancelScope | undefined {
  */
 export class CancelScope implements TimeoutHandle, DeadlineEntry {
   /** The enclosing scope, `null` for a root. */
-  readonly parent: CancelScope | null;
+  parent: CancelScope | null;
   /** The runner this scope belongs to, `null` outside any runner. */
-  readonly loop: ScopeRunState | null;
+  loop: ScopeRunState | null;
   /** The task that runs this scope's code (an opaque identity for lock ownership). */
-  readonly task: object | null;
+  task: object | null;
   /** Position in the deadline queue; owned by the queue. */
   heapIndex = -1;
   #cause: Cause = Cause.None;
+  #reason: unknown = undefined;
   #shield: boolean;
   #deadline = Infinity;
   #caught = false;
@@ -115,8 +116,8 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   // ---- Public handle ----
 
   /** Cancels the scope (see {@linkcode TimeoutHandle.cancel}). */
-  cancel(): void {
-    this.#cancel(Cause.Manual);
+  cancel(reason?: unknown): void {
+    this.#cancel(Cause.Manual, reason);
   }
 
   /** `true` once the scope was cancelled. */
@@ -148,7 +149,9 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     if (this.#controller === null) {
       this.#controller = new AbortController();
       if (this.#exited ? this.#cause !== Cause.None : this.isCancelled()) {
-        this.#controller.abort(new CancelledError());
+        this.#controller.abort(
+          this.#exited ? new CancelledError(undefined, { reason: this.#reason }) : this.cancelledError(),
+        );
       }
     }
     return this.#controller.signal;
@@ -207,6 +210,13 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     return false;
   }
 
+  /** Before {@linkcode enter}: sets the parent (and its task and runner) of a standalone scope, made without one. */
+  bind(parent: CancelScope | null): void {
+    this.parent = parent;
+    this.task = parent?.task ?? null;
+    this.loop = parent?.loop ?? null;
+  }
+
   /**
    * Links the scope into the tree and arms its deadline. Call once, before running its code.
    *
@@ -217,6 +227,11 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     const parent = this.parent;
     if (parent !== null && !parent.#exited) parent.#link(this);
     if (this.#deadline !== Infinity && this.#cause === Cause.None) this.#syncDeadline(now);
+    // A signal read before entering (a standalone scope's) learns of a cancelled enclosing scope.
+    const controller = this.#controller;
+    if (controller !== null && !controller.signal.aborted && this.isCancelled()) {
+      controller.abort(this.cancelledError());
+    }
   }
 
   /** Unlinks the scope and disarms its deadline; nothing reaches it afterwards. */
@@ -282,6 +297,39 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     return false;
   }
 
+  /**
+   * A `CancelledError` for a checkpoint in this scope, carrying the reason of the
+   * scope that will catch it: the outermost cancelled scope up to the nearest shield.
+   */
+  cancelledError(): CancelledError {
+    let reason: unknown = undefined;
+    // deno-lint-ignore no-this-alias
+    let scope: CancelScope | null = this;
+    do {
+      if (scope.#cause !== Cause.None) reason = scope.#reason;
+      if (scope.#shield) break;
+      scope = scope.parent;
+    } while (scope !== null);
+    return new CancelledError(undefined, { reason });
+  }
+
+  /**
+   * The earliest deadline of this scope and its enclosing scopes up to the
+   * nearest shield (included); `-Infinity` when one of them is cancelled.
+   */
+  effectiveDeadline(): number {
+    let deadline = Infinity;
+    // deno-lint-ignore no-this-alias
+    let scope: CancelScope | null = this;
+    do {
+      if (scope.#cause !== Cause.None) return -Infinity;
+      if (scope.#deadline < deadline) deadline = scope.#deadline;
+      if (scope.#shield) break;
+      scope = scope.parent;
+    } while (scope !== null);
+    return deadline;
+  }
+
   /** Registers a pending checkpoint. */
   addWaiter(waiter: Waiter): void {
     if (waiter.waiterScope !== null) waiter.waiterScope.removeWaiter(waiter);
@@ -318,21 +366,23 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     else queue.update(this);
   }
 
-  #cancel(cause: Cause): void {
+  #cancel(cause: Cause, reason?: unknown): void {
     if (this.#cause !== Cause.None) return;
     this.#cause = cause;
+    this.#reason = reason;
     if (this.heapIndex >= 0) queueOf(this).remove(this);
-    if (this.#entered && !this.#exited && this.isCancelled()) this.#deliver();
+    // Before entering, only a signal already read can be waiting.
+    if (this.#entered ? !this.#exited && this.isCancelled() : this.#controller !== null) this.#deliver();
   }
 
   /** Wakes every checkpoint pending in this scope and in unshielded scopes inside it. */
   #deliver(): void {
     const controller = this.#controller;
-    if (controller !== null && !controller.signal.aborted) controller.abort(new CancelledError());
+    if (controller !== null && !controller.signal.aborted) controller.abort(this.cancelledError());
     // From the head each time: an abort may unregister other waiters.
     for (let waiter = this.#firstWaiter; waiter !== null; waiter = this.#firstWaiter) {
       this.removeWaiter(waiter);
-      waiter.abort(new CancelledError());
+      waiter.abort(this.cancelledError());
     }
     for (let child = this.#firstChild; child !== null; child = child.#nextSibling) {
       if (!child.#exited && !child.#shield && child.#cause === Cause.None) child.#deliver();

@@ -61,7 +61,7 @@
  * @module
  */
 
-import { CancelledError } from "../errors.ts";
+import type { CancelledError } from "../errors.ts";
 import { type CancelScope, currentScope, Waiter } from "./cancel_scope.ts";
 import type { MacrotaskScheduler } from "./timers.ts";
 
@@ -85,7 +85,7 @@ export function suspend<T>(
   if (scope === undefined) {
     return new Promise<T>((resolve, reject) => void start(resolve, reject));
   }
-  if (scope.isCancelled()) return Promise.reject(new CancelledError());
+  if (scope.isCancelled()) return Promise.reject(scope.cancelledError());
   return new Promise<T>((resolve, reject) => {
     const waiter = new SuspendWaiter<T>(scope, resolve, reject);
     scope.addWaiter(waiter);
@@ -149,7 +149,7 @@ class SuspendWaiter<T> extends Waiter {
 /** Throws `CancelledError` when the caller's scope is cancelled. */
 export function throwIfCancelled(): void {
   const scope = currentScope();
-  if (scope !== undefined && scope.isCancelled()) throw new CancelledError();
+  if (scope !== undefined && scope.isCancelled()) throw scope.cancelledError();
 }
 
 // The macrotask scheduler's type lives in the one timer module; re-exported here.
@@ -284,10 +284,10 @@ export function chainMacrotasks(schedule: MacrotaskScheduler, rounds: number): M
 export function coroYield(schedule: MacrotaskScheduler): Promise<void> {
   const scope = currentScope();
   if (scope === undefined) return new Promise<void>((resolve) => schedule(resolve));
-  if (scope.isCancelled()) return Promise.reject(new CancelledError());
+  if (scope.isCancelled()) return Promise.reject(scope.cancelledError());
   return new Promise<void>((resolve, reject) => {
     schedule(() => {
-      if (scope.isCancelled()) reject(new CancelledError());
+      if (scope.isCancelled()) reject(scope.cancelledError());
       else resolve();
     });
   });

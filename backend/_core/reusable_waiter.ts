@@ -5,7 +5,7 @@
  * @module
  */
 
-import { CancelledError } from "../errors.ts";
+import type { CancelledError } from "../errors.ts";
 import { type CancelScope, currentScope, Waiter } from "./cancel_scope.ts";
 
 /**
@@ -53,7 +53,7 @@ export class ReusableWaiter<T> extends Waiter {
     const scope = currentScope();
     if (scope !== undefined && scope.isCancelled()) {
       onSettled?.();
-      return Promise.reject(new CancelledError());
+      return Promise.reject(scope.cancelledError());
     }
     this.#onSettled = onSettled;
     const promise = new Promise<T>(this.#executor);

@@ -20,9 +20,9 @@ export class ScopeHandle implements TimeoutHandle {
     this.#scope = scope;
   }
 
-  /** Cancels the scope. */
-  cancel(): void {
-    this.#scope.cancel();
+  /** Cancels the scope, for `reason`. */
+  cancel(reason?: unknown): void {
+    this.#scope.cancel(reason);
   }
 
   /** `true` once the scope was cancelled. */

@@ -190,7 +190,7 @@ export async function runTaskGroup<T>(body: (tg: TaskGroup) => T | PromiseLike<T
     throw bodyError;
   }
   if (failed || group.cancellationReached || scope.isCancelledNow()) {
-    const error = failed ? bodyError : new CancelledError();
+    const error = failed ? bodyError : scope.cancelledError();
     const caught = scope.catches(error);
     scope.exit();
     if (caught) return failed ? undefined : value;

@@ -35,7 +35,7 @@
  * @module
  */
 
-import { CancelledError } from "../errors.ts";
+import type { CancelledError } from "../errors.ts";
 import { type CancelScope, currentScope, Waiter } from "./cancel_scope.ts";
 
 /** What {@linkcode WaitQueue.statistics} reports. */
@@ -163,7 +163,7 @@ export class WaitQueue<T = void, D = undefined> {
   park(this: WaitQueue<T, undefined>): Promise<T>;
   park(data?: D): Promise<T> {
     const scope = currentScope();
-    if (scope !== undefined && scope.isCancelled()) return Promise.reject(new CancelledError());
+    if (scope !== undefined && scope.isCancelled()) return Promise.reject(scope.cancelledError());
     const node = new WaitNode<T, D>(data as D);
     this.#append(node);
     return node.start(scope ?? null);

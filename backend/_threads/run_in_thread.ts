@@ -51,7 +51,7 @@ export function currentRunState(method: string): RunState {
  */
 export function runInPool<T>(pool: WorkerPool, ref: ThreadFunction, args: unknown[]): Promise<T> {
   const scope = currentScope();
-  if (scope !== undefined && scope.isCancelled()) return Promise.reject(new CancelledError());
+  if (scope !== undefined && scope.isCancelled()) return Promise.reject(scope.cancelledError());
   const mode = ref.options?.onCancel ?? "wait";
   return new Promise<T>((resolve, reject) => {
     let cancelled = false;
@@ -79,7 +79,7 @@ export function runInPool<T>(pool: WorkerPool, ref: ThreadFunction, args: unknow
     try {
       job = pool.submit(ref, args, (ok, value) => {
         scope?.removeWaiter(waiter);
-        if (cancelled) reject(new CancelledError());
+        if (cancelled) reject(scope?.cancelledError() ?? new CancelledError());
         else if (ok) resolve(value as T);
         else reject(value);
       }, scope ?? null);

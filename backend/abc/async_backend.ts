@@ -5,7 +5,8 @@
  */
 
 import { CancelledError } from "../errors.ts";
-import type { TimeoutHandle } from "./cancel_scope.ts";
+import type { CancelScope, CancelScopeOptions, TimeoutHandle } from "./cancel_scope.ts";
+import type { SignalReceiver } from "./signals.ts";
 import type { MemoryReceiveChannel, MemorySendChannel } from "./channel.ts";
 import type {
   ConnectionHandler,
@@ -432,4 +433,85 @@ export abstract class AsyncBackend {
     tls: TlsOptions,
     options?: ServeTlsOptions,
   ): Promise<never>;
+
+  // ---- Standalone cancel scopes and signals ----
+
+  /**
+   * Makes a standalone cancel scope (Trio's `CancelScope`): it can be cancelled,
+   * rescheduled and shielded before it runs, and is entered once, in the
+   * caller's scope, with `scope.run(fn)`, which resolves `undefined` when the
+   * scope caught its own cancellation. An outside `options.signal` cancels it
+   * while it runs (at once if already aborted), with the signal's reason.
+   *
+   * @example Cancel from an `AbortSignal`
+   * ```ts
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   *
+   * const backend = new DenoBackend();
+   * const controller = new AbortController();
+   * const scope = backend.openCancelScope({ signal: controller.signal });
+   * const result = await backend.bootstrap(() =>
+   *   scope.run(async () => {
+   *     setTimeout(() => controller.abort("stop"), 10);
+   *     await backend.sleepForever();
+   *   })
+   * );
+   * console.log(result, scope.cancelledCaught); // undefined true
+   * ```
+   *
+   * @param options The deadline (absolute, on the backend clock), the shield and an outside `AbortSignal`.
+   * @throws {TypeError} when an option has the wrong type.
+   * @throws {RangeError} when `options.deadline` is `NaN`.
+   */
+  abstract openCancelScope(options?: CancelScopeOptions): CancelScope;
+
+  /**
+   * The earliest deadline that applies to the caller: the smallest deadline of
+   * its scopes, from the innermost up to the nearest shielded one (included).
+   * `Infinity` when none has a deadline (and outside any runner); `-Infinity`
+   * when one of those scopes is already cancelled, as in Trio (the caller's next
+   * checkpoint will reject).
+   *
+   * @example
+   * ```ts
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   *
+   * const backend = new DenoBackend();
+   * await backend.bootstrap(() =>
+   *   backend.moveOnAfter(1_000, async () => {
+   *     const left = backend.currentEffectiveDeadline() - backend.currentTime();
+   *     console.log(left > 0 && left <= 1_000); // true
+   *   })
+   * );
+   * ```
+   */
+  abstract currentEffectiveDeadline(): number;
+
+  /**
+   * Starts receiving the OS signals `signals` (names such as `"SIGTERM"`), until
+   * the receiver is closed. While it is open the runtime does not apply the
+   * signals' default action (ending the process on `SIGINT`); while a task
+   * waits in it, the process stays alive. Closing it gives the signals back.
+   *
+   * @example Wait for SIGUSR2
+   * ```ts
+   * import process from "node:process";
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   *
+   * const backend = new DenoBackend();
+   * await backend.bootstrap(async () => {
+   *   using signals = backend.openSignalReceiver(["SIGUSR2"]);
+   *   process.kill(process.pid, "SIGUSR2");
+   *   for await (const name of signals) {
+   *     console.log(`got ${name}`);
+   *     break;
+   *   }
+   * });
+   * ```
+   *
+   * @param signals The signal names.
+   * @throws {TypeError} when `signals` is not a non-empty array of names, or names a signal
+   *   the runtime cannot listen to here (`SIGKILL`, or an unknown name).
+   */
+  abstract openSignalReceiver(signals: readonly string[]): SignalReceiver;
 }

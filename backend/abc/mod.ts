@@ -18,6 +18,7 @@ export * from "./async_backend.ts";
 export * from "./cancel_scope.ts";
 export * from "./channel.ts";
 export * from "./serve.ts";
+export * from "./signals.ts";
 export * from "./socket.ts";
 export * from "./sync.ts";
 export * from "./tasks.ts";

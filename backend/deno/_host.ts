@@ -7,6 +7,7 @@
 
 import { chainMacrotasks, DENO_TURN_IMMEDIATES } from "../_core/checkpoint.ts";
 import type { TimerHost } from "../_core/timers.ts";
+import type { SignalHost } from "../_core/signal_receiver.ts";
 import type { NetDriver } from "../_net/driver.ts";
 import type { ThreadHost } from "../_threads/run_in_thread.ts";
 import type { RuntimeHost } from "../base_backend.ts";
@@ -90,6 +91,12 @@ export const denoTimers: TimerHost = {
 /** Deno's workers and timers for the per-runner pool. */
 export const denoThreadHost: ThreadHost = { spawn: denoSpawnWorker, timers: denoTimers };
 
+/** Deno's signal listeners; Deno rejects unknown names and `SIGKILL`/`SIGSTOP` with a `TypeError`. */
+export const denoSignals: SignalHost = {
+  add: (signal, listener) => Deno.addSignalListener(signal as Deno.Signal, listener),
+  remove: (signal, listener) => Deno.removeSignalListener(signal as Deno.Signal, listener),
+};
+
 /** Deno's host. */
 export const denoHost: RuntimeHost = {
   timers: denoTimers,
@@ -101,4 +108,5 @@ export const denoHost: RuntimeHost = {
   yieldMacrotasksPerTurn: DENO_TURN_IMMEDIATES,
   net: denoNet,
   threads: denoThreadHost,
+  signals: denoSignals,
 };

@@ -6,10 +6,12 @@
  */
 
 import type { Socket } from "node:net";
+import { constants } from "node:os";
 import process from "node:process";
 import { clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { chainMacrotasks, DENO_TURN_IMMEDIATES } from "../_core/checkpoint.ts";
 import type { MacrotaskScheduler, TimerHost } from "../_core/timers.ts";
+import type { SignalHost } from "../_core/signal_receiver.ts";
 import type { NetDriver } from "../_net/driver.ts";
 import type { ThreadHost } from "../_threads/run_in_thread.ts";
 import { eventSocketStream } from "../_net/push_stream.ts";
@@ -218,10 +220,23 @@ export const nodeTimers: TimerHost = {
 /** Node's workers and timers for the per-runner pool. */
 export const nodeThreadHost: ThreadHost = { spawn: nodeSpawnWorker, timers: nodeTimers };
 
+/**
+ * Node's signal listeners, on `process`. Node takes any event name, so an
+ * unknown signal is refused here; it refuses `SIGKILL` and `SIGSTOP` itself.
+ */
+export const nodeSignals: SignalHost = {
+  add(signal, listener) {
+    if (!Object.hasOwn(constants.signals, signal)) throw new TypeError(`Unknown signal ${signal}`);
+    process.on(signal, listener);
+  },
+  remove: (signal, listener) => void process.off(signal, listener),
+};
+
 /** Node's host (also for Deno and Bun running this backend through their `node:` modules). */
 export const nodeHost: RuntimeHost = {
   timers: nodeTimers,
   ...yields,
   net: nodeNet,
   threads: nodeThreadHost,
+  signals: nodeSignals,
 };

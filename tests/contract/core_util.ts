@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type { TimeoutHandle } from "../../backend/abc/cancel_scope.ts";
+import { CancelledError } from "../../backend/errors.ts";
 
 /** An error class, for `instanceof` checks. */
 // deno-lint-ignore no-explicit-any
@@ -74,3 +75,9 @@ export class Slot<T> {
 
 /** A slot for a scope handle. */
 export type HandleSlot = Slot<TimeoutHandle>;
+
+/** Asserts that `error` is a `CancelledError` carrying `reason` (the reason of the scope that catches it). */
+export function assertCancelled(error: unknown, reason: unknown): void {
+  assert.ok(error instanceof CancelledError, `expected a CancelledError, got ${String(error)}`);
+  assert.equal(error.reason, reason);
+}

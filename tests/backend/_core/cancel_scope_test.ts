@@ -201,3 +201,63 @@ test("cancel scope: the signal aborts on cancellation, and is aborted when read 
     (child as { shield: unknown }).shield = "yes";
   }, TypeError);
 });
+
+test("cancel scope: an error carries the reason of the outermost cancelled scope up to the nearest shield", () => {
+  const outer = entered();
+  const middle = entered(outer);
+  const inner = entered(middle);
+  const { waiter, aborts } = recorder();
+  inner.addWaiter(waiter);
+  inner.cancel("inner");
+  middle.cancel("middle");
+  assert.equal((aborts[0] as CancelledError).reason, "inner"); // delivered when only inner was cancelled
+  assert.equal(inner.cancelledError().reason, "middle"); // middle catches now
+  outer.cancel();
+  assert.equal(inner.cancelledError().reason, undefined); // outer catches; it gave no reason
+  const shielded = new CancelScope(outer, {}, true);
+  shielded.enter();
+  shielded.cancel("shielded");
+  assert.equal(entered(shielded).cancelledError().reason, "shielded");
+});
+
+test("cancel scope: the effective deadline is the earliest up to the nearest shield, -Infinity once cancelled", () => {
+  const { deadlines, timers } = fakeLoop();
+  const root = new CancelScope(null, {}, false, { deadlines });
+  root.enter();
+  const a = new CancelScope(root);
+  a.reschedule(100);
+  a.enter();
+  const b = new CancelScope(a);
+  b.reschedule(200);
+  b.enter();
+  assert.equal(b.effectiveDeadline(), 100);
+  const shielded = new CancelScope(b, undefined, true);
+  shielded.reschedule(300);
+  shielded.enter();
+  assert.equal(shielded.effectiveDeadline(), 300);
+  assert.equal(entered(shielded).effectiveDeadline(), 300);
+  timers.advance(100); // a's deadline fires
+  assert.equal(b.effectiveDeadline(), -Infinity);
+  assert.equal(shielded.effectiveDeadline(), 300);
+});
+
+test("cancel scope: a scope made without a parent is cancelled, rescheduled and read before bind() and enter()", () => {
+  const { deadlines } = fakeLoop();
+  const root = new CancelScope(null, {}, false, { deadlines });
+  root.enter();
+  const standalone = new CancelScope(null, null, false, null);
+  const signal = standalone.signal;
+  standalone.reschedule(50);
+  assert.equal(deadlines.size, 0, "no deadline is queued before entry");
+  standalone.bind(root);
+  assert.equal(standalone.parent, root);
+  assert.equal(standalone.task, root.task);
+  assert.equal(standalone.loop, root.loop);
+  standalone.enter();
+  assert.equal(deadlines.size, 1);
+  standalone.cancel("stop");
+  assert.equal(signal.aborted, true);
+  assert.equal(signal.reason.reason, "stop");
+  assert.equal(deadlines.size, 0);
+  standalone.exit();
+});

@@ -76,6 +76,30 @@ test("node backend: pending yields keep the process alive, an idle backend does 
   assert.match(output, /^finished undefined$/m);
 });
 
+test("node backend: a task waiting for a signal keeps the process alive until it comes", async () => {
+  // Node's signal listeners keep no process alive, and the timer that sends the
+  // signal is unreferenced: only the receiver's own timer holds the process.
+  const source = `
+    import process from "node:process";
+    import { setTimeout } from "node:timers";
+    import { NodeBackend } from ${JSON.stringify(moduleUrl)};
+    const backend = new NodeBackend();
+    const name = await backend.bootstrap(async () => {
+      const signals = backend.openSignalReceiver(["SIGUSR2"]);
+      try {
+        setTimeout(() => process.kill(process.pid, "SIGUSR2"), 50).unref();
+        return await signals.receive();
+      } finally {
+        signals.close();
+      }
+    });
+    console.log("received", name);
+  `;
+  const { code, output } = await runScript(source, 30_000);
+  assert.equal(code, 0, output);
+  assert.match(output, /^received SIGUSR2$/m);
+});
+
 /** A raw `node:net` server on loopback; `onConnection` gets each socket. */
 async function rawServer(onConnection: (socket: Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer({ allowHalfOpen: true }, onConnection);

@@ -14,9 +14,8 @@
  */
 
 import type { CapacityLimiter, CapacityLimiterGuard, CapacityLimiterStatistics } from "../abc/sync.ts";
-import { CancelledError } from "../errors.ts";
 import { describe } from "../_util/validate.ts";
-import { currentScope } from "./cancel_scope.ts";
+import { cancelledNow } from "./checkpoint.ts";
 import { currentTaskIdentity } from "./lock.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
@@ -140,7 +139,8 @@ export class CapacityLimiterCore implements CapacityLimiter {
   #acquire(borrower: object): Promise<CapacityLimiterGuard> {
     if (this.#borrowers.has(borrower)) return Promise.reject(alreadyBorrowing());
     if (this.#borrowers.size < this.#total && this.#waiters.size === 0) {
-      if (currentScope()?.isCancelled()) return Promise.reject(new CancelledError());
+      const cancelled = cancelledNow();
+      if (cancelled !== undefined) return Promise.reject(cancelled);
       return Promise.resolve(this.#lendTo(borrower));
     }
     // A cancelled waiter leaves the queue, so it is never handed a token.

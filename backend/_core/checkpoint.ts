@@ -146,6 +146,15 @@ class SuspendWaiter<T> extends Waiter {
   }
 }
 
+/**
+ * The `CancelledError` a checkpoint of the caller must throw now (carrying the
+ * catching scope's reason), or `undefined` when the caller's scope is not cancelled.
+ */
+export function cancelledNow(): CancelledError | undefined {
+  const scope = currentScope();
+  return scope !== undefined && scope.isCancelled() ? scope.cancelledError() : undefined;
+}
+
 /** Throws `CancelledError` when the caller's scope is cancelled. */
 export function throwIfCancelled(): void {
   const scope = currentScope();

@@ -6,8 +6,7 @@
 
 import type { Condition, ConditionStatistics, Lock, LockGuard } from "../abc/sync.ts";
 import { assertFunction } from "../_util/validate.ts";
-import { CancelledError } from "../errors.ts";
-import { currentScope } from "./cancel_scope.ts";
+import { cancelledNow } from "./checkpoint.ts";
 import { LockCore } from "./lock.ts";
 import { ignoreCancellation } from "./timeouts.ts";
 import { WaitQueue } from "./wait_queue.ts";
@@ -47,7 +46,8 @@ export class ConditionCore implements Condition {
 
   async wait(): Promise<void> {
     this.#lock.assertOwned("wait");
-    if (currentScope()?.isCancelled()) throw new CancelledError();
+    const cancelled = cancelledNow();
+    if (cancelled !== undefined) throw cancelled;
     const hold = this.#lock.holdId();
     this.#lock.release();
     let failed = false;
@@ -67,7 +67,8 @@ export class ConditionCore implements Condition {
   async waitFor<T>(predicate: () => T): Promise<T> {
     assertFunction(predicate, "predicate");
     this.#lock.assertOwned("waitFor");
-    if (currentScope()?.isCancelled()) throw new CancelledError();
+    const cancelled = cancelledNow();
+    if (cancelled !== undefined) throw cancelled;
     let result = predicate();
     // Each wait reacquires the lock before it returns or throws, so the
     // predicate always runs under the lock.

@@ -5,8 +5,8 @@
  */
 
 import type { Lock, LockGuard, LockStatistics } from "../abc/sync.ts";
-import { CancelledError } from "../errors.ts";
 import { currentScope } from "./cancel_scope.ts";
+import { cancelledNow } from "./checkpoint.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
 /** The owner identity of code that runs outside any runner. */
@@ -47,7 +47,8 @@ export class LockCore implements Lock {
       return Promise.reject(new Error("Cannot acquire the lock: the current task already holds it"));
     }
     if (this.#owner === null && this.#waiters.size === 0) {
-      if (currentScope()?.isCancelled()) return Promise.reject(new CancelledError());
+      const cancelled = cancelledNow();
+      if (cancelled !== undefined) return Promise.reject(cancelled);
       this.#owner = owner;
       this.#generation = ++this.#counter;
       return Promise.resolve(new Guard(this, this.#generation));

@@ -45,11 +45,10 @@
  */
 
 import type { MemoryChannelStatistics, MemoryReceiveChannel, MemorySendChannel } from "../abc/channel.ts";
-import { BrokenResourceError, CancelledError, ClosedResourceError, EndOfChannel, WouldBlock } from "../errors.ts";
+import { BrokenResourceError, ClosedResourceError, EndOfChannel, WouldBlock } from "../errors.ts";
 import { Fifo } from "../_util/fifo.ts";
 import { describe } from "../_util/validate.ts";
-import { currentScope } from "./cancel_scope.ts";
-import { coroYield, type MacrotaskScheduler } from "./checkpoint.ts";
+import { cancelledNow, coroYield, type MacrotaskScheduler } from "./checkpoint.ts";
 import { type WaitNode, WaitQueue } from "./wait_queue.ts";
 
 /** How often, at most, a run of calls that need no waiting goes without yielding to the loop, in ms. */
@@ -87,8 +86,8 @@ class ChannelState<T> {
    * the module comment), else `null`.
    */
   enter(): Promise<void> | null {
-    const scope = currentScope();
-    if (scope !== undefined && scope.isCancelled()) return Promise.reject(new CancelledError());
+    const cancelled = cancelledNow();
+    if (cancelled !== undefined) return Promise.reject(cancelled);
     // The clock costs more than a call (100 ns on Deno): it is read once in 32 calls.
     if ((++this.#calls & 31) !== 0) return null;
     const now = this.#now();
@@ -224,7 +223,7 @@ export class SendEnd<T> implements MemorySendChannel<T> {
  * cancelled scope (the call is a checkpoint, as in Trio), else `error`.
  */
 function rejectAtCheckpoint(error: Error): Promise<never> {
-  return Promise.reject(currentScope()?.isCancelled() ? new CancelledError() : error);
+  return Promise.reject(cancelledNow() ?? error);
 }
 
 function broken(): BrokenResourceError {

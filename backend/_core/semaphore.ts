@@ -10,9 +10,8 @@
  */
 
 import type { Semaphore, SemaphoreGuard, SemaphoreOptions, SemaphoreStatistics } from "../abc/sync.ts";
-import { CancelledError } from "../errors.ts";
 import { describe } from "../_util/validate.ts";
-import { currentScope } from "./cancel_scope.ts";
+import { cancelledNow } from "./checkpoint.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
 /** A taken token: disposing it gives the token back, once. */
@@ -80,7 +79,8 @@ export class SemaphoreCore implements Semaphore {
 
   acquire(): Promise<SemaphoreGuard> {
     if (this.#value > 0) {
-      if (currentScope()?.isCancelled()) return Promise.reject(new CancelledError());
+      const cancelled = cancelledNow();
+      if (cancelled !== undefined) return Promise.reject(cancelled);
       this.#value--;
       return Promise.resolve(new Token(this));
     }

@@ -219,4 +219,46 @@ export function register({ name, create }: BackendUnderTest): void {
       assertCancelled(seen, "group reason");
     });
   });
+
+  test(`${name}: cancel(reason): every primitive's checkpoint in a cancelled scope carries the reason`, async () => {
+    const backend = create();
+    await backend.bootstrap(async () => {
+      const lock = backend.createLock();
+      const condition = backend.createConditionVar();
+      const semaphore = backend.createSemaphore(1);
+      const limiter = backend.createCapacityLimiter(1);
+      const [send, receive] = backend.createMemoryChannel<number>(1);
+      send.sendNowait(1);
+      const calls: [string, () => Promise<unknown>][] = [
+        ["lock.acquire", () => lock.acquire()],
+        ["condition.acquire", () => condition.acquire()],
+        ["semaphore.acquire", () => semaphore.acquire()],
+        ["limiter.acquire", () => limiter.acquire()],
+        ["channel.receive", () => receive.receive()],
+        ["channel.send", () => send.send(2)],
+        ["sleep", () => backend.sleep(0)],
+      ];
+      for (const [what, call] of calls) {
+        const scope = backend.openCancelScope();
+        scope.cancel(`stop ${what}`);
+        let seen: unknown;
+        await scope.run(async () => {
+          try {
+            await call();
+          } catch (error) {
+            seen = error;
+            throw error;
+          }
+        });
+        assertCancelled(seen, `stop ${what}`);
+      }
+      // Nothing was taken by the cancelled calls.
+      assert.equal(lock.locked(), false);
+      assert.equal(semaphore.value, 1);
+      assert.equal(limiter.borrowedTokens, 0);
+      assert.equal(receive.receiveNowait(), 1);
+      send.close();
+      receive.close();
+    });
+  });
 }

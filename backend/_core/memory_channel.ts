@@ -120,7 +120,22 @@ const NOTHING: unique symbol = Symbol("nothing");
  */
 function wakeAfter<V>(node: WaitNode<V, unknown>, value: V): void {
   node.waiterScope?.removeWaiter(node);
-  queueMicrotask(() => node.wake(value));
+  pendingWakes.push(node, value);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    queueMicrotask(flushWakes);
+  }
+}
+
+// The wakes made since the last flush, node then value (no closure per wake).
+// deno-lint-ignore no-explicit-any
+const pendingWakes: any[] = [];
+let flushScheduled = false;
+
+function flushWakes(): void {
+  flushScheduled = false;
+  for (let i = 0; i < pendingWakes.length; i += 2) pendingWakes[i].wake(pendingWakes[i + 1]);
+  pendingWakes.length = 0;
 }
 
 /** Rejects the nodes of `queue` parked by `owner` with `error`, oldest first. */

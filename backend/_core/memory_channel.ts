@@ -26,13 +26,13 @@
  *   receiver was handed nothing.
  * - **Who resumes first.** On a buffered channel the woken node's promise
  *   resolves one microtask after the hand-off ({@linkcode wakeAfter}), so the
- *   task that made the hand-off resumes first (a rendezvous wakes at once: one
- *   side waits at every item there anyway). A producer and a consumer on a buffered channel
- *   then alternate without waiting: after a hand-off to a waiting consumer the
- *   producer's next item goes to the buffer before the consumer asks again (a
+ *   task that made the hand-off resumes first. A producer and a consumer then
+ *   alternate without waiting: after a hand-off to a waiting consumer, the
+ *   producer's next item reaches the buffer before the consumer asks again (a
  *   consumer that resumed first would find the buffer empty and wait at every
  *   item, and so would a producer facing a full buffer). Measured with 200k
- *   items and a buffer of 64: about 40 waits instead of one per item.
+ *   items and a buffer of 64: about 40 waits instead of one per item. A
+ *   rendezvous wakes at once: one side waits at every item there anyway.
  * - **Checkpoints.** Every `send()` and `receive()` rejects at once in a
  *   cancelled scope, also when it could complete without waiting (Trio's
  *   `checkpoint_if_cancelled`). A call that completes without waiting does not

@@ -15,6 +15,7 @@ import * as coreRules from "./contract/core_rules.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
 import * as coreYield from "./contract/core_yield.ts";
+import * as faultsNet from "./contract/faults_net.ts";
 import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
 import * as netTcp from "./contract/net_tcp.ts";
@@ -36,6 +37,7 @@ const areas = [
   netUdp,
   threads,
   futures,
+  faultsNet,
 ];
 
 for (const backend of backends) {

@@ -16,6 +16,8 @@ import * as coreSync from "./contract/core_sync.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
 import * as coreYield from "./contract/core_yield.ts";
 import * as faultsNet from "./contract/faults_net.ts";
+import * as faultsServe from "./contract/faults_serve.ts";
+import * as faultsTls from "./contract/faults_tls.ts";
 import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
 import * as netTcp from "./contract/net_tcp.ts";
@@ -38,6 +40,8 @@ const areas = [
   threads,
   futures,
   faultsNet,
+  faultsTls,
+  faultsServe,
 ];
 
 for (const backend of backends) {

@@ -15,6 +15,7 @@ import * as coreRules from "./contract/core_rules.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
 import * as coreYield from "./contract/core_yield.ts";
+import * as faultsEmfile from "./contract/faults_emfile.ts";
 import * as faultsNet from "./contract/faults_net.ts";
 import * as faultsServe from "./contract/faults_serve.ts";
 import * as faultsTls from "./contract/faults_tls.ts";
@@ -42,6 +43,7 @@ const areas = [
   faultsNet,
   faultsTls,
   faultsServe,
+  faultsEmfile,
 ];
 
 for (const backend of backends) {

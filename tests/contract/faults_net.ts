@@ -14,7 +14,7 @@ import { ClosedResourceError } from "../../backend/errors.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";
 import { domException } from "./core_util.ts";
-import { bounded, caught, codeOf, destroyed, rawClient, rawServer } from "./faults_util.ts";
+import { bounded, caught, destroyed, rawClient, rawServer } from "./faults_util.ts";
 import { netOptions, pattern, recvAll, recvExactly, text, utf8, withCode, withServer } from "./net_util.ts";
 
 /** Registers this area's tests for `backend`. */
@@ -25,13 +25,16 @@ export function register({ name, create }: BackendUnderTest): void {
     const backend = create();
     await backend.bootstrap(async () => {
       const server = await rawServer((socket) => {
-        // Some bytes, then a reset (SO_LINGER 0): no FIN, an RST.
-        socket.write(pattern(1000), () => socket.resetAndDestroy());
+        // Some bytes, then, once we spoke (a reset before that may fail the connect itself), a reset
+        // (SO_LINGER 0), no FIN. (Node 20 sends a FIN if resetAndDestroy() is called in a write callback.)
+        socket.write(pattern(1000));
+        socket.once("data", () => socket.resetAndDestroy());
       });
       try {
         const stream = await backend.createTcpConnection("127.0.0.1", server.port);
         try {
           await bounded(backend, 5000, "recv after a reset", async () => {
+            await stream.sendall(utf8("go"));
             // The bytes before the reset may arrive or be dropped by the kernel; the reset must surface.
             let got = 0;
             const error = await caught(async () => {

@@ -8,6 +8,7 @@
  */
 
 import { backends } from "./backends.ts";
+import * as badInput from "./contract/bad_input.ts";
 import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreModel from "./contract/core_model.ts";
@@ -44,6 +45,7 @@ const areas = [
   faultsTls,
   faultsServe,
   faultsEmfile,
+  badInput,
 ];
 
 for (const backend of backends) {

@@ -9,6 +9,7 @@
 
 import { backends } from "./backends.ts";
 import * as badInput from "./contract/bad_input.ts";
+import * as badInputNet from "./contract/bad_input_net.ts";
 import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreModel from "./contract/core_model.ts";
@@ -46,6 +47,7 @@ const areas = [
   faultsServe,
   faultsEmfile,
   badInput,
+  badInputNet,
 ];
 
 for (const backend of backends) {

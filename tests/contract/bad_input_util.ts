@@ -35,6 +35,14 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
+/** Closes what a row that should have failed opened (an adapter, or a list of them). */
+async function dispose(value: unknown): Promise<void> {
+  for (const item of Array.isArray(value) ? value : [value]) {
+    const closable = item as { aclose?: unknown } | null;
+    if (typeof closable?.aclose === "function") await (closable as { aclose(): Promise<void> }).aclose();
+  }
+}
+
 /** Runs one row; returns `null` when it answered as it must, else what went wrong. */
 async function runRow<C>(backend: AsyncBackend, c: C, row: Row<C>): Promise<string | null> {
   let result: unknown;
@@ -56,6 +64,7 @@ async function runRow<C>(backend: AsyncBackend, c: C, row: Row<C>): Promise<stri
       failure = { error };
     }
   }
+  if (failure === null) await dispose(result);
   if (row.error === "value") return failure === null ? null : `rejected a valid argument: ${String(failure.error)}`;
   if (failure === null) return `succeeded with ${String(result)}`;
   const { error } = failure;

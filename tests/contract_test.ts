@@ -10,6 +10,7 @@
 import { backends } from "./backends.ts";
 import * as badInput from "./contract/bad_input.ts";
 import * as badInputNet from "./contract/bad_input_net.ts";
+import * as badInputThreads from "./contract/bad_input_threads.ts";
 import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreModel from "./contract/core_model.ts";
@@ -48,6 +49,7 @@ const areas = [
   faultsEmfile,
   badInput,
   badInputNet,
+  badInputThreads,
 ];
 
 for (const backend of backends) {

@@ -38,8 +38,9 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 /** Closes what a row that should have failed opened (an adapter, or a list of them). */
 async function dispose(value: unknown): Promise<void> {
   for (const item of Array.isArray(value) ? value : [value]) {
-    const closable = item as { aclose?: unknown } | null;
+    const closable = item as { aclose?: unknown; shutdown?: unknown } | null;
     if (typeof closable?.aclose === "function") await (closable as { aclose(): Promise<void> }).aclose();
+    if (typeof closable?.shutdown === "function") await (closable as { shutdown(): Promise<void> }).shutdown();
   }
 }
 

@@ -27,6 +27,7 @@ import * as netListeners from "./contract/net_listeners.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
+import * as processHygiene from "./contract/process_hygiene.ts";
 import * as threads from "./contract/threads.ts";
 
 const areas = [
@@ -50,6 +51,7 @@ const areas = [
   badInput,
   badInputNet,
   badInputThreads,
+  processHygiene,
 ];
 
 for (const backend of backends) {

@@ -37,6 +37,8 @@ export interface ChildOptions {
   bound?: number;
   /** A `sh` command run before the program, e.g. `ulimit -n 64`. */
   prelude?: string;
+  /** Once stdout shows `text`, kill the child after `ms` more (a program expected to stay alive). */
+  watchAfter?: { text: string; ms: number };
 }
 
 /** The command line that runs `fixture` (a `.ts` URL on Deno, `.js` in the npm build) with `args`. */
@@ -64,7 +66,17 @@ export function runChild(fixture: URL, args: readonly string[], options: ChildOp
     let stdout = "";
     let stderr = "";
     let killed = false;
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => stdout += chunk);
+    let watch: ReturnType<typeof setTimeout> | undefined;
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      const after = options.watchAfter;
+      if (after !== undefined && watch === undefined && stdout.includes(after.text)) {
+        watch = setTimeout(() => {
+          killed = true;
+          child.kill("SIGKILL");
+        }, after.ms);
+      }
+    });
     child.stderr!.setEncoding("utf8").on("data", (chunk: string) => stderr += chunk);
     const timer = setTimeout(() => {
       killed = true;
@@ -72,10 +84,12 @@ export function runChild(fixture: URL, args: readonly string[], options: ChildOp
     }, options.bound ?? 60_000);
     child.once("error", (error) => {
       clearTimeout(timer);
+      clearTimeout(watch);
       reject(error);
     });
     child.once("close", (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(watch);
       resolve({ code, signal, killed, stdout, stderr, ms: performance.now() - start });
     });
   });

@@ -36,6 +36,8 @@ interface Core {
   exitedGroup: TaskGroup;
   /** A lock of another runner and backend instance (locks belong to no runner: it works). */
   foreignLock: Lock;
+  /** A lock held by a task of another runner, which ended holding it. */
+  foreignHeld: Lock;
 }
 
 const fn = () => 1;
@@ -264,6 +266,11 @@ export function register({ name, create }: BackendUnderTest): void {
     await closedRunner.close();
     const other = create();
     const foreignLock = await other.bootstrap(() => other.createLock());
+    const foreignHeld = await other.bootstrap(async () => {
+      const held = other.createLock();
+      await held.acquire();
+      return held;
+    });
     await b.bootstrap(async () => {
       let handle: TimeoutHandle | undefined;
       await b.moveOnAfter(Infinity, (h) => void (handle = h));
@@ -280,6 +287,7 @@ export function register({ name, create }: BackendUnderTest): void {
         closedRunner,
         exitedGroup: exitedGroup!,
         foreignLock,
+        foreignHeld,
       };
       const bad = await runTable(b, c, ROWS);
       lock.release();

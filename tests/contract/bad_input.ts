@@ -255,6 +255,13 @@ const ROWS: Row<Core>[] = [
     names: /'future'/,
     how: "rejects",
   },
+  {
+    what: "release() of a lock held by a task of another runner",
+    call: (c) => c.foreignHeld.release(),
+    error: Error,
+    names: /another task/,
+    how: "throws",
+  },
   // ---- New APIs (semaphores, channels, scopes, servers, streams) add their rows here. ----
 ];
 

@@ -219,22 +219,22 @@ const names = [...AsyncBackendFactory.getAvailableBackends()];
 for (const name of names) {
   await AsyncBackendFactory.load(name);
   const backend = AsyncBackendFactory.new(name);
-  const lines = `${name} backend, ${LINES.toLocaleString("en")} lines`;
+  const label = `${name} backend, ${LINES.toLocaleString("en")} lines`;
   comparisons.push({
-    name: `${lines}: receiveUntil`,
+    name: `${label}: receiveUntil`,
     ops: LINES,
     ours: () => round(backend, withReceiveUntil),
     rawName: "recvInto + indexOf",
     raw: () => round(backend, withRecvInto),
     goal: 1.3,
   }, {
-    name: `${lines}: floor (the scan + a checkpoint and an awaited promise per line)`,
+    name: `${label}: floor (the scan + a checkpoint and an awaited promise per line)`,
     ops: LINES,
     ours: () => round(backend, withFloor),
     rawName: "recvInto + indexOf",
     raw: () => round(backend, withRecvInto),
   }, {
-    name: `${lines}: receiveUntil`,
+    name: `${label}: receiveUntil`,
     ops: LINES,
     ours: () => round(backend, withReceiveUntil),
     rawName: "the floor",

@@ -1,0 +1,2 @@
+import type { BackendUnderTest } from "../backends.ts";
+export function register(_: BackendUnderTest): void {}

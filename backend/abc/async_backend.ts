@@ -510,8 +510,9 @@ export abstract class AsyncBackend {
    * ```
    *
    * @param signals The signal names.
-   * @throws {TypeError} when `signals` is not a non-empty array of names, or names a signal
+   * @throws {TypeError} when `signals` is not an array of names, or names a signal
    *   the runtime cannot listen to here (`SIGKILL`, or an unknown name).
+   * @throws {RangeError} when `signals` is an empty list.
    */
   abstract openSignalReceiver(signals: readonly string[]): SignalReceiver;
 }

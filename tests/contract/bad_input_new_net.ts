@@ -174,6 +174,21 @@ const ROWS: Row<NewNet>[] = [
     IncompleteReadError,
   ),
   rejects(
+    "receiveExactly(2 ** 40) on a stream that ended (allocates nothing first)",
+    (c) => c.ending.receiveExactly(2 ** 40),
+    IncompleteReadError,
+  ),
+  rejects(
+    'receiveUntil("\\n", 2 ** 53 - 1) on a stream that ended',
+    (c) => c.ending.receiveUntil("\n", 2 ** 53 - 1),
+    IncompleteReadError,
+  ),
+  {
+    what: "receiveExactly(0) (accepted: no bytes)",
+    call: (c) => c.stream.receiveExactly(0),
+    error: "value",
+  },
+  rejects(
     'receiveUntil("\\n", 4) with no newline in 16 bytes',
     (c) => c.long.receiveUntil("\n", 4),
     DelimiterNotFound,
@@ -233,6 +248,15 @@ const ROWS: Row<NewNet>[] = [
     (c) => c.closedStream.writable.getWriter().write(utf8("x")),
     ClosedResourceError,
     /closed/,
+  ),
+  rejects(
+    'writable.getWriter().write("x") (not bytes)',
+    (c) => {
+      const writer = c.ending.writable.getWriter();
+      return writer.write(wrong("x")).finally(() => writer.releaseLock());
+    },
+    TypeError,
+    /'chunk'/,
   ),
   rejects(
     "for await over a closed stream",

@@ -460,7 +460,7 @@ export abstract class AsyncBackend {
    * ```
    *
    * @param options The deadline (absolute, on the backend clock), the shield and an outside `AbortSignal`.
-   * @throws {TypeError} when an option has the wrong type.
+   * @throws {TypeError} when an option has the wrong type, or `options` has another option.
    * @throws {RangeError} when `options.deadline` is `NaN`.
    */
   abstract openCancelScope(options?: CancelScopeOptions): CancelScope;

@@ -10,6 +10,8 @@
 import { backends } from "./backends.ts";
 import * as badInput from "./contract/bad_input.ts";
 import * as badInputNet from "./contract/bad_input_net.ts";
+import * as badInputNew from "./contract/bad_input_new.ts";
+import * as badInputNewNet from "./contract/bad_input_new_net.ts";
 import * as badInputThreads from "./contract/bad_input_threads.ts";
 import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
@@ -71,6 +73,8 @@ const areas = [
   badInput,
   badInputNet,
   badInputThreads,
+  badInputNew,
+  badInputNewNet,
   processHygiene,
 ];
 

@@ -77,8 +77,18 @@ export interface ExitMessage {
   reason: string;
 }
 
+/**
+ * A message from the loop could not be deserialized in the worker (its
+ * `messageerror`): the call (or initializer) it carried never started.
+ */
+export interface LostMessage {
+  t: "lost";
+  /** The deserialization error's message. */
+  reason: string;
+}
+
 /** A message from a worker to the loop. */
-export type FromWorker = DoneMessage | ExitMessage;
+export type FromWorker = DoneMessage | ExitMessage | LostMessage;
 
 /**
  * The method an argument implements to travel to a worker differently than by

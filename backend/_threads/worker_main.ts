@@ -29,6 +29,10 @@ export interface WorkerHost {
   listen(handler: (message: ToWorker) => void): void;
   /** Reads one queued message from a port synchronously. */
   receiveMessageOnPort: ReceiveMessageOnPort;
+  /** Calls `handler` when a message from the loop could not be deserialized (`messageerror`). */
+  lost?(handler: (error: unknown) => void): void;
+  /** Where a call's function starts; default at once. */
+  schedule?(callback: () => void): void;
   /** Imports a module by URL; default `import(url)`. */
   importModule?(url: string): Promise<Record<string, unknown>>;
 }
@@ -117,9 +121,15 @@ export function startWorkerRuntime(host: WorkerHost): void {
     }
   };
 
+  const schedule = host.schedule;
+  const start = schedule === undefined
+    ? invoke
+    : (id: number, entry: FunctionEntry, fn: (...args: unknown[]) => unknown, args: unknown[]) =>
+      schedule(() => invoke(id, entry, fn, args));
+
   const run = (id: number, entry: FunctionEntry, args: unknown[]): void => {
     if (entry.fn !== null) {
-      invoke(id, entry, entry.fn, args);
+      start(id, entry, entry.fn, args);
       return;
     }
     load(entry.url).then((module) => {
@@ -128,9 +138,15 @@ export function startWorkerRuntime(host: WorkerHost): void {
         throw new TypeError(`The module ${entry.url} has no exported function named '${entry.name}'`);
       }
       entry.fn = fn as (...args: unknown[]) => unknown;
-      invoke(id, entry, entry.fn, args);
+      start(id, entry, entry.fn, args);
     }).catch((error) => finish(id, false, error, entry));
   };
+
+  // A call that could not be deserialized here never starts: say so, or its caller waits forever.
+  host.lost?.((error) => {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    host.post({ t: "lost", reason });
+  });
 
   host.listen((message: ToWorker) => {
     if (Array.isArray(message)) {

@@ -26,5 +26,8 @@ startWorkerRuntime({
   listen: (handler) => {
     port.on("message", (message: ToWorker) => handler(message));
   },
+  lost: (handler) => {
+    port.on("messageerror", (error: unknown) => handler(error));
+  },
   receiveMessageOnPort: (messagePort) => receiveMessageOnPort(messagePort as never) as { message: unknown } | undefined,
 });

@@ -16,13 +16,15 @@ import * as tls from "./tls.ts";
 import * as udp from "./udp.ts";
 import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
 import { type EventedWorker, watchWorker } from "../_threads/evented_worker.ts";
+import type * as NodeV8Module from "node:v8";
+import type * as NodeWorkerThreadsModule from "node:worker_threads";
 
 // ---- Workers ----
 
 // A literal `new URL("./x.ts", import.meta.url)`: the npm build rewrites `.ts` to `.js`.
 const ENTRY = new URL("./_worker.ts", import.meta.url);
 
-type NodeWorkerThreads = typeof import("node:worker_threads");
+type NodeWorkerThreads = typeof NodeWorkerThreadsModule;
 
 let workerThreads: NodeWorkerThreads | undefined;
 let heapLimitMb = 0;
@@ -36,7 +38,7 @@ function nodeWorkers(): NodeWorkerThreads {
   if (workerThreads === undefined) {
     const process = (globalThis as unknown as { process: { getBuiltinModule(id: string): unknown } }).process;
     workerThreads = process.getBuiltinModule("node:worker_threads") as NodeWorkerThreads;
-    const v8 = process.getBuiltinModule("node:v8") as typeof import("node:v8");
+    const v8 = process.getBuiltinModule("node:v8") as typeof NodeV8Module;
     heapLimitMb = Math.ceil(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
   }
   return workerThreads;

@@ -21,6 +21,7 @@ import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as threads from "./contract/threads.ts";
+import * as faultsThreads from "./contract/faults_threads.ts";
 
 const areas = [
   core,
@@ -35,6 +36,7 @@ const areas = [
   netTls,
   netUdp,
   threads,
+  faultsThreads,
   futures,
 ];
 

@@ -320,41 +320,53 @@ export class WorkerPool {
 
   /**
    * The worker could not deserialize the message of its call (or initializer):
-   * the call never started. It rejects; the worker, unharmed, is reused.
+   * the call never started; it rejects. The worker is replaced: after a
+   * `messageerror`, Deno's ports deliver nothing more.
    */
   #onLost(worker: PoolWorker, reason: string): void {
     const job = worker.job;
     worker.job = null;
+    this.#remove(worker);
     if (job === INIT) {
       const name = describeThreadFunction(this.#initializer!);
-      this.#remove(worker);
       this.#fail(new TypeError(`The arguments of the thread pool's initializer ${name} ${UNREADABLE}: ${reason}`));
       return;
     }
-    if (!(job instanceof PoolJob)) return;
-    job.worker = null;
-    // The worker never saw the function's spec, nor the portals' channels.
-    worker.functions.delete(functionKey(job.ref));
-    if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
-    job.finish(false, new TypeError(`The arguments of ${describeThreadFunction(job.ref)} ${UNREADABLE}: ${reason}`));
-    this.#free(worker);
+    if (job instanceof PoolJob) {
+      job.worker = null;
+      // The worker never saw the portals' channels.
+      if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
+      job.finish(false, new TypeError(`The arguments of ${describeThreadFunction(job.ref)} ${UNREADABLE}: ${reason}`));
+    }
+    this.#fill();
+    this.#checkDrained();
   }
 
-  /** A message from `worker` could not be deserialized here: the result of its call is lost; the worker is reused. */
+  /**
+   * A message from `worker` could not be deserialized here: the result of its
+   * call is lost; the call rejects and the worker is replaced (see `#onLost`).
+   */
   #onUndeliverable(worker: PoolWorker, error: unknown): void {
+    if (worker.dead) return;
     const job = worker.job;
-    if (worker.dead || !(job instanceof PoolJob)) return;
     worker.job = null;
-    job.worker = null;
+    this.#remove(worker);
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    job.finish(
-      false,
-      new TypeError(
-        `The result of ${describeThreadFunction(job.ref)} could not be deserialized on the loop's thread: ${reason}`,
-        { cause: error },
-      ),
-    );
-    this.#free(worker);
+    if (job instanceof PoolJob) {
+      job.worker = null;
+      job.finish(
+        false,
+        new TypeError(
+          `The result of ${describeThreadFunction(job.ref)} could not be deserialized on the loop's thread: ${reason}`,
+          { cause: error },
+        ),
+      );
+    } else if (job === INIT) {
+      this.#fail(new Error(`A worker's message could not be deserialized while it ran the initializer: ${reason}`));
+      return;
+    }
+    this.#fill();
+    this.#checkDrained();
   }
 
   /** The pool cannot work (initializer failure, spawn failure): reject everything queued. */

@@ -16,6 +16,7 @@ import {
   type InitMessage,
   PORTAL_KEY,
   type PortalDescriptor,
+  type PortMessage,
   serializeError,
   serializeUncloneable,
   type ToWorker,
@@ -179,4 +180,43 @@ export function startWorkerRuntime(host: WorkerHost): void {
       }
     }
   });
+}
+
+/** The part of a worker's `parentPort` (`node:worker_threads`) the runtime uses. */
+export interface ParentPort {
+  on(event: "message" | "messageerror", listener: (value: unknown) => void): unknown;
+  postMessage(message: unknown): void;
+}
+
+/**
+ * The messaging of a {@linkcode WorkerHost} over `parent`, moving to the
+ * channel of a `PortMessage` when the loop sends one (on Deno).
+ *
+ * @param parent The worker's `parentPort`.
+ */
+export function parentPortMessaging(parent: ParentPort): Pick<WorkerHost, "post" | "listen" | "lost"> {
+  let out: { postMessage(message: unknown): void } = parent;
+  let onLost: ((error: unknown) => void) | undefined;
+  return {
+    post: (message) => out.postMessage(message),
+    listen: (handler) => {
+      parent.on("message", (message) => {
+        if (
+          message !== null && typeof message === "object" && !Array.isArray(message) &&
+          (message as PortMessage).t === "port"
+        ) {
+          const port = (message as PortMessage).port as MessagePort;
+          port.onmessage = (event: MessageEvent<ToWorker>) => handler(event.data);
+          port.onmessageerror = (event: MessageEvent) => onLost?.(event.data);
+          out = port;
+          return;
+        }
+        handler(message as ToWorker);
+      });
+    },
+    lost: (handler) => {
+      onLost = handler;
+      parent.on("messageerror", handler);
+    },
+  };
 }

@@ -57,7 +57,7 @@ function nodeWorkers(): NodeWorkerThreads {
 export const denoSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
   const { Worker } = nodeWorkers();
   const worker = new Worker(ENTRY, { name, resourceLimits: { maxOldGenerationSizeMb: heapLimitMb } });
-  return watchWorker(worker as unknown as EventedWorker, events);
+  return watchWorker(worker as unknown as EventedWorker, events, true);
 };
 
 /** Deno's networking calls. Deno's binds are synchronous; the shared code awaits them all the same. */

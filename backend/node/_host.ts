@@ -21,6 +21,7 @@ import * as udp from "./udp.ts";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { getHeapStatistics } from "node:v8";
 import { Worker } from "node:worker_threads";
 import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
 import { type EventedWorker, watchWorker } from "../_threads/evented_worker.ts";
@@ -75,10 +76,18 @@ function packageDoor(): string {
   );
 }
 
+/** This isolate's heap limit in MiB. */
+function loopHeapLimitMb(): number {
+  return Math.ceil(getHeapStatistics().heap_size_limit / 2 ** 20);
+}
+
 /** Starts a worker thread running the pool's entry script. */
 export const nodeSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
-  const worker = new Worker(workerEntry(), { name, workerData: { name } } as ConstructorParameters<typeof Worker>[1]);
-  return watchWorker(worker as unknown as EventedWorker, events);
+  const options = { name, workerData: { name } } as ConstructorParameters<typeof Worker>[1] & object;
+  // On Deno, a worker without a heap limit that runs out of memory takes the process down: give it the loop's.
+  if (versions.deno !== undefined) options.resourceLimits = { maxOldGenerationSizeMb: loopHeapLimitMb() };
+  const worker = new Worker(workerEntry(), options);
+  return watchWorker(worker as unknown as EventedWorker, events, versions.deno !== undefined);
 };
 
 /** Node's networking calls. */

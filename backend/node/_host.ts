@@ -83,10 +83,13 @@ function loopHeapLimitMb(): number {
 
 /** Starts a worker thread running the pool's entry script. */
 export const nodeSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
-  const options = { name, workerData: { name } } as ConstructorParameters<typeof Worker>[1] & object;
-  // On Deno, a worker without a heap limit that runs out of memory takes the process down: give it the loop's.
-  if (versions.deno !== undefined) options.resourceLimits = { maxOldGenerationSizeMb: loopHeapLimitMb() };
-  const worker = new Worker(workerEntry(), options);
+  // The loop's heap limit, explicitly: a worker without one that runs out of memory takes the whole process
+  // down on Node 24 (and on Deno), where with one it ends alone with ERR_WORKER_OUT_OF_MEMORY.
+  const resourceLimits = { maxOldGenerationSizeMb: loopHeapLimitMb() };
+  const worker = new Worker(
+    workerEntry(),
+    { name, workerData: { name }, resourceLimits } as ConstructorParameters<typeof Worker>[1],
+  );
   return watchWorker(worker as unknown as EventedWorker, events, versions.deno !== undefined);
 };
 

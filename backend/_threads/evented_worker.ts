@@ -62,7 +62,7 @@ export function watchWorker(worker: EventedWorker, events: WorkerEvents, viaChan
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data);
     port1.onmessageerror = (event: MessageEvent) => onUndeliverable(event.data);
-    worker.postMessage({ t: "port", port: port2 }, [port2]);
+    worker.postMessage({ t: "port", port: port2 } satisfies PortMessage, [port2]);
     channel = port1;
   }
   const target = channel ?? worker;

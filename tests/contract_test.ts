@@ -41,6 +41,7 @@ import * as netTlsInfo from "./contract/net_tls_info.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as processHygiene from "./contract/process_hygiene.ts";
 import * as threads from "./contract/threads.ts";
+import * as faultsThreads from "./contract/faults_threads.ts";
 
 const areas = [
   core,
@@ -65,6 +66,7 @@ const areas = [
   netUdp,
   netStreams,
   threads,
+  faultsThreads,
   futures,
   faultsNet,
   faultsTls,

@@ -20,6 +20,7 @@ import * as netListeners from "./contract/net_listeners.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
+import * as reliabilityChaos from "./contract/reliability_chaos.ts";
 import * as threads from "./contract/threads.ts";
 
 const areas = [
@@ -36,6 +37,7 @@ const areas = [
   netUdp,
   threads,
   futures,
+  reliabilityChaos,
 ];
 
 for (const backend of backends) {

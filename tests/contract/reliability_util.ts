@@ -84,14 +84,32 @@ export class Tally<K extends string> {
     this.counts = Object.fromEntries(kinds.map((kind) => [kind, 0])) as Record<K, number>;
   }
 
+  /** How many calls of each kind are waiting now (to say where a hung run hangs). */
+  readonly pending: Map<K, number> = new Map();
+
   /** Awaits `promise`; a `CancelledError` it rejects with is counted under `kind` and rethrown. */
   async at<T>(kind: K, promise: Promise<T>): Promise<T> {
+    this.pending.set(kind, (this.pending.get(kind) ?? 0) + 1);
     try {
       return await promise;
     } catch (error) {
       if (error instanceof CancelledError && this.counting) this.counts[kind]++;
       throw error;
+    } finally {
+      this.pending.set(kind, this.pending.get(kind)! - 1);
     }
+  }
+
+  /** The kinds with calls waiting now: `kind count, ...`. */
+  waiting(): string {
+    return [...this.pending].filter(([, count]) => count > 0).map(([kind, count]) => `${kind} ${count}`).join(", ") ||
+      "none";
+  }
+
+  /** Adds `other`'s counts to this tally's. */
+  add(other: Tally<K>): Tally<K> {
+    for (const kind of Object.keys(other.counts) as K[]) this.counts[kind] += other.counts[kind];
+    return this;
   }
 
   /** The total. */

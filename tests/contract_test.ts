@@ -21,6 +21,7 @@ import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as reliabilityChaos from "./contract/reliability_chaos.ts";
+import * as reliabilityUdp from "./contract/reliability_udp.ts";
 import * as threads from "./contract/threads.ts";
 
 const areas = [
@@ -38,6 +39,7 @@ const areas = [
   threads,
   futures,
   reliabilityChaos,
+  reliabilityUdp,
 ];
 
 for (const backend of backends) {

@@ -21,6 +21,7 @@ import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as reliabilityChaos from "./contract/reliability_chaos.ts";
+import * as reliabilityThreads from "./contract/reliability_threads.ts";
 import * as reliabilityUdp from "./contract/reliability_udp.ts";
 import * as threads from "./contract/threads.ts";
 
@@ -40,6 +41,7 @@ const areas = [
   futures,
   reliabilityChaos,
   reliabilityUdp,
+  reliabilityThreads,
 ];
 
 for (const backend of backends) {

@@ -21,6 +21,7 @@ import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as reliabilityChaos from "./contract/reliability_chaos.ts";
+import * as reliabilitySync from "./contract/reliability_sync.ts";
 import * as reliabilityThreads from "./contract/reliability_threads.ts";
 import * as reliabilityUdp from "./contract/reliability_udp.ts";
 import * as threads from "./contract/threads.ts";
@@ -42,6 +43,7 @@ const areas = [
   reliabilityChaos,
   reliabilityUdp,
   reliabilityThreads,
+  reliabilitySync,
 ];
 
 for (const backend of backends) {

@@ -20,6 +20,7 @@ import * as netListeners from "./contract/net_listeners.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
+import * as reliabilityBytes from "./contract/reliability_bytes.ts";
 import * as reliabilityChaos from "./contract/reliability_chaos.ts";
 import * as reliabilitySync from "./contract/reliability_sync.ts";
 import * as reliabilityThreads from "./contract/reliability_threads.ts";
@@ -44,6 +45,7 @@ const areas = [
   reliabilityUdp,
   reliabilityThreads,
   reliabilitySync,
+  reliabilityBytes,
 ];
 
 for (const backend of backends) {

@@ -22,6 +22,7 @@ import * as netTls from "./contract/net_tls.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as reliabilityBytes from "./contract/reliability_bytes.ts";
 import * as reliabilityChaos from "./contract/reliability_chaos.ts";
+import * as reliabilityLoad from "./contract/reliability_load.ts";
 import * as reliabilitySync from "./contract/reliability_sync.ts";
 import * as reliabilityThreads from "./contract/reliability_threads.ts";
 import * as reliabilityUdp from "./contract/reliability_udp.ts";
@@ -46,6 +47,7 @@ const areas = [
   reliabilityThreads,
   reliabilitySync,
   reliabilityBytes,
+  reliabilityLoad,
 ];
 
 for (const backend of backends) {

@@ -26,7 +26,7 @@ function deadline(random: Random, none = 0.35): number {
 
 /** A few checkpoints of random kinds while holding the lock. */
 async function busy(backend: AsyncBackend, random: Random): Promise<void> {
-  for (let i = random.int(0, 3); i > 0; i--) {
+  for (let i = random.int(1, 3); i > 0; i--) {
     if (random.chance(0.5)) await backend.coroYield();
     else await backend.sleep(random.chance(0.5) ? 0 : random.logUniform(0.01, 1));
   }
@@ -47,8 +47,10 @@ async function lockChaos(backend: AsyncBackend, name: string): Promise<void> {
       for (let id = 0; id < tasks; id++) {
         tg.startSoon(async () => {
           for (let round = 0; round < rounds; round++) {
-            await backend.moveOnAfter(deadline(random), async () => {
+            const cancelWhileHolding = random.chance(0.05); // a deadline expiring just then
+            await backend.moveOnAfter(deadline(random), async (handle) => {
               await tally.at("acquire", lock.acquire());
+              if (cancelWhileHolding) handle.cancel();
               try {
                 assert.equal(owner, -1, `${label}: task ${id} got the lock while task ${owner} owned it`);
                 owner = id;

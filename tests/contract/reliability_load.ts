@@ -89,6 +89,10 @@ async function load(backend: AsyncBackend, name: string): Promise<void> {
   let held = 0;
   let connectMs = 0;
   let verified = 0;
+  let phase = "connect";
+  const progress = () =>
+    `${label}: ${phase}: ${clients.filter(Boolean).length} connected, ${servers.length} accepted, ` +
+    `${verified} bytes verified after ${elapsed(backend, start)} ms of ${count} connections`;
   try {
     const { peakMiB } = await withRssPeak(backend, async () => {
       await backend.timeout(30_000 + count * 20, async () => {
@@ -110,6 +114,7 @@ async function load(backend: AsyncBackend, name: string): Promise<void> {
         });
         held = Math.min(clients.filter(Boolean).length, servers.length);
         connectMs = elapsed(backend, start);
+        phase = "echo";
         // Every connection echoes its bytes, all at once.
         await backend.createTaskGroup(async (tg) => {
           for (const server of servers) tg.startSoon(() => echoServer(server));
@@ -120,8 +125,9 @@ async function load(backend: AsyncBackend, name: string): Promise<void> {
             })
           );
         });
+        phase = "done";
       });
-    });
+    }, LONG > 1 ? () => console.log(`${progress()}; RSS ${rssMiB().toFixed(0)} MiB`) : undefined);
     console.log(
       `${label}: ${held} connections held at once (descriptor limit ${limit}${capped ? ", count capped by it" : ""}) ` +
         `in ${connectMs} ms; each echoed ${ECHO_BYTES} bytes: ${verified} bytes verified in ` +
@@ -129,6 +135,9 @@ async function load(backend: AsyncBackend, name: string): Promise<void> {
     );
     assert.equal(held, count);
     assert.equal(verified, count * ECHO_BYTES);
+  } catch (error) {
+    if (error instanceof assert.AssertionError) throw error;
+    throw new Error(progress(), { cause: error });
   } finally {
     for (const client of clients) await client?.aclose();
     for (const server of servers) await server.aclose();

@@ -187,20 +187,27 @@ export function rssMiB(): number {
   return process.memoryUsage().rss / 1048576;
 }
 
-/** Runs `body` while sampling the RSS every `ms` ms; returns its result and the peak RSS in MiB. */
+/**
+ * Runs `body` while sampling the RSS every 20 ms; returns its result and the peak RSS in MiB. With
+ * `report`, calls it every 15 s (progress of long runs).
+ */
 export async function withRssPeak<T>(
   backend: AsyncBackend,
   body: () => Promise<T>,
-  ms = 20,
+  report?: () => void,
 ): Promise<{ result: T; peakMiB: number }> {
   let peak = rssMiB();
   let done = false;
   let result: T | undefined;
   await backend.createTaskGroup(async (tg) => {
     tg.startSoon(async () => {
-      while (!done) {
+      for (let next = backend.currentTime() + 15_000; !done;) {
         peak = Math.max(peak, rssMiB());
-        await backend.sleep(ms);
+        if (report !== undefined && backend.currentTime() >= next) {
+          report();
+          next += 15_000;
+        }
+        await backend.sleep(20);
       }
     });
     try {

@@ -328,15 +328,17 @@ async function chaos(
     unexpected.assertNone(label);
     const chaosMs = elapsed(backend, start);
     await normalClient(backend, listener, tls);
+    const all = new Tally(KINDS).add(tally).add(serverTally);
     console.log(
       `${label}: ${sessions} sessions in ${chaosMs} ms: ${stats.completed} completed byte-exact, ` +
         `${stats.cancelled} cancelled, ${stats.cutShort} cut short and ${stats.peerGone} reset by a cancelled ` +
-        `server; ${stats.bytesVerified} bytes verified; cancellations: client ${tally}; server ${serverTally}; ` +
-        `total ${tally.total() + serverTally.total()}; a normal client was served afterwards` +
+        `server; ${stats.bytesVerified} bytes verified; cancellations: ${all} (total ${all.total()}; ` +
+        `client ${tally.toString(true)}; server ${serverTally.toString(true)}); a normal client was served ` +
+        `afterwards` +
         (stats.eofLost > 0 ? `; ${stats.eofLost} sessions never saw the end of stream (Deno's node:tls)` : ""),
     );
     if (!eofLossTolerated(backendName, tls)) assert.equal(stats.eofLost, 0, `${label}: end of stream lost`);
-    new Tally(KINDS).add(tally).add(serverTally).assertEachHit(KINDS, label);
+    all.assertEachHit(KINDS, label);
     assert.ok(stats.completed > 0, `${label}: no session completed`);
     assert.equal(
       stats.completed + stats.cancelled + stats.cutShort + stats.peerGone,

@@ -131,7 +131,9 @@ async function load(backend: AsyncBackend, name: string): Promise<void> {
     console.log(
       `${label}: ${held} connections held at once (descriptor limit ${limit}${capped ? ", count capped by it" : ""}) ` +
         `in ${connectMs} ms; each echoed ${ECHO_BYTES} bytes: ${verified} bytes verified in ` +
-        `${elapsed(backend, start)} ms; RSS ${rssBefore.toFixed(0)} MiB before, peak ${peakMiB.toFixed(0)} MiB`,
+        `${elapsed(backend, start)} ms; RSS ${rssBefore.toFixed(0)} MiB before, peak ${peakMiB.toFixed(0)} MiB (+${
+          (peakMiB - rssBefore).toFixed(0)
+        })`,
     );
     assert.equal(held, count);
     assert.equal(verified, count * ECHO_BYTES);

@@ -122,9 +122,10 @@ export class Tally<K extends string> {
     for (const kind of kinds) assert.ok(this.counts[kind] > 0, `${what}: no cancellation landed at ${kind}`);
   }
 
-  /** `kind=count, ...`. */
-  toString(): string {
-    return Object.entries(this.counts).map(([kind, count]) => `${kind} ${count}`).join(", ");
+  /** `kind count, ...`; with `nonZero`, only the kinds hit. */
+  toString(nonZero = false): string {
+    return Object.entries<number>(this.counts).filter(([, count]) => !nonZero || count > 0)
+      .map(([kind, count]) => `${kind} ${count}`).join(", ") || "none";
   }
 }
 

@@ -60,6 +60,8 @@ interface Accounting {
   sent: Set<number>;
   cancelled: Set<number>;
   received: Set<number>;
+  /** Sends started and neither received nor cancelled: the window. */
+  inFlight: Set<number>;
 }
 
 async function sender(
@@ -74,14 +76,20 @@ async function sender(
 ): Promise<void> {
   for (let seq = 0; seq < count; seq++) {
     const waitEnd = backend.currentTime() + SETTLE_MS;
-    while (book.sent.size - book.received.size >= WINDOW && backend.currentTime() < waitEnd) await backend.sleep(1);
+    while (book.inFlight.size >= WINDOW && backend.currentTime() < waitEnd) await backend.sleep(1);
     const key = id * 65536 + seq;
+    book.inFlight.add(key);
     const bytes = datagram(id, seq, random.int(0, 1200));
     const done = await backend.moveOnAfter(deadline(random, 0.6, 2), async () => {
       await tally.at("sendto", endpoint.sendto(bytes, to));
       return true;
     });
-    (done ? book.sent : book.cancelled).add(key);
+    if (done) {
+      book.sent.add(key);
+    } else {
+      book.cancelled.add(key);
+      book.inFlight.delete(key); // it may never come
+    }
   }
 }
 
@@ -91,7 +99,7 @@ async function udpChaos(backend: AsyncBackend, name: string): Promise<void> {
   const senders = scaled(16);
   const perSender = 40;
   const tally = new Tally(KINDS);
-  const book: Accounting = { sent: new Set(), cancelled: new Set(), received: new Set() };
+  const book: Accounting = { sent: new Set(), cancelled: new Set(), received: new Set(), inFlight: new Set() };
   const receiver = await backend.createUdpEndpoint({ localAddress: { hostname: "127.0.0.1", port: 0 } });
   const endpoints: AsyncDatagramSocketAdapter[] = [];
   const start = backend.currentTime();
@@ -129,6 +137,7 @@ async function udpChaos(backend: AsyncBackend, name: string): Promise<void> {
           assert.equal(ports.get(from.port), key >>> 16, `datagram ${key >>> 16}/${key & 0xffff} from the wrong port`);
           assert.ok(!book.received.has(key), `datagram ${key >>> 16}/${key & 0xffff} arrived twice`);
           book.received.add(key);
+          book.inFlight.delete(key);
         }
       });
     });

@@ -21,11 +21,12 @@ import type {
 } from "../../backend/abc/socket.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";
-import { CLIENT_TLS, netOptions, pattern, portOf, recvExactly, SERVER_TLS } from "./net_util.ts";
+import { CLIENT_TLS, netOptions, pattern, portOf, SERVER_TLS } from "./net_util.ts";
 import {
   describeError,
   elapsed,
   eofLossTolerated,
+  normalClient,
   onlyCancelled,
   peerGone,
   type Random,
@@ -236,37 +237,6 @@ async function clientSession(
   stats.live.delete(index);
 }
 
-/** A client with no deadline against a server round with none: a plain echo of 64 KiB. */
-async function normalClient(backend: AsyncBackend, listener: AsyncListenerSocketAdapter, tls: boolean): Promise<void> {
-  await backend.timeout(10_000, async () => {
-    await backend.createTaskGroup(async (tg) => {
-      tg.startSoon(async () => {
-        const stream = await (await listener.accept()).connect();
-        try {
-          for (;;) {
-            const chunk = await stream.recv(65536);
-            if (chunk.length === 0) break;
-            await stream.sendall(chunk);
-          }
-        } finally {
-          await stream.aclose();
-        }
-      });
-      const port = portOf(listener);
-      const client = tls
-        ? await backend.createSslOverTcpConnection("127.0.0.1", port, CLIENT_TLS)
-        : await backend.createTcpConnection("127.0.0.1", port);
-      try {
-        const data = pattern(65536, 7);
-        await client.sendall(data);
-        assert.deepEqual(await recvExactly(client, data.length), data);
-      } finally {
-        await client.aclose();
-      }
-    });
-  });
-}
-
 async function chaos(
   backend: AsyncBackend,
   backendName: string,
@@ -325,6 +295,7 @@ async function chaos(
       });
     });
     unexpected.assertNone(label);
+    waiting = "none: the chaos had ended, a normal client was being served";
     const chaosMs = elapsed(backend, start);
     await normalClient(backend, listener, tls);
     const all = new Tally(KINDS).add(tally).add(serverTally);

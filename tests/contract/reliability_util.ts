@@ -12,7 +12,9 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import process from "node:process";
 import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
+import type { AcceptedSocket, AsyncListenerSocketAdapter } from "../../backend/abc/socket.ts";
 import { CancelledError } from "../../backend/errors.ts";
+import { CLIENT_TLS, pattern, portOf, recvExactly } from "./net_util.ts";
 
 function envInteger(name: string): number | undefined {
   const text = process.env[name];
@@ -190,6 +192,56 @@ export class Unexpected {
     const first = [...new Set(this.#seen)].slice(0, 10);
     assert.equal(this.#seen.length, 0, `${what}: ${this.#seen.length} unexpected errors: ${first.join(" | ")}`);
   }
+}
+
+/**
+ * A client with no deadline against a server with none: a plain echo of 64 KiB. The server serves every
+ * connection it accepts: the backlog may still hold connections of cancelled clients.
+ */
+export async function normalClient(
+  backend: AsyncBackend,
+  listener: AsyncListenerSocketAdapter,
+  tls: boolean,
+): Promise<void> {
+  const serve = async (accepted: AcceptedSocket) => {
+    try {
+      const stream = await accepted.connect();
+      try {
+        for (let chunk = await stream.recv(65536); chunk.length > 0; chunk = await stream.recv(65536)) {
+          await stream.sendall(chunk);
+        }
+      } finally {
+        await stream.aclose();
+      }
+    } catch (error) {
+      if (!peerGone(error)) throw error; // a cancelled client's connection
+    }
+  };
+  await backend.timeout(10_000, async () => {
+    await backend.createTaskGroup(async (tg) => {
+      let stop = (): void => {};
+      tg.startSoon(() =>
+        backend.moveOnAfter(Infinity, async (handle) => {
+          stop = () => handle.cancel();
+          await backend.createTaskGroup(async (servers) => {
+            for (;;) servers.startSoon(serve, await listener.accept());
+          });
+        })
+      );
+      const port = portOf(listener);
+      const client = tls
+        ? await backend.createSslOverTcpConnection("127.0.0.1", port, CLIENT_TLS)
+        : await backend.createTcpConnection("127.0.0.1", port);
+      try {
+        const data = pattern(65536, 7);
+        await client.sendall(data);
+        assert.deepEqual(await recvExactly(client, data.length), data);
+      } finally {
+        await client.aclose();
+      }
+      stop();
+    });
+  });
 }
 
 /** The process's resident set size, in MiB. */

@@ -40,6 +40,12 @@ import * as netTls from "./contract/net_tls.ts";
 import * as netTlsInfo from "./contract/net_tls_info.ts";
 import * as netUdp from "./contract/net_udp.ts";
 import * as processHygiene from "./contract/process_hygiene.ts";
+import * as reliabilityBytes from "./contract/reliability_bytes.ts";
+import * as reliabilityChaos from "./contract/reliability_chaos.ts";
+import * as reliabilityLoad from "./contract/reliability_load.ts";
+import * as reliabilitySync from "./contract/reliability_sync.ts";
+import * as reliabilityThreads from "./contract/reliability_threads.ts";
+import * as reliabilityUdp from "./contract/reliability_udp.ts";
 import * as threads from "./contract/threads.ts";
 import * as faultsThreads from "./contract/faults_threads.ts";
 
@@ -78,6 +84,12 @@ const areas = [
   badInputNew,
   badInputNewNet,
   processHygiene,
+  reliabilityChaos,
+  reliabilityUdp,
+  reliabilityThreads,
+  reliabilitySync,
+  reliabilityBytes,
+  reliabilityLoad,
 ];
 
 for (const backend of backends) {

@@ -119,6 +119,9 @@ export function checkClientTls(tls: TlsOptions, _localAddress: SocketAddress | u
   secureContext(tls);
 }
 
+/** Swallows an event's error: the socket it came from was already given up. */
+function ignore(): void {}
+
 /**
  * On Deno (2.9), a `node:tls` socket paused and resumed after data flowed never
  * sees its peer's close ('end'): there, once the handshake is done, `pause()`
@@ -144,6 +147,9 @@ function handshake(socket: TLSSocket, event: "secureConnect" | "secure", signal:
     };
     const fail = (error: unknown) => {
       cleanup();
+      // Node may still emit 'error' (its own "socket disconnected before secure TLS connection" after 'end'):
+      // keep a listener, or that error is uncaught and ends the process.
+      socket.on("error", ignore);
       socket.destroy();
       reject(error);
     };

@@ -441,7 +441,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   }
 
   /** Dumps the task tree each time `signal` arrives, until the runner closes (opt-in). */
-  dumpTaskTreeOnSignal(signal = "SIGUSR1", write?: DumpWriter): SystemTask<void> {
+  dumpTaskTreeOnSignal(signal = "SIGUSR2", write?: DumpWriter): SystemTask<void> {
     return dumpTaskTreeOnSignal(() => this.openSignalReceiver([signal]), write);
   }
 }

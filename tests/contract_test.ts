@@ -21,6 +21,7 @@ import * as coreSignals from "./contract/core_signals.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreSyncMore from "./contract/core_sync_more.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
+import * as coreTaskTree from "./contract/core_task_tree.ts";
 import * as coreYield from "./contract/core_yield.ts";
 import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
@@ -41,6 +42,7 @@ const areas = [
   coreScopeSignals,
   coreSignals,
   coreTasks,
+  coreTaskTree,
   coreSync,
   coreSyncMore,
   coreChannels,

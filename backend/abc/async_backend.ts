@@ -574,8 +574,9 @@ export abstract class AsyncBackend {
   /**
    * Opt-in: starts a system task of the caller's runner that dumps the task
    * tree (see {@linkcode AsyncBackend.dumpTaskTree}) each time the OS signal
-   * `signal` arrives (`kill -USR1 <pid>`), until the runner closes or the task
+   * `signal` arrives (`kill -USR2 <pid>`), until the runner closes or the task
    * is cancelled. While it runs, the signal's default action does not happen.
+   * The default is `SIGUSR2`, not `SIGUSR1`: Node starts its inspector on `SIGUSR1`.
    *
    * @example
    * ```ts
@@ -585,8 +586,8 @@ export abstract class AsyncBackend {
    * const backend = new DenoBackend();
    * await backend.bootstrap(async () => {
    *   const dumps: string[] = [];
-   *   const dumper = backend.dumpTaskTreeOnSignal("SIGUSR1", (text) => dumps.push(text));
-   *   process.kill(process.pid, "SIGUSR1");
+   *   const dumper = backend.dumpTaskTreeOnSignal("SIGUSR2", (text) => dumps.push(text));
+   *   process.kill(process.pid, "SIGUSR2");
    *   await backend.timeout(5_000, async () => {
    *     while (dumps.length === 0) await backend.sleep(1);
    *   });
@@ -595,7 +596,7 @@ export abstract class AsyncBackend {
    * });
    * ```
    *
-   * @param signal The signal's name, `"SIGUSR1"` by default.
+   * @param signal The signal's name, `"SIGUSR2"` by default.
    * @param write Where each dump goes, `console.error` by default.
    * @throws {Error} when called outside a runner.
    * @throws {TypeError} when the runtime cannot listen to `signal`.

@@ -16,6 +16,10 @@ import { named } from "../../backend/named.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";
 import { errorLike, yieldUntil } from "./core_util.ts";
+import { portOf } from "./net_util.ts";
+import { threadModule } from "../../backend/thread_module.ts";
+
+const work = threadModule<typeof import("../fixtures/work.ts")>(new URL("../fixtures/work.ts", import.meta.url));
 
 /** Every task of the tree, depth first. */
 function allTasks(tree: TaskTree): TaskTreeTask[] {
@@ -224,6 +228,43 @@ export function register({ name, create }: BackendUnderTest): void {
       })
     );
     assert.equal(process.listenerCount("SIGUSR2"), before);
+  });
+
+  test(`${name}: the task tree shows I/O and thread waits: accept, recv, thread`, async () => {
+    const backend = create();
+    await backend.bootstrap(() =>
+      backend.timeout(10_000, async () => {
+        const [listener] = await backend.createTcpListeners("127.0.0.1", 0, 4);
+        const client = await backend.createTcpConnection("127.0.0.1", portOf(listener));
+        try {
+          await backend.createTaskGroup(async (tg) => {
+            tg.startSoon(named("acceptor", async () => {
+              // Takes the client's connection, then waits for another one.
+              const server = await (await listener.accept()).connect();
+              try {
+                await listener.accept();
+              } finally {
+                await server.aclose();
+              }
+            }));
+            tg.startSoon(named("reader", () => client.recv(10)));
+            const started = new SharedArrayBuffer(8);
+            tg.startSoon(named("worker", () => backend.runInThread(work.startedThenWaitCancel, started, 30_000)));
+            const waits = () =>
+              Object.fromEntries(allTasks(backend.taskTree()).map((task) => [task.name, task.waitingAt.join()]));
+            const expected = { "<anonymous>": "", acceptor: "accept", reader: "recv", worker: "thread" };
+            await yieldUntil(backend, () => {
+              const now = waits();
+              return Object.keys(expected).every((name) => now[name] === expected[name as keyof typeof expected]);
+            }, "every task waits");
+            tg.cancelScope.cancel();
+          });
+        } finally {
+          await client.aclose();
+          await listener.aclose();
+        }
+      })
+    );
   });
 
   test(`${name}: the task tree is for code run by a runner; its arguments are checked`, async () => {

@@ -42,8 +42,8 @@ export class TaskCore<T> implements SystemTask<T> {
   // deno-lint-ignore no-explicit-any
   #fn: ((...args: any[]) => unknown) | null = null;
   #id = 0;
-  /** Where the task was started, in debug mode. */
-  readonly stack: string | undefined = undefined;
+  /** Where the task was started, in debug mode: its stack is formatted only when read. */
+  #started: Error | undefined = undefined;
 
   /**
    * @param parent The scope the task runs under.
@@ -53,7 +53,12 @@ export class TaskCore<T> implements SystemTask<T> {
   constructor(parent: CancelScope | null, loop: ScopeRunState | null, observer: TaskObserver | null) {
     this.scope = new CancelScope(parent, this, false, loop);
     this.#observer = observer;
-    if (loop?.debug === true) this.stack = new Error("Task started").stack;
+    if (loop?.debug === true) this.#started = new Error("Task started");
+  }
+
+  /** Where the task was started, in debug mode. */
+  get stack(): string | undefined {
+    return this.#started?.stack;
   }
 
   /** The name of the task's function (see `named()`), or `"<anonymous>"`. */

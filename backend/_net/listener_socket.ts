@@ -123,10 +123,14 @@ export class ListenerSocket<C> extends AsyncListenerSocketAdapter {
         kind: "accept",
       });
     } else {
-      const receiver = this.#receiver = new PushQueue<AcceptedSocket>(() => {
-        const conn = this.#queue.shift();
-        if (conn !== undefined) receiver.resolve(new ListenerAcceptedSocket(conn, setup));
-      }, undefined, "accept");
+      const receiver = this.#receiver = new PushQueue<AcceptedSocket>(
+        () => {
+          const conn = this.#queue.shift();
+          if (conn !== undefined) receiver.resolve(new ListenerAcceptedSocket(conn, setup));
+        },
+        undefined,
+        "accept",
+      );
       listener.subscribe((conn) => {
         if (this.#state.closing) return driver.close(conn);
         this.#queue.push(conn);

@@ -60,7 +60,7 @@ import { waitFuture } from "./_core/wait_future.ts";
 import { currentEffectiveDeadline, openCancelScope } from "./_core/standalone_scope.ts";
 import { type SignalHost, SignalReceiverCore } from "./_core/signal_receiver.ts";
 import type { DiagnosticsChannels } from "./_core/instruments.ts";
-import { dumpTaskTree, dumpTaskTreeOnSignal, type DumpWriter, taskTree } from "./_core/task_tree_dump.ts";
+import { dumpTaskTree, dumpTaskTreeOnSignal, taskTree } from "./_core/task_tree_dump.ts";
 import * as connect from "./_net/connect.ts";
 import * as datagram from "./_net/datagram_socket.ts";
 import type { NetDriver } from "./_net/driver.ts";
@@ -441,7 +441,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   }
 
   /** Dumps the task tree each time `signal` arrives, until the runner closes (opt-in). */
-  dumpTaskTreeOnSignal(signal = "SIGUSR2", write?: DumpWriter): SystemTask<void> {
+  dumpTaskTreeOnSignal(signal = "SIGUSR2", write?: (text: string) => void): SystemTask<void> {
     return dumpTaskTreeOnSignal(() => this.openSignalReceiver([signal]), write);
   }
 }

@@ -7,12 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import process from "node:process";
 import type { Task } from "../../../backend/abc/tasks.ts";
 import type { TaskTree } from "../../../backend/abc/diagnostics.ts";
 import { formatTaskTree } from "../../../backend/_core/task_tree.ts";
 import { type DiagnosticsChannel, Instruments } from "../../../backend/_core/instruments.ts";
 import { test } from "../../harness.ts";
+import { catchUnhandledRejections } from "../../contract/core_tasks.ts";
 
 test("task tree: the text draws tasks, scopes, deadlines, shields, cancellation and stacks", () => {
   const tree: TaskTree = {
@@ -72,16 +72,12 @@ test("instruments: a hook that throws removes its instrument; its error is repor
     },
     taskExited: () => calls.push("bad exited"),
   });
-  const reported: unknown[] = [];
-  const onUnhandled = (reason: unknown) => reported.push(reason);
-  process.on("unhandledRejection", onUnhandled);
-  try {
+  const reported = await catchUnhandledRejections(async () => {
     instruments.taskSpawned(fakeTask);
     instruments.taskExited(fakeTask);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  } finally {
-    process.off("unhandledRejection", onUnhandled);
-  }
+    // The rejection is reported once the microtasks have run: a macrotask later.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  });
   assert.deepEqual(calls, ["good"]);
   assert.deepEqual(reported, [error]);
 });

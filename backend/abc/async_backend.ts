@@ -576,7 +576,9 @@ export abstract class AsyncBackend {
    * tree (see {@linkcode AsyncBackend.dumpTaskTree}) each time the OS signal
    * `signal` arrives (`kill -USR2 <pid>`), until the runner closes or the task
    * is cancelled. While it runs, the signal's default action does not happen.
-   * The default is `SIGUSR2`, not `SIGUSR1`: Node starts its inspector on `SIGUSR1`.
+   * The default is `SIGUSR2`, not `SIGUSR1`: Node starts its inspector on
+   * `SIGUSR1` (and writes a diagnostic report on `SIGUSR2` only when run with
+   * `--report-on-signal`).
    *
    * @example
    * ```ts

@@ -50,10 +50,17 @@ export function diagnosticsChannels(channel: (name: string) => DiagnosticsChanne
 export class Instruments {
   #list: Instrument[] = [];
   readonly #channels: DiagnosticsChannels | null;
+  // One field per channel: the hot path reads one field and one getter.
+  readonly #spawned: DiagnosticsChannel | null;
+  readonly #exited: DiagnosticsChannel | null;
+  readonly #cancelled: DiagnosticsChannel | null;
 
   /** @param channels The runtime's diagnostics channels, if it has them. */
   constructor(channels: DiagnosticsChannels | null) {
     this.#channels = channels;
+    this.#spawned = channels?.taskSpawned ?? null;
+    this.#exited = channels?.taskExited ?? null;
+    this.#cancelled = channels?.scopeCancelled ?? null;
   }
 
   /** `true` when nothing listens: no instrument and no channels. */
@@ -78,19 +85,23 @@ export class Instruments {
 
   /** Calls every `taskSpawned` hook and publishes the event. */
   taskSpawned(task: Task<unknown>): void {
-    const channel = this.#channels?.taskSpawned;
-    if (channel !== undefined && channel.hasSubscribers) channel.publish({ task });
+    const channel = this.#spawned;
+    if (channel !== null && channel.hasSubscribers) channel.publish({ task });
     // A copy-on-write list: a hook that adds or removes an instrument does not disturb this loop.
-    for (const instrument of this.#list) {
+    const list = this.#list;
+    for (let i = 0; i < list.length; i++) {
+      const instrument = list[i];
       if (instrument.taskSpawned !== undefined) this.#call(instrument, () => instrument.taskSpawned!(task));
     }
   }
 
   /** Calls every `taskExited` hook and publishes the event. */
   taskExited(task: Task<unknown>): void {
-    const channel = this.#channels?.taskExited;
-    if (channel !== undefined && channel.hasSubscribers) channel.publish({ task });
-    for (const instrument of this.#list) {
+    const channel = this.#exited;
+    if (channel !== null && channel.hasSubscribers) channel.publish({ task });
+    const list = this.#list;
+    for (let i = 0; i < list.length; i++) {
+      const instrument = list[i];
       if (instrument.taskExited !== undefined) this.#call(instrument, () => instrument.taskExited!(task));
     }
   }
@@ -98,8 +109,8 @@ export class Instruments {
   /** Calls every `scopeCancelled` hook and publishes the event; `describe` makes the message once. */
   scopeCancelled(describe: () => ScopeCancellation): void {
     let cancellation: ScopeCancellation | undefined;
-    const channel = this.#channels?.scopeCancelled;
-    if (channel !== undefined && channel.hasSubscribers) channel.publish(cancellation = describe());
+    const channel = this.#cancelled;
+    if (channel !== null && channel.hasSubscribers) channel.publish(cancellation = describe());
     for (const instrument of this.#list) {
       if (instrument.scopeCancelled !== undefined) {
         this.#call(instrument, () => instrument.scopeCancelled!(cancellation ??= describe()));

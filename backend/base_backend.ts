@@ -33,7 +33,8 @@ import type {
 } from "./abc/socket.ts";
 import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./abc/sync.ts";
 import type { MemoryReceiveChannel, MemorySendChannel } from "./abc/channel.ts";
-import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
+import type { Runner, RunnerOptions, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
+import type { TaskTree } from "./abc/diagnostics.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
 import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
 import { CapacityLimiterCore } from "./_core/capacity_limiter.ts";
@@ -58,6 +59,8 @@ import {
 import { waitFuture } from "./_core/wait_future.ts";
 import { currentEffectiveDeadline, openCancelScope } from "./_core/standalone_scope.ts";
 import { type SignalHost, SignalReceiverCore } from "./_core/signal_receiver.ts";
+import type { DiagnosticsChannels } from "./_core/instruments.ts";
+import { dumpTaskTree, dumpTaskTreeOnSignal, taskTree } from "./_core/task_tree_dump.ts";
 import * as connect from "./_net/connect.ts";
 import * as datagram from "./_net/datagram_socket.ts";
 import type { NetDriver } from "./_net/driver.ts";
@@ -104,6 +107,8 @@ export interface RuntimeHost {
   readonly threads?: ThreadHost;
   /** The runtime's OS signal listeners, for `openSignalReceiver`. Without it, `openSignalReceiver` throws. */
   readonly signals?: SignalHost;
+  /** The runtime's `node:diagnostics_channel` channels, where runners publish their events. */
+  readonly diagnostics?: DiagnosticsChannels;
 }
 
 function noNetworking(): Promise<never> {
@@ -157,8 +162,8 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   }
 
   /** Returns a new runner. */
-  newRunner(): Runner {
-    return new RunnerCore(this.#host.timers);
+  newRunner(options?: RunnerOptions): Runner {
+    return new RunnerCore(this.#host.timers, options, this.#host.diagnostics ?? null);
   }
 
   /** A checkpoint that yields to the event loop (timers and I/O run). */
@@ -421,5 +426,22 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     const host = this.#host.signals;
     if (host === undefined) throw new TypeError("This backend has no signal listeners ('signals' in its RuntimeHost)");
     return new SignalReceiverCore(host, this.#host.timers, this.#yield, signals);
+  }
+
+  // ---- Diagnostics (backend/_core/task_tree.ts) ----
+
+  /** A snapshot of the caller's runner's tasks, their scopes and where each waits. */
+  taskTree(): TaskTree {
+    return taskTree();
+  }
+
+  /** Writes the caller's task tree (to `console.error` by default) and returns its text. */
+  dumpTaskTree(write?: (text: string) => void): string {
+    return dumpTaskTree(write);
+  }
+
+  /** Dumps the task tree each time `signal` arrives, until the runner closes (opt-in). */
+  dumpTaskTreeOnSignal(signal = "SIGUSR2", write?: (text: string) => void): SystemTask<void> {
+    return dumpTaskTreeOnSignal(() => this.openSignalReceiver([signal]), write);
   }
 }

@@ -18,6 +18,7 @@ import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreChannels from "./contract/core_channels.ts";
 import * as coreChannelsClose from "./contract/core_channels_close.ts";
 import * as coreChannelsStress from "./contract/core_channels_stress.ts";
+import * as coreInstruments from "./contract/core_instruments.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreScopeSignals from "./contract/core_scope_signals.ts";
@@ -26,6 +27,7 @@ import * as coreSignals from "./contract/core_signals.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreSyncMore from "./contract/core_sync_more.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
+import * as coreTaskTree from "./contract/core_task_tree.ts";
 import * as coreYield from "./contract/core_yield.ts";
 import * as faultsEmfile from "./contract/faults_emfile.ts";
 import * as faultsNet from "./contract/faults_net.ts";
@@ -58,6 +60,8 @@ const areas = [
   coreScopeSignals,
   coreSignals,
   coreTasks,
+  coreTaskTree,
+  coreInstruments,
   coreSync,
   coreSyncMore,
   coreChannels,

@@ -64,8 +64,8 @@ interface ParkedSend<T> {
 /** The state every clone of a channel shares. */
 class ChannelState<T> {
   readonly buffer: Fifo<T> = new Fifo();
-  readonly senders: WaitQueue<void, ParkedSend<T>> = new WaitQueue();
-  readonly receivers: WaitQueue<T, ReceiveEnd<T>> = new WaitQueue();
+  readonly senders: WaitQueue<void, ParkedSend<T>> = new WaitQueue("channel send");
+  readonly receivers: WaitQueue<T, ReceiveEnd<T>> = new WaitQueue("channel receive");
   readonly maxBufferSize: number;
   openSend = 1;
   openReceive = 1;

@@ -4,11 +4,14 @@
  * @module
  */
 
-import type { Runner, SystemTask, TaskFunction } from "../abc/tasks.ts";
+import type { Instrument, TaskTree } from "../abc/diagnostics.ts";
+import type { Runner, RunnerOptions, SystemTask, TaskFunction } from "../abc/tasks.ts";
 import { CancelScope, currentScope, type ScopeRunState } from "./cancel_scope.ts";
 import { DeadlineQueue } from "./deadline_queue.ts";
 import type { TimerHost } from "./timers.ts";
+import { type DiagnosticsChannels, Instruments } from "./instruments.ts";
 import { TaskCore } from "./task.ts";
+import { collectTaskTree } from "./task_tree.ts";
 import { ClosedResourceError } from "../errors.ts";
 import { assertFunction } from "../_util/validate.ts";
 
@@ -20,9 +23,21 @@ export class RunState implements ScopeRunState {
   #resources: Map<unknown, { value: unknown; close: (value: never) => void | Promise<void> }> = new Map();
   #closed = false;
   #resourcesClosed = false;
+  /** The instruments and diagnostics channels; `null` while nothing listens (see `instruments.ts`). */
+  instruments: Instruments | null;
+  readonly #channels: DiagnosticsChannels | null;
+  /** Debug mode: tasks record where they were started. */
+  readonly debug: boolean;
 
-  /** @param timers The runtime's timers. */
-  constructor(timers: TimerHost) {
+  /**
+   * @param timers The runtime's timers.
+   * @param options The runner's options.
+   * @param channels The runtime's diagnostics channels, if it has them.
+   */
+  constructor(timers: TimerHost, options?: RunnerOptions, channels: DiagnosticsChannels | null = null) {
+    this.debug = options?.debug === true;
+    this.#channels = channels;
+    this.instruments = channels === null ? null : new Instruments(channels);
     this.deadlines = new DeadlineQueue(timers, true);
     this.root = new CancelScope(null, null, false, this);
     this.root.enter();
@@ -65,6 +80,24 @@ export class RunState implements ScopeRunState {
     return value;
   }
 
+  /** Adds an instrument (see `Runner.addInstrument`). */
+  addInstrument(instrument: Instrument): void {
+    (this.instruments ??= new Instruments(this.#channels)).add(instrument);
+  }
+
+  /** Removes an instrument; `false` when it was not installed. */
+  removeInstrument(instrument: Instrument): boolean {
+    const instruments = this.instruments;
+    if (instruments === null || !instruments.remove(instrument)) return false;
+    if (instruments.empty) this.instruments = null;
+    return true;
+  }
+
+  /** A snapshot of the live tasks (see `AsyncBackend.taskTree()`). */
+  taskTree(): TaskTree {
+    return collectTaskTree(this.root, this.deadlines.now());
+  }
+
   #onTaskDone = (task: TaskCore<unknown>): void => {
     this.#tasks.delete(task);
   };
@@ -97,9 +130,13 @@ export class RunnerCore implements Runner {
   #loop: RunState;
   #closing: Promise<void> | null = null;
 
-  /** @param timers The runtime's timers. */
-  constructor(timers: TimerHost) {
-    this.#loop = new RunState(timers);
+  /**
+   * @param timers The runtime's timers.
+   * @param options The runner's options.
+   * @param channels The runtime's diagnostics channels, if it has them.
+   */
+  constructor(timers: TimerHost, options?: RunnerOptions, channels: DiagnosticsChannels | null = null) {
+    this.#loop = new RunState(timers, options, channels);
   }
 
   // deno-lint-ignore no-explicit-any
@@ -118,6 +155,18 @@ export class RunnerCore implements Runner {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+
+  addInstrument(instrument: Instrument): void {
+    this.#loop.addInstrument(instrument);
+  }
+
+  removeInstrument(instrument: Instrument): boolean {
+    return this.#loop.removeInstrument(instrument);
+  }
+
+  taskTree(): TaskTree {
+    return this.#loop.taskTree();
+  }
 }
 
 /**
@@ -131,6 +180,17 @@ export class RunnerCore implements Runner {
  */
 function reportUnjoinedError(error: unknown): void {
   void Promise.reject(error);
+}
+
+/**
+ * The caller's runner.
+ *
+ * @param method The public method called, for the error outside a runner.
+ */
+export function callerRunState(method: string): RunState {
+  const loop = currentScope()?.loop;
+  if (!(loop instanceof RunState)) throw new Error(`${method}() must be called from code run by a runner`);
+  return loop;
 }
 
 /**

@@ -64,7 +64,7 @@ export class SignalReceiverCore implements SignalReceiver {
   readonly #listeners: [string, () => void][] = [];
   // Insertion-ordered, one entry per name: the coalescing backlog.
   readonly #pending = new Set<string>();
-  readonly #waiters: WaitQueue = new WaitQueue();
+  readonly #waiters: WaitQueue = new WaitQueue("signal");
   #closed = false;
   #keepAlive: unknown = undefined;
 

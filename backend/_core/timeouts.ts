@@ -154,7 +154,7 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
     };
     arm();
     return () => timers.clearTimer(id);
-  });
+  }, "sleep");
 }
 
 /**
@@ -176,5 +176,5 @@ export function sleep(timers: TimerHost, schedule: MacrotaskScheduler, ms: numbe
 
 /** Waits until cancelled. */
 export function sleepForever(): Promise<never> {
-  return suspend<never>(() => {});
+  return suspend<never>(() => {}, "sleep");
 }

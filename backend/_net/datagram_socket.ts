@@ -206,7 +206,7 @@ export async function createUdpEndpoint(driver: NetDriver, options?: UdpEndpoint
       else resolve(conn);
     }, (error) => reject(driver.mapError(error)));
     return () => void (cancelled = true);
-  });
+  }, "connect");
   return new DatagramSocket(conn, driver.mapError, remote);
 }
 

@@ -47,7 +47,7 @@ export class ResourceGuard {
   #receiving = false;
   #sending = false;
   // The calls waiting for an operation: woken by it, by close() or by cancellation.
-  #waiters: WaitQueue<unknown> = new WaitQueue();
+  #waiters: WaitQueue<unknown> = new WaitQueue("resource");
   #what: string;
 
   /** Gives the receive slot back (pre-bound, to pass as a settle hook). */

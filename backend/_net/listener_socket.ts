@@ -120,12 +120,17 @@ export class ListenerSocket<C> extends AsyncListenerSocketAdapter {
         mapError: (error) => this.#state.closing ? this.#state.closedError() : driver.mapError(error),
         // A connection accepted after close, or never taken: closed, not leaked.
         dispose: (conn) => driver.close(conn),
+        kind: "accept",
       });
     } else {
-      const receiver = this.#receiver = new PushQueue<AcceptedSocket>(() => {
-        const conn = this.#queue.shift();
-        if (conn !== undefined) receiver.resolve(new ListenerAcceptedSocket(conn, setup));
-      });
+      const receiver = this.#receiver = new PushQueue<AcceptedSocket>(
+        () => {
+          const conn = this.#queue.shift();
+          if (conn !== undefined) receiver.resolve(new ListenerAcceptedSocket(conn, setup));
+        },
+        undefined,
+        "accept",
+      );
       listener.subscribe((conn) => {
         if (this.#state.closing) return driver.close(conn);
         this.#queue.push(conn);

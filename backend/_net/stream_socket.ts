@@ -202,7 +202,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
           for (;;) {
             const step = await suspend<IteratorResult<Uint8Array>>((resolve, reject) => {
               iterator.next().then(resolve, reject);
-            });
+            }, "send");
             if (step.done) break;
             assertBytes(step.value, `chunks[${index++}]`);
             await this.#io.send(step.value);

@@ -8,6 +8,7 @@
 import { chainMacrotasks, DENO_TURN_IMMEDIATES } from "../_core/checkpoint.ts";
 import type { TimerHost } from "../_core/timers.ts";
 import type { SignalHost } from "../_core/signal_receiver.ts";
+import { denoDiagnostics } from "./_diagnostics.ts";
 import type { NetDriver } from "../_net/driver.ts";
 import type { ThreadHost } from "../_threads/run_in_thread.ts";
 import type { RuntimeHost } from "../base_backend.ts";
@@ -118,4 +119,5 @@ export const denoHost: RuntimeHost = {
   net: denoNet,
   threads: denoThreadHost,
   signals: denoSignals,
+  diagnostics: denoDiagnostics,
 };

@@ -35,6 +35,7 @@ import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
 import * as netServe from "./contract/net_serve.ts";
 import * as netStreams from "./contract/net_streams.ts";
+import * as netStreamsReason from "./contract/net_streams_reason.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netTlsInfo from "./contract/net_tls_info.ts";
@@ -71,6 +72,7 @@ const areas = [
   netTlsInfo,
   netUdp,
   netStreams,
+  netStreamsReason,
   threads,
   faultsThreads,
   futures,

@@ -45,6 +45,7 @@ import * as reliabilityBytes from "./contract/reliability_bytes.ts";
 import * as reliabilityChaos from "./contract/reliability_chaos.ts";
 import * as reliabilityLoad from "./contract/reliability_load.ts";
 import * as reliabilitySync from "./contract/reliability_sync.ts";
+import * as reliabilitySyncMore from "./contract/reliability_sync_more.ts";
 import * as reliabilityThreads from "./contract/reliability_threads.ts";
 import * as reliabilityUdp from "./contract/reliability_udp.ts";
 import * as threads from "./contract/threads.ts";
@@ -90,6 +91,7 @@ const areas = [
   reliabilityUdp,
   reliabilityThreads,
   reliabilitySync,
+  reliabilitySyncMore,
   reliabilityBytes,
   reliabilityLoad,
 ];

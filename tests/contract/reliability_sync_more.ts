@@ -62,8 +62,10 @@ async function semaphoreChaos(backend: AsyncBackend, name: string): Promise<void
               }
               continue;
             }
+            const cancelFirst = random.chance(0.05); // a scope cancelled before the call: it takes nothing
             const cancelWhileHolding = random.chance(0.05); // a deadline expiring just then
             await backend.moveOnAfter(randomDeadline(random), async (handle) => {
+              if (cancelFirst) handle.cancel();
               using _token = await tally.at("acquire", semaphore.acquire());
               if (cancelWhileHolding) handle.cancel();
               enter(id);
@@ -160,8 +162,10 @@ async function limiterChaos(backend: AsyncBackend, name: string): Promise<void> 
             for (let round = 0; round < rounds; round++) {
               const borrower = random.chance(0.3) ? { id, round } : null;
               const tryFirst = random.chance(0.1);
+              const cancelFirst = random.chance(0.05);
               const cancelWhileHolding = random.chance(0.05);
               await backend.moveOnAfter(randomDeadline(random), async (handle) => {
+                if (cancelFirst) handle.cancel();
                 const giveBack = await borrow(id, borrower, tryFirst);
                 if (cancelWhileHolding) handle.cancel();
                 try {
@@ -233,7 +237,9 @@ async function channelChaos(backend: AsyncBackend, name: string, bufferSize: num
               continue;
             }
             let done = false;
-            await backend.moveOnAfter(randomDeadline(random, 0.5), async () => {
+            const cancelFirst = random.chance(0.05); // a send in a cancelled scope sends nothing
+            await backend.moveOnAfter(randomDeadline(random, 0.5), async (handle) => {
+              if (cancelFirst) handle.cancel();
               try {
                 await tally.at("send", end.send(item));
                 done = true;
@@ -252,7 +258,9 @@ async function channelChaos(backend: AsyncBackend, name: string, bufferSize: num
           using _end = end;
           const last = new Array<number>(senders).fill(-1);
           for (let ended = false; !ended;) {
-            await backend.moveOnAfter(randomDeadline(random, 0.5), async () => {
+            const cancelFirst = random.chance(0.05); // a receive in a cancelled scope takes nothing
+            await backend.moveOnAfter(randomDeadline(random, 0.5), async (handle) => {
+              if (cancelFirst) handle.cancel();
               let item: number;
               try {
                 item = await tally.at("receive", end.receive());

@@ -36,6 +36,7 @@ async function semaphoreChaos(backend: AsyncBackend, name: string): Promise<void
   let holders = 0;
   let peak = 0;
   let held = 0;
+  let tries = 0;
   let tried = 0;
   const enter = (id: number): void => {
     holders++;
@@ -51,6 +52,7 @@ async function semaphoreChaos(backend: AsyncBackend, name: string): Promise<void
           for (let round = 0; round < rounds; round++) {
             if (random.chance(0.1)) {
               // Not a checkpoint: takes a free token or nothing.
+              tries++;
               if (!semaphore.tryAcquire()) continue;
               tried++;
               enter(id);
@@ -94,7 +96,7 @@ async function semaphoreChaos(backend: AsyncBackend, name: string): Promise<void
   assert.equal(semaphore.value, tokens);
   console.log(
     `${label}: ${tasks} tasks x ${rounds} rounds in ${elapsed(backend, start)} ms: ${held} holds ` +
-      `(${tried} by tryAcquire), at most ${peak} at once; cancellations: ${tally}; value ${tokens} afterwards`,
+      `(${tried} by tryAcquire, of ${tries} tries), at most ${peak} at once; cancellations: ${tally}; value ${tokens} afterwards`,
   );
   tally.assertEachHit(["acquire", "holding"], label);
 }

@@ -37,6 +37,7 @@ import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
 import * as netServe from "./contract/net_serve.ts";
 import * as netStreams from "./contract/net_streams.ts";
+import * as netStreamsReason from "./contract/net_streams_reason.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netTlsInfo from "./contract/net_tls_info.ts";
@@ -46,6 +47,7 @@ import * as reliabilityBytes from "./contract/reliability_bytes.ts";
 import * as reliabilityChaos from "./contract/reliability_chaos.ts";
 import * as reliabilityLoad from "./contract/reliability_load.ts";
 import * as reliabilitySync from "./contract/reliability_sync.ts";
+import * as reliabilitySyncMore from "./contract/reliability_sync_more.ts";
 import * as reliabilityThreads from "./contract/reliability_threads.ts";
 import * as reliabilityUdp from "./contract/reliability_udp.ts";
 import * as threads from "./contract/threads.ts";
@@ -75,6 +77,7 @@ const areas = [
   netTlsInfo,
   netUdp,
   netStreams,
+  netStreamsReason,
   threads,
   faultsThreads,
   futures,
@@ -92,6 +95,7 @@ const areas = [
   reliabilityUdp,
   reliabilityThreads,
   reliabilitySync,
+  reliabilitySyncMore,
   reliabilityBytes,
   reliabilityLoad,
 ];

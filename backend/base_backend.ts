@@ -34,6 +34,7 @@ import type {
 import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./abc/sync.ts";
 import type { MemoryReceiveChannel, MemorySendChannel } from "./abc/channel.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
+import type { RunnerOptions } from "./abc/leaks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
 import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
 import { CapacityLimiterCore } from "./_core/capacity_limiter.ts";
@@ -42,7 +43,7 @@ import type { TimerHost } from "./_core/timers.ts";
 import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
 import { createMemoryChannel } from "./_core/memory_channel.ts";
-import { RunnerCore, spawnSystemTask } from "./_core/runner.ts";
+import { checkRunnerOptions, debugFromEnv, RunnerCore, spawnSystemTask } from "./_core/runner.ts";
 import { SemaphoreCore } from "./_core/semaphore.ts";
 import { runTaskGroup } from "./_core/task_group.ts";
 import {
@@ -104,6 +105,11 @@ export interface RuntimeHost {
   readonly threads?: ThreadHost;
   /** The runtime's OS signal listeners, for `openSignalReceiver`. Without it, `openSignalReceiver` throws. */
   readonly signals?: SignalHost;
+  /**
+   * Reads an environment variable (`ASYNC_BACKEND_DEBUG`); `undefined` when it
+   * is unset or may not be read. Without it, no variable is read.
+   */
+  readonly env?: (name: string) => string | undefined;
 }
 
 function noNetworking(): Promise<never> {
@@ -140,6 +146,7 @@ function hostYield(host: RuntimeHost): MacrotaskScheduler {
 export abstract class BaseAsyncBackend extends AsyncBackend {
   #host: RuntimeHost;
   #yield: MacrotaskScheduler;
+  #debugFromEnv: boolean | undefined;
   // deno-lint-ignore no-explicit-any
   #net: NetDriver<any> | undefined;
 
@@ -156,9 +163,11 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     if (host.threads !== undefined) registerThreadHost(this, host.threads);
   }
 
-  /** Returns a new runner. */
-  newRunner(): Runner {
-    return new RunnerCore(this.#host.timers);
+  /** Returns a new runner; debug mode defaults to the `ASYNC_BACKEND_DEBUG` environment variable. */
+  newRunner(options?: RunnerOptions): Runner {
+    checkRunnerOptions(options);
+    const debug = options?.debug ?? (this.#debugFromEnv ??= debugFromEnv(this.#host.env));
+    return new RunnerCore(this.#host.timers, { debug, strict: options?.strict });
   }
 
   /** A checkpoint that yields to the event loop (timers and I/O run). */

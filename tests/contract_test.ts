@@ -13,6 +13,7 @@ import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreChannels from "./contract/core_channels.ts";
 import * as coreChannelsClose from "./contract/core_channels_close.ts";
 import * as coreChannelsStress from "./contract/core_channels_stress.ts";
+import * as coreLeaks from "./contract/core_leaks.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreScopeSignals from "./contract/core_scope_signals.ts";
@@ -47,6 +48,7 @@ const areas = [
   coreChannelsClose,
   coreChannelsStress,
   coreYield,
+  coreLeaks,
   netTcp,
   netListeners,
   netServe,

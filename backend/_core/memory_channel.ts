@@ -50,6 +50,7 @@ import { Fifo } from "../_util/fifo.ts";
 import { describe } from "../_util/validate.ts";
 import { cancelledNow, coroYield, type MacrotaskScheduler } from "./checkpoint.ts";
 import { type WaitNode, WaitQueue } from "./wait_queue.ts";
+import { type LeakEntry, trackResource } from "./leaks.ts";
 
 /** How often, at most, a run of calls that need no waiting goes without yielding to the loop, in ms. */
 export const CHANNEL_YIELD_INTERVAL_MS = 1;
@@ -68,6 +69,8 @@ class ChannelState<T> {
   readonly maxBufferSize: number;
   openSend = 1;
   openReceive = 1;
+  /** The channel in its runner's leak report while an end is open. */
+  leak: LeakEntry | null = null;
   readonly #schedule: MacrotaskScheduler;
   readonly #now: () => number;
   #lastYield: number;
@@ -169,7 +172,10 @@ export class SendEnd<T> implements MemorySendChannel<T> {
     this.#closed = true;
     const state = this.#state;
     failOwned(state.senders, (parked) => parked.owner === this, closedSend);
-    if (--state.openSend === 0) state.receivers.abortAll(new EndOfChannel());
+    if (--state.openSend === 0) {
+      state.receivers.abortAll(new EndOfChannel());
+      if (state.openReceive === 0) state.leak?.release();
+    }
   }
 
   aclose(): Promise<void> {
@@ -282,6 +288,7 @@ export class ReceiveEnd<T> implements MemoryReceiveChannel<T> {
     if (--state.openReceive === 0) {
       state.buffer.clear();
       state.senders.abortAll(broken());
+      if (state.openSend === 0) state.leak?.release();
     }
   }
 
@@ -374,5 +381,9 @@ export function createMemoryChannel<T>(
     );
   }
   const state = new ChannelState<T>(maxBufferSize, schedule, now);
+  state.leak = trackResource(
+    "channel",
+    () => `memory channel: ${state.openSend} send end(s) and ${state.openReceive} receive end(s) open`,
+  );
   return [new SendEnd(state), new ReceiveEnd(state)];
 }

@@ -4,24 +4,43 @@
  * @module
  */
 
+import type { ResourceLeak, RunnerOptions } from "../abc/leaks.ts";
 import type { Runner, SystemTask, TaskFunction } from "../abc/tasks.ts";
+import { ResourceLeakError } from "../errors.ts";
 import { CancelScope, currentScope, type ScopeRunState } from "./cancel_scope.ts";
 import { DeadlineQueue } from "./deadline_queue.ts";
 import type { TimerHost } from "./timers.ts";
 import { TaskCore } from "./task.ts";
-import { assertFunction } from "../_util/validate.ts";
+import { assertFunction, describe } from "../_util/validate.ts";
+import { creationStack, LeakRegistry } from "./leaks.ts";
+
+/** What the leak report says of a task of the runner. */
+interface TaskRecord {
+  readonly system: boolean;
+  readonly name: string;
+  readonly stack: string | undefined;
+}
 
 /** The state shared by everything that runs under one runner. */
 export class RunState implements ScopeRunState {
   readonly deadlines: DeadlineQueue;
   readonly root: CancelScope;
-  #tasks: Set<TaskCore<unknown>> = new Set();
+  /** What the runner made that is still alive, for the leak report (see `leaks.ts`). */
+  readonly leaks: LeakRegistry;
+  #tasks: Map<TaskCore<unknown>, TaskRecord> = new Map();
+  #strict: boolean;
+  #report: ResourceLeak[] | null = null;
   #resources: Map<unknown, { value: unknown; close: (value: never) => void | Promise<void> }> = new Map();
   #closed = false;
   #resourcesClosed = false;
 
-  /** @param timers The runtime's timers. */
-  constructor(timers: TimerHost) {
+  /**
+   * @param timers The runtime's timers.
+   * @param options Debug mode (creation stacks) and strict mode (`close()` rejects on leaks).
+   */
+  constructor(timers: TimerHost, options: RunnerOptions = {}) {
+    this.leaks = new LeakRegistry(options.debug === true);
+    this.#strict = options.strict === true;
     this.deadlines = new DeadlineQueue(timers, true);
     this.root = new CancelScope(null, null, false, this);
     this.root.enter();
@@ -41,7 +60,8 @@ export class RunState implements ScopeRunState {
   // deno-lint-ignore no-explicit-any
   spawn<T>(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[], system = false): TaskCore<T> {
     const task = new TaskCore<T>(this.root, this, system ? this.#onSystemTaskDone : this.#onTaskDone);
-    this.#tasks.add(task as TaskCore<unknown>);
+    const stack = this.leaks.debug ? creationStack() : undefined;
+    this.#tasks.set(task as TaskCore<unknown>, { system, name: fn.name, stack });
     task.start(fn, args);
     return task;
   }
@@ -75,12 +95,34 @@ export class RunState implements ScopeRunState {
     if (failure !== undefined) reportUnjoinedError(failure.error);
   };
 
-  /** Cancels everything under the root and waits for every task. */
+  /**
+   * The leak report: what `close()` found alive (the tasks still running when
+   * it began, then what was still open once it had finished), or, before it
+   * was called, what is alive now.
+   */
+  leakReport(): ResourceLeak[] {
+    return this.#report ?? this.#liveTasks().concat(this.leaks.snapshot());
+  }
+
+  #liveTasks(): ResourceLeak[] {
+    return Array.from(this.#tasks.values(), (task) => ({
+      kind: task.system ? "system task" as const : "task" as const,
+      description: `${task.system ? "system task" : "task"} ${task.name || "(anonymous function)"}`,
+      stack: task.stack,
+    }));
+  }
+
+  /**
+   * Cancels everything under the root and waits for every task, closes the
+   * run's resources, then makes the leak report: rejects with
+   * `ResourceLeakError` in strict mode, warns in debug mode.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    const tasks = this.#tasks.size === 0 ? [] : this.#liveTasks();
     this.root.cancel();
     while (this.#tasks.size > 0) {
-      await Promise.all(Array.from(this.#tasks, (task) => task.settled()));
+      await Promise.all(Array.from(this.#tasks.keys(), (task) => task.settled()));
     }
     this.#resourcesClosed = true;
     const resources = Array.from(this.#resources.values());
@@ -88,6 +130,10 @@ export class RunState implements ScopeRunState {
     await Promise.all(resources.map((entry) => entry.close(entry.value as never)));
     this.root.exit();
     this.deadlines.close();
+    const leaks = this.#report = tasks.concat(this.leaks.snapshot());
+    if (leaks.length === 0) return;
+    if (this.#strict) throw new ResourceLeakError(leaks);
+    if (this.leaks.debug) console.warn(new ResourceLeakError(leaks).message);
   }
 }
 
@@ -96,9 +142,12 @@ export class RunnerCore implements Runner {
   #loop: RunState;
   #closing: Promise<void> | null = null;
 
-  /** @param timers The runtime's timers. */
-  constructor(timers: TimerHost) {
-    this.#loop = new RunState(timers);
+  /**
+   * @param timers The runtime's timers.
+   * @param options Debug and strict modes of the leak report.
+   */
+  constructor(timers: TimerHost, options?: RunnerOptions) {
+    this.#loop = new RunState(timers, options);
   }
 
   // deno-lint-ignore no-explicit-any
@@ -116,6 +165,42 @@ export class RunnerCore implements Runner {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  leaks(): ResourceLeak[] {
+    return this.#loop.leakReport();
+  }
+}
+
+/** The environment variable that turns the debug mode of every new runner on (`1` or `true`). */
+export const DEBUG_ENV_VARIABLE = "ASYNC_BACKEND_DEBUG";
+
+/**
+ * `true` when {@linkcode DEBUG_ENV_VARIABLE} is `1` or `true`.
+ *
+ * @param env Reads an environment variable (the runtime host's), if any.
+ */
+export function debugFromEnv(env: ((name: string) => string | undefined) | undefined): boolean {
+  const value = env?.(DEBUG_ENV_VARIABLE)?.trim().toLowerCase();
+  return value === "1" || value === "true";
+}
+
+/**
+ * Checks the options of `newRunner()`.
+ *
+ * @param options The options.
+ * @throws {TypeError} when `options` is not an object or `debug`/`strict` is not a boolean.
+ */
+export function checkRunnerOptions(options: RunnerOptions | undefined): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`The 'options' argument must be an object, got ${describe(options)}`);
+  }
+  for (const name of ["debug", "strict"] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new TypeError(`The 'options.${name}' argument must be a boolean, got ${describe(value)}`);
+    }
   }
 }
 

@@ -31,6 +31,7 @@ import type {
 } from "./socket.ts";
 import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./sync.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./tasks.ts";
+import type { RunnerOptions } from "./leaks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./threads.ts";
 
 /**
@@ -43,8 +44,14 @@ import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } fr
 export abstract class AsyncBackend {
   // ---- Runners ----
 
-  /** Returns a new runner. */
-  abstract newRunner(): Runner;
+  /**
+   * Returns a new runner.
+   *
+   * @param options The leak report's modes: `debug` records where each task,
+   *   socket, listener, channel, worker and timer was made; `strict` makes
+   *   `close()` reject with `ResourceLeakError` when any was still alive.
+   */
+  abstract newRunner(options?: RunnerOptions): Runner;
 
   /**
    * Runs `fn(...args)` in a new runner, closes the runner and returns the result.

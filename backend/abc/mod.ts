@@ -23,3 +23,4 @@ export * from "./socket.ts";
 export * from "./sync.ts";
 export * from "./tasks.ts";
 export * from "./threads.ts";
+export * from "./leaks.ts";

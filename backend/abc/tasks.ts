@@ -5,6 +5,7 @@
  */
 
 import type { CancelScopeHandle } from "./cancel_scope.ts";
+import type { ResourceLeak } from "./leaks.ts";
 
 /** A function run as a task: it may be sync or async. */
 // deno-lint-ignore no-explicit-any
@@ -101,4 +102,11 @@ export interface Runner extends AsyncDisposable {
    * waits for them. Idempotent.
    */
   close(): Promise<void>;
+  /**
+   * The leak report: what the runner made that was still alive when it closed
+   * (the tasks still running when `close()` began; the sockets, listeners,
+   * channels, worker threads and timers still open when it had finished), each
+   * with its creation stack in debug mode. Before `close()`, what is alive now.
+   */
+  leaks(): ResourceLeak[];
 }

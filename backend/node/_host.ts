@@ -239,4 +239,5 @@ export const nodeHost: RuntimeHost = {
   net: nodeNet,
   threads: nodeThreadHost,
   signals: nodeSignals,
+  env: (name) => process.env[name],
 };

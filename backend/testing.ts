@@ -11,7 +11,9 @@
  * @example Fail a test that leaves a socket, a channel or a task behind
  * ```ts
  * import { assertNoLeaks } from "@easynetwork/async-backend/testing";
- * import { backend } from "@easynetwork/async-backend/backend/deno";
+ * import { AsyncBackendFactory } from "@easynetwork/async-backend/factory";
+ *
+ * const backend = AsyncBackendFactory.new();
  *
  * await assertNoLeaks(backend, async () => {
  *   const [send, receive] = backend.createMemoryChannel<number>(1);
@@ -42,12 +44,14 @@ export { activeThreadWorkers } from "./_threads/pool.ts";
  * ```ts
  * import { assertNoLeaks } from "@easynetwork/async-backend/testing";
  * import { ResourceLeakError } from "@easynetwork/async-backend/backend";
- * import { backend } from "@easynetwork/async-backend/backend/deno";
+ * import { AsyncBackendFactory } from "@easynetwork/async-backend/factory";
+ *
+ * const backend = AsyncBackendFactory.new();
  *
  * let leaked;
  * try {
  *   await assertNoLeaks(backend, async () => {
- *     [leaked] = await backend.createTcpListeners("127.0.0.1", 0);
+ *     [leaked] = await backend.createTcpListeners("127.0.0.1", 0, 8);
  *   });
  * } catch (error) {
  *   console.assert(error instanceof ResourceLeakError);

@@ -149,6 +149,9 @@ export function register({ name, create }: BackendUnderTest): void {
       const leaks = runner.leaks();
       const worker = leaks.find((leak) => leak.kind === "worker");
       assertLeak(worker, "worker", /^worker thread async-backend-thread_0$/, "runInPoolHere");
+      // The idle worker's retirement timer is armed by the pool, not by user code: no user frame.
+      const timer = leaks.find((leak) => leak.kind === "timer");
+      assert.equal(timer?.description, "the idle sweep of a thread pool");
     } finally {
       await pool.shutdown(true);
     }

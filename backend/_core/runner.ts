@@ -6,11 +6,11 @@
 
 import type { ResourceLeak, RunnerOptions } from "../abc/leaks.ts";
 import type { Runner, SystemTask, TaskFunction } from "../abc/tasks.ts";
-import { ResourceLeakError } from "../errors.ts";
 import { CancelScope, currentScope, type ScopeRunState } from "./cancel_scope.ts";
 import { DeadlineQueue } from "./deadline_queue.ts";
 import type { TimerHost } from "./timers.ts";
 import { TaskCore } from "./task.ts";
+import { ClosedResourceError, ResourceLeakError } from "../errors.ts";
 import { assertFunction, describe } from "../_util/validate.ts";
 import { creationStack, LeakRegistry } from "./leaks.ts";
 
@@ -78,7 +78,7 @@ export class RunState implements ScopeRunState {
   resource<T>(key: unknown, create: () => T, close: (value: T) => void | Promise<void>): T {
     const entry = this.#resources.get(key);
     if (entry !== undefined) return entry.value as T;
-    if (this.#resourcesClosed) throw new Error("The runner is closed");
+    if (this.#resourcesClosed) throw new ClosedResourceError("The runner is closed");
     const value = create();
     this.#resources.set(key, { value, close: close as (value: never) => void | Promise<void> });
     return value;
@@ -153,7 +153,7 @@ export class RunnerCore implements Runner {
   // deno-lint-ignore no-explicit-any
   async run<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T> {
     assertFunction(fn, "fn");
-    if (this.#closing !== null) throw new Error("Cannot call run(): the runner is closed");
+    if (this.#closing !== null) throw new ClosedResourceError("Cannot call run(): the runner is closed");
     const task = this.#loop.spawn(fn, args);
     await task.settled();
     return task.unwrap();
@@ -228,6 +228,6 @@ export function spawnSystemTask<A extends any[], T>(fn: TaskFunction<A, T>, args
   assertFunction(fn, "fn");
   const loop = currentScope()?.loop;
   if (!(loop instanceof RunState)) throw new Error("spawnTask() must be called from code run by a runner");
-  if (loop.closed) throw new Error("Cannot call spawnTask(): the runner is closed");
+  if (loop.closed) throw new ClosedResourceError("Cannot call spawnTask(): the runner is closed");
   return loop.spawn(fn, args, true);
 }

@@ -231,6 +231,9 @@ export class PullReader {
       if (size > IDLE_READ) size = IDLE_READ;
     } else {
       if (size < this.#readAhead) size = this.#readAhead;
+      // recv(bufsize) reads into a slab it allocates: a huge bufsize (any safe integer is valid) reads at
+      // most a slab's worth. (recvInto reads the size of the buffer the caller allocated.)
+      if (size > MAX_SLAB && this.#mode !== Mode.RecvInto) size = MAX_SLAB;
     }
     const scratch = this.#mode === Mode.RecvInto || !streaming;
     let view: Uint8Array;

@@ -6,7 +6,7 @@
  */
 
 import type { ThreadFunction } from "../abc/threads.ts";
-import { CancelledError } from "../errors.ts";
+import { CancelledError, ClosedResourceError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
 import { clampDelay, type TimerHost } from "../_core/timers.ts";
 import { Fifo } from "../_util/fifo.ts";
@@ -130,7 +130,7 @@ export class WorkerPool {
     onDone: (ok: boolean, value: unknown) => void,
     scope: CancelScope | null = null,
   ): PoolJob {
-    if (!this.#accepting) throw this.#error ?? new Error("The thread pool is shut down");
+    if (!this.#accepting) throw this.#error ?? new ClosedResourceError("The thread pool is shut down");
     const job = new PoolJob(this.#nextJob++, ref, args, onDone, scope);
     const worker = this.#idle.pop();
     if (worker !== undefined) {
@@ -198,12 +198,15 @@ export class WorkerPool {
   /** Terminates every worker now; pending calls reject. Never hangs. */
   async close(): Promise<void> {
     this.#accepting = false;
-    this.#rejectQueued(() => new Error("The thread pool was closed before the call started"));
+    this.#rejectQueued(() => new ClosedResourceError("The thread pool was closed before the call started"));
     for (const worker of Array.from(this.#workers)) {
       const job = worker.job;
       worker.job = null;
       if (job instanceof PoolJob) {
-        job.finish(false, new Error(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`));
+        job.finish(
+          false,
+          new ClosedResourceError(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`),
+        );
       }
       this.#remove(worker);
     }

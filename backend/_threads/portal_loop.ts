@@ -11,7 +11,7 @@
  */
 
 import type { AnyFunction, ThreadsPortal } from "../abc/threads.ts";
-import { CancelledError } from "../errors.ts";
+import { CancelledError, ClosedResourceError } from "../errors.ts";
 import { CallbackWaiter, CancelScope, currentScope, currentScopeVar } from "../_core/cancel_scope.ts";
 import type { RunState } from "../_core/runner.ts";
 import { describe } from "../_util/validate.ts";
@@ -85,7 +85,7 @@ export class LoopPortal<F extends Record<string, AnyFunction>> implements Thread
 
   /** On the loop's thread: calls the function directly. */
   async call<K extends keyof F & string>(name: K, ...args: Parameters<F[K]>): Promise<Awaited<ReturnType<F[K]>>> {
-    if (this.#closed) throw new Error("The runner that owns this threads portal is closed");
+    if (this.#closed) throw new ClosedResourceError("The runner that owns this threads portal is closed");
     return await this.#lookup(name)(...args);
   }
 

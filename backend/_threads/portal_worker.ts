@@ -7,7 +7,7 @@
  */
 
 import type { AnyFunction, ThreadsPortal } from "../abc/threads.ts";
-import { CancelledError } from "../errors.ts";
+import { CancelledError, ClosedResourceError } from "../errors.ts";
 import { threadState } from "./thread_state.ts";
 import {
   cloneError,
@@ -33,7 +33,7 @@ function knownError(name: string, message: string): Error | undefined {
 }
 
 function closedError(): Error {
-  return new Error("The runner that owns this threads portal is closed");
+  return new ClosedResourceError("The runner that owns this threads portal is closed");
 }
 
 /**

@@ -33,26 +33,31 @@ import { currentScope } from "./cancel_scope.ts";
 /** One live thing of a run; {@linkcode LeakEntry.release} removes it from the registry. */
 export class LeakEntry implements ResourceLeak {
   readonly kind: LeakKind;
-  readonly stack: string | undefined;
   #description: string | (() => string);
   #registry: LeakRegistry | null;
+  #site: CreationSite | undefined;
 
   /**
    * @param registry The run's registry.
    * @param kind What it is.
    * @param description Which one (a function is called when the report is made).
-   * @param stack Where it was made (debug mode).
+   * @param site Where it was made (debug mode).
    */
   constructor(
     registry: LeakRegistry,
     kind: LeakKind,
     description: string | (() => string),
-    stack: string | undefined,
+    site: CreationSite | undefined,
   ) {
     this.#registry = registry;
     this.kind = kind;
     this.#description = description;
-    this.stack = stack;
+    this.#site = site;
+  }
+
+  /** Where it was made (debug mode), formatted on first read. */
+  get stack(): string | undefined {
+    return this.#site?.stack;
   }
 
   /** Which one, in words. */
@@ -86,7 +91,7 @@ export class LeakRegistry {
    * @param description Which one (a function is called when the report is made).
    */
   add(kind: LeakKind, description: string | (() => string)): LeakEntry {
-    const entry = new LeakEntry(this, kind, description, this.debug ? creationStack() : undefined);
+    const entry = new LeakEntry(this, kind, description, this.debug ? new CreationSite() : undefined);
     this.#live.add(entry);
     return entry;
   }
@@ -140,16 +145,43 @@ const STACK_DEPTH = 40;
 const INTERNAL_FRAME = /\((?:<anonymous>|native|node:|ext:)|^at (?:node:|ext:)|^at (?:async )?Promise\.all \(index/;
 
 /**
- * The caller's stack, innermost frame first, without the frames of this
- * library and of the runtime: the first is the creation site. The whole stack
- * when no frame is the user's.
+ * Where something was made: the caller's stack, captured when made and
+ * formatted on first read (formatting costs far more than capturing: Deno maps
+ * each frame back to its TypeScript source).
  */
+export class CreationSite {
+  #error: Error | null;
+  #stack: string | undefined = undefined;
+
+  /** Captures the caller's stack. */
+  constructor() {
+    const errorClass = Error as { stackTraceLimit?: number };
+    const limit = errorClass.stackTraceLimit;
+    errorClass.stackTraceLimit = STACK_DEPTH;
+    this.#error = new Error();
+    errorClass.stackTraceLimit = limit;
+  }
+
+  /**
+   * The stack, innermost frame first, without the frames of this library and
+   * of the runtime: the first is the creation site. The whole stack when no
+   * frame is the user's.
+   */
+  get stack(): string {
+    if (this.#error !== null) {
+      this.#stack = userFrames(this.#error.stack ?? "");
+      this.#error = null;
+    }
+    return this.#stack!;
+  }
+}
+
+/** The caller's stack, formatted now (see {@linkcode CreationSite}). */
 export function creationStack(): string {
-  const errorClass = Error as { stackTraceLimit?: number };
-  const limit = errorClass.stackTraceLimit;
-  errorClass.stackTraceLimit = STACK_DEPTH;
-  const raw = new Error().stack ?? "";
-  errorClass.stackTraceLimit = limit;
+  return new CreationSite().stack;
+}
+
+function userFrames(raw: string): string {
   const frames = raw.split("\n").filter((line) => /^\s+at /.test(line)).map((line) => line.trim());
   const user = frames.filter((frame) =>
     !INTERNAL_FRAME.test(frame) && !LIBRARY_ROOTS.some((root) => frame.includes(root))

@@ -12,13 +12,13 @@ import type { TimerHost } from "./timers.ts";
 import { TaskCore } from "./task.ts";
 import { ClosedResourceError, ResourceLeakError } from "../errors.ts";
 import { assertFunction, describe } from "../_util/validate.ts";
-import { creationStack, LeakRegistry } from "./leaks.ts";
+import { CreationSite, LeakRegistry } from "./leaks.ts";
 
 /** What the leak report says of a task of the runner. */
 interface TaskRecord {
   readonly system: boolean;
   readonly name: string;
-  readonly stack: string | undefined;
+  readonly site: CreationSite | undefined;
 }
 
 /** The state shared by everything that runs under one runner. */
@@ -60,8 +60,8 @@ export class RunState implements ScopeRunState {
   // deno-lint-ignore no-explicit-any
   spawn<T>(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[], system = false): TaskCore<T> {
     const task = new TaskCore<T>(this.root, this, system ? this.#onSystemTaskDone : this.#onTaskDone);
-    const stack = this.leaks.debug ? creationStack() : undefined;
-    this.#tasks.set(task as TaskCore<unknown>, { system, name: fn.name, stack });
+    const site = this.leaks.debug ? new CreationSite() : undefined;
+    this.#tasks.set(task as TaskCore<unknown>, { system, name: fn.name, site });
     task.start(fn, args);
     return task;
   }
@@ -108,7 +108,7 @@ export class RunState implements ScopeRunState {
     return Array.from(this.#tasks.values(), (task) => ({
       kind: task.system ? "system task" as const : "task" as const,
       description: `${task.system ? "system task" : "task"} ${task.name || "(anonymous function)"}`,
-      stack: task.stack,
+      stack: task.site?.stack,
     }));
   }
 

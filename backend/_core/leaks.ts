@@ -130,7 +130,8 @@ const LIBRARY_ROOTS: string[] = libraryRoots();
 /** The URL and the path of this library's `backend/` folder: frames under it are the library's. */
 function libraryRoots(): string[] {
   try {
-    const url = new URL("../", import.meta.url);
+    // This file is backend/_core/leaks.ts (.js in the npm build): its folder's parent.
+    const url = new URL(import.meta.url.replace(/_core\/[^/]*$/, ""));
     const roots = [url.href];
     if (url.protocol === "file:") roots.push(decodeURIComponent(url.pathname));
     return roots;

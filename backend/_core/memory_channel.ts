@@ -51,6 +51,7 @@ import { Fifo } from "../_util/fifo.ts";
 import { describe } from "../_util/validate.ts";
 import { cancelledNow, coroYield, type MacrotaskScheduler } from "./checkpoint.ts";
 import { type WaitNode, WaitQueue } from "./wait_queue.ts";
+import { ChannelIterator } from "./channel_iterator.ts";
 import { type LeakEntry, trackResource } from "./leaks.ts";
 
 /** How often, at most, a run of calls that need no waiting goes without yielding to the loop, in ms. */
@@ -71,7 +72,10 @@ class ChannelState<T> {
   openSend = 1;
   openReceive = 1;
   /** The channel in its runner's leak report while an end is open. */
-  leak: LeakEntry | null = null;
+  readonly leak: LeakEntry | null = trackResource(
+    "channel",
+    () => `memory channel, open ends: ${this.openSend} send, ${this.openReceive} receive`,
+  );
   readonly #schedule: MacrotaskScheduler;
   readonly #now: () => number;
   #lastYield: number;
@@ -188,10 +192,8 @@ export class SendEnd<T> implements MemorySendChannel<T> {
     this.#closed = true;
     const state = this.#state;
     failOwned(state.senders, (parked) => parked.owner === this, closedSend);
-    if (--state.openSend === 0) {
-      state.receivers.abortAll(new EndOfChannel());
-      if (state.openReceive === 0) state.leak?.release();
-    }
+    if (--state.openSend === 0) state.receivers.abortAll(new EndOfChannel());
+    if (state.openSend + state.openReceive === 0) state.leak?.release();
   }
 
   aclose(): Promise<void> {
@@ -306,8 +308,8 @@ export class ReceiveEnd<T> implements MemoryReceiveChannel<T> {
     if (--state.openReceive === 0) {
       state.buffer.clear();
       state.senders.abortAll(broken());
-      if (state.openSend === 0) state.leak?.release();
     }
+    if (state.openSend + state.openReceive === 0) state.leak?.release();
   }
 
   aclose(): Promise<void> {
@@ -358,28 +360,6 @@ export class ReceiveEnd<T> implements MemoryReceiveChannel<T> {
   }
 }
 
-/** `for await` over a receive end: each step a `receive()`, `EndOfChannel` the end. */
-class ChannelIterator<T> implements AsyncIterator<T> {
-  readonly #channel: ReceiveEnd<T>;
-
-  constructor(channel: ReceiveEnd<T>) {
-    this.#channel = channel;
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    return this.#channel.receive().then(iteratorResult, endOfIteration) as Promise<IteratorResult<T>>;
-  }
-}
-
-function iteratorResult<T>(value: T): IteratorResult<T> {
-  return { done: false, value };
-}
-
-function endOfIteration(error: unknown): IteratorResult<never> {
-  if (error instanceof EndOfChannel) return { done: true, value: undefined };
-  throw error;
-}
-
 /**
  * Creates a channel: its send end and its receive end.
  *
@@ -402,9 +382,5 @@ export function createMemoryChannel<T>(
     );
   }
   const state = new ChannelState<T>(maxBufferSize, schedule, now);
-  state.leak = trackResource(
-    "channel",
-    () => `memory channel: ${state.openSend} send end(s) and ${state.openReceive} receive end(s) open`,
-  );
   return [new SendEnd(state), new ReceiveEnd(state)];
 }

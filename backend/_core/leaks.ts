@@ -1,6 +1,6 @@
 /**
  * The leak registry of a run: what the runner made that is still alive
- * (sockets, listeners, channels, workers, timers), fed where each is made and
+ * (sockets, listeners, channels, workers, timers, signal receivers), fed where each is made and
  * emptied as each is released, read by `RunState.close()` for the leak report.
  *
  * ## Why it looks like this
@@ -188,4 +188,10 @@ function userFrames(raw: string): string {
     !INTERNAL_FRAME.test(frame) && !LIBRARY_ROOTS.some((root) => frame.includes(root))
   );
   return (user.length === 0 ? frames : user).join("\n");
+}
+
+/** `true` when the caller's runner is in debug mode (it records creation stacks; see {@linkcode CreationSite}). */
+export function debugMode(): boolean {
+  const loop = currentScope()?.loop as { readonly leaks?: LeakRegistry } | null | undefined;
+  return loop?.leaks?.debug === true;
 }

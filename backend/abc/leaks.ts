@@ -16,9 +16,18 @@
 
 /**
  * What leaked: a task of the runner (`run()`'s), a system task, a stream or
- * datagram socket, a listener, a memory channel, a worker thread, a timer.
+ * datagram socket, a listener, a memory channel, a worker thread, a timer, a
+ * receiver of OS signals.
  */
-export type LeakKind = "task" | "system task" | "socket" | "listener" | "channel" | "worker" | "timer";
+export type LeakKind =
+  | "task"
+  | "system task"
+  | "socket"
+  | "listener"
+  | "channel"
+  | "worker"
+  | "timer"
+  | "signal receiver";
 
 /** One thing a runner made that was still alive when it closed. */
 export interface ResourceLeak {

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import process from "node:process";
 import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type { ResourceLeak } from "../../backend/abc/leaks.ts";
 import type { AsyncListenerSocketAdapter } from "../../backend/abc/socket.ts";
@@ -47,6 +48,10 @@ async function connectHere(backend: AsyncBackend, port: number) {
 
 async function openUdpHere(backend: AsyncBackend) {
   return await backend.createUdpEndpoint({ localAddress: { hostname: "127.0.0.1", port: 0 } });
+}
+
+function listenForSignalsHere(backend: AsyncBackend) {
+  return backend.openSignalReceiver(["SIGWINCH"]);
 }
 
 function spawnSystemTaskHere(backend: AsyncBackend) {
@@ -160,6 +165,20 @@ export function register({ name, create }: BackendUnderTest): void {
     await clean.run(() => backend.runInThread(work.add, 2, 3));
     await clean.close();
   });
+
+  test(`${name}: a signal receiver left open is reported with its creation site`, async () => {
+    const backend = create();
+    const runner = backend.newRunner({ debug: true });
+    const receiver = await runner.run(() => listenForSignalsHere(backend));
+    try {
+      await runner.close();
+      const leaks = runner.leaks();
+      assert.equal(leaks.length, 1);
+      assertLeak(leaks[0], "signal receiver", /^signal receiver for SIGWINCH$/, "listenForSignalsHere");
+    } finally {
+      receiver.close();
+    }
+  }, { ignore: process.platform === "win32" ? "no SIGWINCH on Windows" : false });
 
   test(`${name}: without debug mode the report has no stacks`, async () => {
     const backend = create();

@@ -33,8 +33,9 @@ import type {
 } from "./abc/socket.ts";
 import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./abc/sync.ts";
 import type { MemoryReceiveChannel, MemorySendChannel } from "./abc/channel.ts";
-import type { Runner, RunnerOptions, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
+import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
 import type { TaskTree } from "./abc/diagnostics.ts";
+import type { RunnerOptions } from "./abc/leaks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
 import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
 import { CapacityLimiterCore } from "./_core/capacity_limiter.ts";
@@ -43,7 +44,7 @@ import type { TimerHost } from "./_core/timers.ts";
 import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
 import { createMemoryChannel } from "./_core/memory_channel.ts";
-import { RunnerCore, spawnSystemTask } from "./_core/runner.ts";
+import { checkRunnerOptions, debugFromEnv, RunnerCore, spawnSystemTask } from "./_core/runner.ts";
 import { SemaphoreCore } from "./_core/semaphore.ts";
 import { runTaskGroup } from "./_core/task_group.ts";
 import {
@@ -109,6 +110,11 @@ export interface RuntimeHost {
   readonly signals?: SignalHost;
   /** The runtime's `node:diagnostics_channel` channels, where runners publish their events. */
   readonly diagnostics?: DiagnosticsChannels;
+  /**
+   * Reads an environment variable (`ASYNC_BACKEND_DEBUG`); `undefined` when it
+   * is unset or may not be read. Without it, no variable is read.
+   */
+  readonly env?: (name: string) => string | undefined;
 }
 
 function noNetworking(): Promise<never> {
@@ -145,6 +151,7 @@ function hostYield(host: RuntimeHost): MacrotaskScheduler {
 export abstract class BaseAsyncBackend extends AsyncBackend {
   #host: RuntimeHost;
   #yield: MacrotaskScheduler;
+  #debugFromEnv: boolean | undefined;
   // deno-lint-ignore no-explicit-any
   #net: NetDriver<any> | undefined;
 
@@ -161,9 +168,11 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     if (host.threads !== undefined) registerThreadHost(this, host.threads);
   }
 
-  /** Returns a new runner. */
+  /** Returns a new runner; debug mode defaults to the `ASYNC_BACKEND_DEBUG` environment variable. */
   newRunner(options?: RunnerOptions): Runner {
-    return new RunnerCore(this.#host.timers, options, this.#host.diagnostics ?? null);
+    checkRunnerOptions(options);
+    const debug = options?.debug ?? (this.#debugFromEnv ??= debugFromEnv(this.#host.env));
+    return new RunnerCore(this.#host.timers, { debug, strict: options?.strict }, this.#host.diagnostics ?? null);
   }
 
   /** A checkpoint that yields to the event loop (timers and I/O run). */

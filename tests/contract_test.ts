@@ -19,6 +19,7 @@ import * as coreChannels from "./contract/core_channels.ts";
 import * as coreChannelsClose from "./contract/core_channels_close.ts";
 import * as coreChannelsStress from "./contract/core_channels_stress.ts";
 import * as coreInstruments from "./contract/core_instruments.ts";
+import * as coreLeaks from "./contract/core_leaks.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreScopeSignals from "./contract/core_scope_signals.ts";
@@ -70,6 +71,7 @@ const areas = [
   coreChannelsClose,
   coreChannelsStress,
   coreYield,
+  coreLeaks,
   netTcp,
   netListeners,
   netServe,

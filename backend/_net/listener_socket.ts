@@ -20,7 +20,7 @@ import { ClosedResourceError } from "../errors.ts";
 import { Fifo } from "../_util/fifo.ts";
 import type { TimerHost } from "../_core/timers.ts";
 import type { ListenerConn, NetDriver } from "./driver.ts";
-import { checkpoint, ResourceGuard } from "./guard.ts";
+import { checkpoint, describeAddress, ResourceGuard } from "./guard.ts";
 import { PullOperation } from "./pull.ts";
 import { PushQueue } from "./push.ts";
 import { StreamSocket } from "./stream_socket.ts";
@@ -97,7 +97,7 @@ class ListenerAcceptedSocket<C> extends AcceptedSocket {
 export class ListenerSocket<C> extends AsyncListenerSocketAdapter {
   #listener: ListenerConn<C>;
   #setup: ListenerSetup<C>;
-  #state = new ResourceGuard("listener");
+  #state = new ResourceGuard("listener", () => `listener on ${describeAddress(() => this.getLocalAddress())}`);
   /** Pull model: the runtime accept, outliving a cancelled call. */
   #accepting: PullOperation<C, AcceptedSocket> | null = null;
   /** Push model: connections that came, waiting (paused) for a call. */

@@ -30,8 +30,9 @@ import type {
   UdpEndpointOptions,
 } from "./socket.ts";
 import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./sync.ts";
-import type { Runner, RunnerOptions, SystemTask, TaskFunction, TaskGroup } from "./tasks.ts";
+import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./tasks.ts";
 import type { TaskTree } from "./diagnostics.ts";
+import type { RunnerOptions } from "./leaks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./threads.ts";
 
 /**
@@ -47,7 +48,9 @@ export abstract class AsyncBackend {
   /**
    * Returns a new runner.
    *
-   * @param options `debug: true` records where each task was started (shown by the task tree).
+   * @param options `debug` records where each task, socket, listener, channel,
+   *   worker and timer was made (shown by the task tree and the leak report);
+   *   `strict` makes `close()` reject with `ResourceLeakError` when any was still alive.
    */
   abstract newRunner(options?: RunnerOptions): Runner;
 

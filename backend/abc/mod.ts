@@ -24,3 +24,4 @@ export * from "./socket.ts";
 export * from "./sync.ts";
 export * from "./tasks.ts";
 export * from "./threads.ts";
+export * from "./leaks.ts";

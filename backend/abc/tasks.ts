@@ -6,6 +6,7 @@
 
 import type { CancelScopeHandle } from "./cancel_scope.ts";
 import type { Instrument, TaskTree } from "./diagnostics.ts";
+import type { ResourceLeak } from "./leaks.ts";
 
 /** A function run as a task: it may be sync or async. */
 // deno-lint-ignore no-explicit-any
@@ -123,13 +124,11 @@ export interface Runner extends AsyncDisposable {
   removeInstrument(instrument: Instrument): boolean;
   /** A snapshot of the runner's live tasks, their scopes and where each waits (see `AsyncBackend.taskTree()`). */
   taskTree(): TaskTree;
-}
-
-/** Options of `AsyncBackend.newRunner()`. */
-export interface RunnerOptions {
   /**
-   * Debug mode: the runner records where each task was started (a stack
-   * trace, shown in the task tree). Costs a stack capture per task. Default `false`.
+   * The leak report: what the runner made that was still alive when it closed
+   * (the tasks still running when `close()` began; the sockets, listeners,
+   * channels, worker threads and timers still open when it had finished), each
+   * with its creation stack in debug mode. Before `close()`, what is alive now.
    */
-  readonly debug?: boolean;
+  leaks(): ResourceLeak[];
 }

@@ -107,6 +107,16 @@ export const denoSignals: SignalHost = {
   remove: (signal, listener) => Deno.removeSignalListener(signal as Deno.Signal, listener),
 };
 
+/** Reads an environment variable when `--allow-env` grants it (no prompt); else `undefined`. */
+export function denoEnv(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Deno's host. */
 export const denoHost: RuntimeHost = {
   timers: denoTimers,
@@ -120,4 +130,5 @@ export const denoHost: RuntimeHost = {
   threads: denoThreadHost,
   signals: denoSignals,
   diagnostics: denoDiagnostics,
+  env: denoEnv,
 };

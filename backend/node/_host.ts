@@ -230,4 +230,5 @@ export const nodeHost: RuntimeHost = {
   threads: nodeThreadHost,
   signals: nodeSignals,
   diagnostics: diagnosticsChannels(diagnostics.channel),
+  env: (name) => process.env[name],
 };

@@ -37,10 +37,9 @@ import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts
 import type { TaskTree } from "./abc/diagnostics.ts";
 import type { RunnerOptions } from "./abc/leaks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
-import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
+import { coroYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
 import { CapacityLimiterCore } from "./_core/capacity_limiter.ts";
 import { ConditionCore } from "./_core/condition.ts";
-import type { TimerHost } from "./_core/timers.ts";
 import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
 import { createMemoryChannel } from "./_core/memory_channel.ts";
@@ -59,80 +58,20 @@ import {
 } from "./_core/timeouts.ts";
 import { waitFuture } from "./_core/wait_future.ts";
 import { currentEffectiveDeadline, openCancelScope } from "./_core/standalone_scope.ts";
-import { type SignalHost, SignalReceiverCore } from "./_core/signal_receiver.ts";
-import type { DiagnosticsChannels } from "./_core/instruments.ts";
+import { SignalReceiverCore } from "./_core/signal_receiver.ts";
 import { dumpTaskTree, dumpTaskTreeOnSignal, taskTree } from "./_core/task_tree_dump.ts";
 import * as connect from "./_net/connect.ts";
 import * as datagram from "./_net/datagram_socket.ts";
 import type { NetDriver } from "./_net/driver.ts";
 import * as listen from "./_net/listen.ts";
 import * as serve from "./_net/serve.ts";
-import { createThreadsPortal, registerThreadHost, runInThread, type ThreadHost } from "./_threads/run_in_thread.ts";
+import { createThreadsPortal, registerThreadHost, runInThread } from "./_threads/run_in_thread.ts";
+import { hostYield, type RuntimeHost } from "./runtime_host.ts";
 
-/** What a runtime gives the core. */
-export interface RuntimeHost {
-  /** Timers and the monotonic clock. */
-  readonly timers: TimerHost;
-  /**
-   * The runtime's cheapest macrotask yield. It need not let the loop poll I/O
-   * or run timers (a `MessageChannel` round on Node does neither) when
-   * `yieldTurn` is given.
-   */
-  readonly yieldMacrotask: MacrotaskScheduler;
-  /**
-   * A full turn of the event loop: the callback runs after every timer due and
-   * every I/O callback ready when it was scheduled. When given, a checkpoint
-   * yields with `yieldMacrotask` and takes a full turn at least once a
-   * millisecond; without it, `yieldMacrotask` must be a full turn itself.
-   */
-  readonly yieldTurn?: MacrotaskScheduler;
-  /**
-   * How many `yieldMacrotask` rounds in a row make a full turn of the loop by
-   * themselves, where the loop polls I/O every so many rounds (Deno: 64); while
-   * yields come that fast, no `yieldTurn` is needed. Default: never.
-   */
-  readonly yieldMacrotasksPerTurn?: number;
-  /**
-   * The runtime's networking calls, under the shared adapters and pipelines.
-   * Without it, every networking method rejects.
-   *
-   * @ignore
-   */
-  // deno-lint-ignore no-explicit-any
-  readonly net?: NetDriver<any>;
-  /**
-   * The runtime's workers, for `runInThread`. Without it, `runInThread` rejects.
-   *
-   * @ignore
-   */
-  readonly threads?: ThreadHost;
-  /** The runtime's OS signal listeners, for `openSignalReceiver`. Without it, `openSignalReceiver` throws. */
-  readonly signals?: SignalHost;
-  /** The runtime's `node:diagnostics_channel` channels, where runners publish their events. */
-  readonly diagnostics?: DiagnosticsChannels;
-  /**
-   * Reads an environment variable (`ASYNC_BACKEND_DEBUG`); `undefined` when it
-   * is unset or may not be read. Without it, no variable is read.
-   */
-  readonly env?: (name: string) => string | undefined;
-}
+export type { RuntimeHost } from "./runtime_host.ts";
 
 function noNetworking(): Promise<never> {
   return Promise.reject(new TypeError("This backend has no networking driver ('net' in its RuntimeHost)"));
-}
-
-/** One yield per host, shared by its backends: one queue keeps every task's yields in order. */
-const hostYields = new WeakMap<RuntimeHost, MacrotaskScheduler>();
-
-function hostYield(host: RuntimeHost): MacrotaskScheduler {
-  let schedule = hostYields.get(host);
-  if (schedule === undefined) {
-    schedule = host.yieldTurn === undefined
-      ? host.yieldMacrotask
-      : new LoopYield(host.yieldMacrotask, host.yieldTurn, host.timers.now, host.yieldMacrotasksPerTurn).schedule;
-    hostYields.set(host, schedule);
-  }
-  return schedule;
 }
 
 /**

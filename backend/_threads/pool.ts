@@ -1,6 +1,8 @@
 /**
  * A bounded, lazily started pool of worker threads. Runtime-neutral: each
- * backend injects how to start a worker ({@linkcode SpawnWorker}).
+ * backend injects how to start a worker ({@linkcode SpawnWorker}). This file
+ * holds the calls: queueing, dispatch, and what the workers report about them;
+ * the threads' life-cycle is `pool_workers.ts`, a call's parts `pool_job.ts`.
  *
  * @module
  */
@@ -8,12 +10,12 @@
 import type { ThreadFunction } from "../abc/threads.ts";
 import { BrokenWorkerError, CancelledError, ClosedResourceError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
-import { clampDelay, type TimerHost } from "../_core/timers.ts";
+import type { TimerHost } from "../_core/timers.ts";
 import { Fifo } from "../_util/fifo.ts";
-import { type LeakEntry, trackResource } from "../_core/leaks.ts";
+import { trackResource } from "../_core/leaks.ts";
 import {
   describeThreadFunction,
-  functionKey,
+  dispatchJob,
   INIT,
   knownError,
   PoolJob,
@@ -22,15 +24,8 @@ import {
   type ThreadWorker,
   type WorkerEvents,
 } from "./pool_job.ts";
-import {
-  cloneError,
-  type FromWorker,
-  reviveError,
-  type SerializedError,
-  TO_WORKER,
-  type TransferItem,
-  type WorkerTransferable,
-} from "./protocol.ts";
+import { cloneError, type FromWorker, reviveError, type SerializedError } from "./protocol.ts";
+import { WorkerSet } from "./pool_workers.ts";
 
 /** Options of {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -51,56 +46,31 @@ export interface WorkerPoolOptions {
 }
 
 export { describeThreadFunction, PoolJob, type SpawnWorker, type ThreadWorker, type WorkerEvents } from "./pool_job.ts";
-
-const NO_TRANSFER: TransferItem[] = [];
+export { activeThreadWorkers } from "./pool_workers.ts";
 
 const UNREADABLE = "could not be deserialized in its worker thread";
-
-let liveWorkers = 0;
-
-/**
- * The number of worker threads started by this library's pools that are still
- * alive. `0` once every runner and executor that used threads is closed.
- *
- * @example
- * ```ts
- * import { activeThreadWorkers } from "@easynetwork/async-backend/testing";
- *
- * console.log(activeThreadWorkers()); // 0
- * ```
- */
-export function activeThreadWorkers(): number {
-  return liveWorkers;
-}
 
 /** The pool. */
 export class WorkerPool {
   #spawn: SpawnWorker;
-  #timers: TimerHost;
   #max: number;
-  #idleTimeout: number;
   #prefix: string;
   #initializer: ThreadFunction | undefined;
   #initargs: unknown[];
-  #workers: Set<PoolWorker> = new Set();
-  #idle: PoolWorker[] = [];
+  #workers: WorkerSet;
   #queue: Fifo<PoolJob> = new Fifo();
   #queued = 0;
   #nextJob = 1;
   #nextName = 0;
-  #sweep: unknown = undefined;
-  #sweepLeak: LeakEntry | null = null;
   #accepting = true;
   #error: Error | null = null;
-  #terminating: Set<Promise<void>> = new Set();
   #drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
   /** @param options The pool's options. */
   constructor(options: WorkerPoolOptions) {
     this.#spawn = options.spawn;
-    this.#timers = options.timers;
     this.#max = options.maxWorkers ?? Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 4);
-    this.#idleTimeout = options.idleTimeout ?? 10_000;
+    this.#workers = new WorkerSet(options.timers, options.idleTimeout ?? 10_000, () => this.#checkDrained());
     this.#prefix = options.namePrefix ?? "async-backend-thread";
     this.#initializer = options.initializer;
     this.#initargs = options.initargs ?? [];
@@ -134,10 +104,10 @@ export class WorkerPool {
   ): PoolJob {
     if (!this.#accepting) throw this.#error ?? new ClosedResourceError("The thread pool is shut down");
     const job = new PoolJob(this.#nextJob++, ref, args, onDone, scope);
-    const worker = this.#idle.pop();
+    const worker = this.#workers.takeIdle();
     if (worker !== undefined) {
       // A failed post leaves the worker unused: give it back (or the next queued job).
-      if (!this.#dispatch(worker, job)) this.#free(worker);
+      if (!dispatchJob(worker, job)) this.#free(worker);
       return job;
     }
     this.#queue.push(job);
@@ -174,7 +144,7 @@ export class WorkerPool {
     job.finish(false, undefined);
     if (worker === null || worker.job !== job) return;
     worker.job = null;
-    this.#remove(worker);
+    this.#workers.remove(worker);
     this.#fill();
     this.#checkDrained();
   }
@@ -187,7 +157,7 @@ export class WorkerPool {
   shutdown(cancelPending: boolean): Promise<void> {
     this.#accepting = false;
     if (cancelPending) this.#rejectQueued(() => new CancelledError("The thread pool was shut down"));
-    for (const worker of this.#idle.splice(0)) this.#remove(worker);
+    this.#workers.removeIdle();
     if (this.#drained === null) {
       let resolve!: () => void;
       const promise = new Promise<void>((done) => resolve = done);
@@ -201,7 +171,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.#accepting = false;
     this.#rejectQueued(() => new ClosedResourceError("The thread pool was closed before the call started"));
-    for (const worker of Array.from(this.#workers)) {
+    for (const worker of this.#workers.list()) {
       const job = worker.job;
       worker.job = null;
       if (job instanceof PoolJob) {
@@ -210,11 +180,10 @@ export class WorkerPool {
           new ClosedResourceError(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`),
         );
       }
-      this.#remove(worker);
+      this.#workers.remove(worker);
     }
-    this.#idle.length = 0;
-    this.#clearSweep();
-    while (this.#terminating.size > 0) await Promise.all(this.#terminating);
+    this.#workers.clearSweep();
+    if (this.#workers.terminating) await this.#workers.settled();
     this.#drained?.resolve();
   }
 
@@ -247,7 +216,6 @@ export class WorkerPool {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    liveWorkers++;
     worker = new PoolWorker(name, handle, flag);
     worker.leak = trackResource("worker", `worker thread ${name}`);
     this.#workers.add(worker);
@@ -262,7 +230,7 @@ export class WorkerPool {
           : { url: initializer.moduleUrl, name: initializer.exportName, args: this.#initargs },
       }, []);
     } catch (error) {
-      this.#remove(worker);
+      this.#workers.remove(worker);
       this.#fail(
         initializer === undefined
           ? new Error(`Cannot start a worker: ${error instanceof Error ? error.message : error}`, { cause: error })
@@ -293,7 +261,7 @@ export class WorkerPool {
         this.#free(worker);
       } else {
         const cause = reviveError(payload as SerializedError, knownError);
-        this.#remove(worker);
+        this.#workers.remove(worker);
         const name = describeThreadFunction(this.#initializer!);
         this.#fail(new Error(`The thread pool's initializer ${name} failed: ${cause.message}`, { cause }));
       }
@@ -311,7 +279,7 @@ export class WorkerPool {
     if (worker.dead) return;
     const job = worker.job;
     worker.job = null;
-    this.#remove(worker);
+    this.#workers.remove(worker);
     if (job === INIT) {
       this.#fail(new BrokenWorkerError(`A worker died while running the thread pool's initializer: ${reason}`, code));
     } else if (job !== null) {
@@ -332,7 +300,7 @@ export class WorkerPool {
   #onLost(worker: PoolWorker, reason: string): void {
     const job = worker.job;
     worker.job = null;
-    this.#remove(worker);
+    this.#workers.remove(worker);
     if (job === INIT) {
       const name = describeThreadFunction(this.#initializer!);
       this.#fail(new TypeError(`The arguments of the thread pool's initializer ${name} ${UNREADABLE}: ${reason}`));
@@ -356,7 +324,7 @@ export class WorkerPool {
     if (worker.dead) return;
     const job = worker.job;
     worker.job = null;
-    this.#remove(worker);
+    this.#workers.remove(worker);
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (job instanceof PoolJob) {
       job.worker = null;
@@ -380,7 +348,7 @@ export class WorkerPool {
     this.#error = error;
     this.#accepting = false;
     this.#rejectQueued(() => error);
-    for (const worker of this.#idle.splice(0)) this.#remove(worker);
+    this.#workers.removeIdle();
     this.#checkDrained();
   }
 
@@ -390,131 +358,26 @@ export class WorkerPool {
       const job = this.#queue.shift()!;
       if (!job.queued) continue;
       this.#queued--;
-      if (this.#dispatch(worker, job)) return;
+      if (dispatchJob(worker, job)) return;
     }
     if (!this.#accepting) {
-      this.#remove(worker);
+      this.#workers.remove(worker);
       this.#checkDrained();
       return;
     }
-    worker.idleSince = this.#timers.now();
-    this.#idle.push(worker);
-    if (this.#sweep === undefined) this.#armSweep(this.#idleTimeout);
-  }
-
-  /**
-   * Posts `job` to `worker`; `false` when the post failed (arguments that
-   * cannot be cloned): the job is settled with the error and `worker` is left
-   * as it was, for the caller to reuse.
-   */
-  #dispatch(worker: PoolWorker, job: PoolJob): boolean {
-    let args = job.args;
-    let transfer: TransferItem[] = NO_TRANSFER;
-    let rollbacks: (() => void)[] | null = null;
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i];
-      if (arg !== null && typeof arg === "object" && TO_WORKER in arg) {
-        const encoded = (arg as WorkerTransferable)[TO_WORKER](worker);
-        if (rollbacks === null) {
-          args = args.slice();
-          transfer = [];
-          rollbacks = [];
-        }
-        args[i] = encoded.value;
-        transfer.push(...encoded.transfer);
-        rollbacks.push(encoded.rollback);
-      }
-    }
-    Atomics.store(worker.flag, 0, 0);
-    const key = functionKey(job.ref);
-    const known = worker.functions.has(key);
-    const fn = known ? key : { key, url: job.ref.moduleUrl, name: job.ref.exportName };
-    try {
-      worker.handle.postMessage([job.id, fn, args], transfer);
-      if (!known) worker.functions.add(key);
-    } catch (error) {
-      if (rollbacks !== null) { for (const rollback of rollbacks) rollback(); }
-      job.finish(
-        false,
-        cloneError(`The arguments of ${describeThreadFunction(job.ref)}`, "to a worker thread", error),
-      );
-      return false;
-    }
-    job.markRunning();
-    job.rollbacks = rollbacks;
-    job.worker = worker;
-    worker.job = job;
-    return true;
+    this.#workers.park(worker);
   }
 
   /** Starts workers while calls wait and room is left. */
   #fill(): void {
-    while (this.#accepting && this.#queued > this.#starting() && this.#workers.size < this.#max) this.#startWorker();
-  }
-
-  /** Workers busy with their initializer: they will take queued jobs. */
-  #starting(): number {
-    let n = 0;
-    for (const worker of this.#workers) if (worker.job === INIT) n++;
-    return n;
-  }
-
-  #remove(worker: PoolWorker): void {
-    if (worker.dead) return;
-    worker.dead = true;
-    worker.leak?.release();
-    this.#workers.delete(worker);
-    const index = this.#idle.indexOf(worker);
-    if (index >= 0) this.#idle.splice(index, 1);
-    let result: void | Promise<void>;
-    try {
-      result = worker.handle.terminate();
-    } catch {
-      result = undefined;
-    }
-    if (result instanceof Promise) {
-      const done: Promise<void> = result.then(() => {}, () => {}).finally(() => {
-        liveWorkers--;
-        this.#terminating.delete(done);
-        this.#checkDrained();
-      });
-      this.#terminating.add(done);
-    } else {
-      liveWorkers--;
+    while (this.#accepting && this.#queued > this.#workers.starting() && this.#workers.size < this.#max) {
+      this.#startWorker();
     }
   }
 
   #checkDrained(): void {
-    if (this.#drained === null || this.#accepting || this.#workers.size > 0 || this.#terminating.size > 0) return;
-    this.#clearSweep();
+    if (this.#drained === null || this.#accepting || this.#workers.size > 0 || this.#workers.terminating) return;
+    this.#workers.clearSweep();
     this.#drained.resolve();
-  }
-
-  #armSweep(ms: number): void {
-    const timers = this.#timers;
-    // Clamped: an idle timeout past 2^31 - 1 ms (Infinity) would fire at once, again and again.
-    const leak = this.#sweepLeak = trackResource("timer", "the idle sweep of a thread pool");
-    const id = timers.setTimer(() => {
-      this.#sweep = undefined;
-      leak?.release();
-      this.#retireIdle();
-    }, clampDelay(ms));
-    timers.refTimer(id, false);
-    this.#sweep = id;
-  }
-
-  #clearSweep(): void {
-    if (this.#sweep !== undefined) this.#timers.clearTimer(this.#sweep);
-    this.#sweep = undefined;
-    this.#sweepLeak?.release();
-  }
-
-  #retireIdle(): void {
-    const now = this.#timers.now();
-    const idle = this.#idle;
-    let retired = 0;
-    while (retired < idle.length && now - idle[retired].idleSince >= this.#idleTimeout) retired++;
-    for (const worker of idle.splice(0, retired)) this.#remove(worker);
-    if (idle.length > 0) this.#armSweep(Math.max(1, idle[0].idleSince + this.#idleTimeout - now));
   }
 }

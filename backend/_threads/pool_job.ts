@@ -2,7 +2,8 @@
  * What the worker pool ({@linkcode WorkerPool} in `pool.ts`) is made of: the
  * worker a backend starts for it, one submitted call (`PoolJob`, also the
  * caller a portal request is credited to), one tracked worker (`PoolWorker`),
- * and the keys that name a function to a worker once.
+ * the keys that name a function to a worker once, and how a call is posted to
+ * its worker (`dispatchJob`).
  *
  * @module
  */
@@ -10,7 +11,16 @@
 import type { ThreadFunction } from "../abc/threads.ts";
 import { CancelledError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
-import type { FromWorker, PortalCaller, PortalWorker, ToWorker, TransferItem } from "./protocol.ts";
+import {
+  cloneError,
+  type FromWorker,
+  type PortalCaller,
+  type PortalWorker,
+  TO_WORKER,
+  type ToWorker,
+  type TransferItem,
+  type WorkerTransferable,
+} from "./protocol.ts";
 import type { LeakEntry } from "../_core/leaks.ts";
 
 /** A started worker, as the pool drives it. */
@@ -156,4 +166,51 @@ export function functionKey(ref: ThreadFunction): number {
 /** Rebuilds errors whose class this side knows. */
 export function knownError(name: string, message: string): Error | undefined {
   return name === "CancelledError" ? new CancelledError(message) : undefined;
+}
+
+const NO_TRANSFER: TransferItem[] = [];
+
+/**
+ * Posts `job` to `worker`; `false` when the post failed (arguments that
+ * cannot be cloned): the job is settled with the error and `worker` is left
+ * as it was, for the caller to reuse.
+ */
+export function dispatchJob(worker: PoolWorker, job: PoolJob): boolean {
+  let args = job.args;
+  let transfer: TransferItem[] = NO_TRANSFER;
+  let rollbacks: (() => void)[] | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg !== null && typeof arg === "object" && TO_WORKER in arg) {
+      const encoded = (arg as WorkerTransferable)[TO_WORKER](worker);
+      if (rollbacks === null) {
+        args = args.slice();
+        transfer = [];
+        rollbacks = [];
+      }
+      args[i] = encoded.value;
+      transfer.push(...encoded.transfer);
+      rollbacks.push(encoded.rollback);
+    }
+  }
+  Atomics.store(worker.flag, 0, 0);
+  const key = functionKey(job.ref);
+  const known = worker.functions.has(key);
+  const fn = known ? key : { key, url: job.ref.moduleUrl, name: job.ref.exportName };
+  try {
+    worker.handle.postMessage([job.id, fn, args], transfer);
+    if (!known) worker.functions.add(key);
+  } catch (error) {
+    if (rollbacks !== null) { for (const rollback of rollbacks) rollback(); }
+    job.finish(
+      false,
+      cloneError(`The arguments of ${describeThreadFunction(job.ref)}`, "to a worker thread", error),
+    );
+    return false;
+  }
+  job.markRunning();
+  job.rollbacks = rollbacks;
+  job.worker = worker;
+  worker.job = job;
+  return true;
 }

@@ -11,7 +11,7 @@ import type { SignalHost } from "../_core/signal_receiver.ts";
 import { denoDiagnostics } from "./_diagnostics.ts";
 import type { NetDriver } from "../_net/driver.ts";
 import type { ThreadHost } from "../_threads/run_in_thread.ts";
-import type { RuntimeHost } from "../base_backend.ts";
+import type { RuntimeHost } from "../runtime_host.ts";
 import * as dns from "./dns.ts";
 import * as tcp from "./tcp.ts";
 import * as tls from "./tls.ts";

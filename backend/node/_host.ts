@@ -17,7 +17,7 @@ import { diagnosticsChannels } from "../_core/instruments.ts";
 import type { NetDriver } from "../_net/driver.ts";
 import type { ThreadHost } from "../_threads/run_in_thread.ts";
 import { eventSocketStream } from "../_net/push_stream.ts";
-import type { RuntimeHost } from "../base_backend.ts";
+import type { RuntimeHost } from "../runtime_host.ts";
 import * as dns from "./dns.ts";
 import * as tcp from "./tcp.ts";
 import * as tls from "./tls.ts";

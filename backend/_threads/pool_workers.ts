@@ -1,0 +1,158 @@
+/**
+ * The threads of one worker pool ({@linkcode WorkerSet}, used by `WorkerPool`
+ * in `pool.ts`): the workers alive, the idle ones and their retirement after
+ * the idle timeout, and termination (awaited when the runtime's `terminate()`
+ * is asynchronous); and the count of live worker threads over every pool
+ * ({@linkcode activeThreadWorkers}).
+ *
+ * @module
+ */
+
+import { type LeakEntry, trackResource } from "../_core/leaks.ts";
+import { clampDelay, type TimerHost } from "../_core/timers.ts";
+import { INIT, type PoolWorker } from "./pool_job.ts";
+
+let liveWorkers = 0;
+
+/**
+ * The number of worker threads started by this library's pools that are still
+ * alive. `0` once every runner and executor that used threads is closed.
+ *
+ * @example
+ * ```ts
+ * import { activeThreadWorkers } from "@easynetwork/async-backend/testing";
+ *
+ * console.log(activeThreadWorkers()); // 0
+ * ```
+ */
+export function activeThreadWorkers(): number {
+  return liveWorkers;
+}
+
+/** The workers of one pool: alive, idle, terminating. */
+export class WorkerSet {
+  #timers: TimerHost;
+  #idleTimeout: number;
+  #onTerminated: () => void;
+  #workers: Set<PoolWorker> = new Set();
+  #idle: PoolWorker[] = [];
+  #sweep: unknown = undefined;
+  #sweepLeak: LeakEntry | null = null;
+  #terminating: Set<Promise<void>> = new Set();
+
+  /**
+   * @param timers Timers for idle retirement (unref'd).
+   * @param idleTimeout How long an idle worker lives, in ms.
+   * @param onTerminated Told each time an asynchronous termination settles.
+   */
+  constructor(timers: TimerHost, idleTimeout: number, onTerminated: () => void) {
+    this.#timers = timers;
+    this.#idleTimeout = idleTimeout;
+    this.#onTerminated = onTerminated;
+  }
+
+  /** How many workers are alive. */
+  get size(): number {
+    return this.#workers.size;
+  }
+
+  /** `true` while a removed worker's termination has not settled. */
+  get terminating(): boolean {
+    return this.#terminating.size > 0;
+  }
+
+  /** Every live worker. */
+  list(): PoolWorker[] {
+    return Array.from(this.#workers);
+  }
+
+  /** Tracks a started worker. */
+  add(worker: PoolWorker): void {
+    liveWorkers++;
+    this.#workers.add(worker);
+  }
+
+  /** The idle worker parked last, taken out of the idle list. */
+  takeIdle(): PoolWorker | undefined {
+    return this.#idle.pop();
+  }
+
+  /** Parks `worker` as idle; it retires after the idle timeout. */
+  park(worker: PoolWorker): void {
+    worker.idleSince = this.#timers.now();
+    this.#idle.push(worker);
+    if (this.#sweep === undefined) this.#armSweep(this.#idleTimeout);
+  }
+
+  /** Terminates every idle worker. */
+  removeIdle(): void {
+    for (const worker of this.#idle.splice(0)) this.remove(worker);
+  }
+
+  /** Resolves once every termination under way has settled. */
+  async settled(): Promise<void> {
+    while (this.#terminating.size > 0) await Promise.all(this.#terminating);
+  }
+
+  /** Workers busy with their initializer: they will take queued jobs. */
+  starting(): number {
+    let n = 0;
+    for (const worker of this.#workers) if (worker.job === INIT) n++;
+    return n;
+  }
+
+  /** Terminates `worker` and forgets it. Idempotent. */
+  remove(worker: PoolWorker): void {
+    if (worker.dead) return;
+    worker.dead = true;
+    worker.leak?.release();
+    this.#workers.delete(worker);
+    const index = this.#idle.indexOf(worker);
+    if (index >= 0) this.#idle.splice(index, 1);
+    let result: void | Promise<void>;
+    try {
+      result = worker.handle.terminate();
+    } catch {
+      result = undefined;
+    }
+    if (result instanceof Promise) {
+      const done: Promise<void> = result.then(() => {}, () => {}).finally(() => {
+        liveWorkers--;
+        this.#terminating.delete(done);
+        this.#onTerminated();
+      });
+      this.#terminating.add(done);
+    } else {
+      liveWorkers--;
+    }
+  }
+
+  #armSweep(ms: number): void {
+    const timers = this.#timers;
+    // Clamped: an idle timeout past 2^31 - 1 ms (Infinity) would fire at once, again and again.
+    const leak = this.#sweepLeak = trackResource("timer", "the idle sweep of a thread pool");
+    const id = timers.setTimer(() => {
+      this.#sweep = undefined;
+      leak?.release();
+      this.#retireIdle();
+    }, clampDelay(ms));
+    timers.refTimer(id, false);
+    this.#sweep = id;
+  }
+
+  /** Stops the idle-retirement timer. */
+  clearSweep(): void {
+    if (this.#sweep !== undefined) this.#timers.clearTimer(this.#sweep);
+    this.#sweep = undefined;
+    this.#sweepLeak?.release();
+  }
+
+  #retireIdle(): void {
+    const now = this.#timers.now();
+    const idle = this.#idle;
+    let retired = 0;
+    while (retired < idle.length && now - idle[retired].idleSince >= this.#idleTimeout) retired++;
+    for (const worker of idle.splice(0, retired)) this.remove(worker);
+    if (idle.length > 0) this.#armSweep(Math.max(1, idle[0].idleSince + this.#idleTimeout - now));
+  }
+}

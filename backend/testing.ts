@@ -12,3 +12,5 @@
  */
 
 export { activeThreadWorkers } from "./_threads/pool.ts";
+export { MockClock } from "./_core/mock_clock.ts";
+export type { MockClockOptions, RunnerOptions, VirtualClock } from "./abc/clock.ts";

@@ -13,6 +13,7 @@ import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreChannels from "./contract/core_channels.ts";
 import * as coreChannelsClose from "./contract/core_channels_close.ts";
 import * as coreChannelsStress from "./contract/core_channels_stress.ts";
+import * as coreClock from "./contract/core_clock.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreScopeSignals from "./contract/core_scope_signals.ts";
@@ -46,6 +47,7 @@ const areas = [
   coreChannels,
   coreChannelsClose,
   coreChannelsStress,
+  coreClock,
   coreYield,
   netTcp,
   netListeners,

@@ -45,8 +45,10 @@ export class CallbackWaiter extends Waiter {
 
 /** What a scope knows about the runner it belongs to. */
 export interface ScopeRunState {
-  /** The runner's deadline queue. */
+  /** The runner's deadline queue (its `timers` are the runner's clock). */
   readonly deadlines: DeadlineQueue;
+  /** Bumped by every checkpoint that starts a wait or a yield: what a mock clock's idle check reads. */
+  activity: number;
 }
 
 /** How a scope got cancelled. */
@@ -85,8 +87,7 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   #caught = false;
   #entered = false;
   #exited = false;
-  // The entered scopes inside this one, in entering order: an intrusive doubly
-  // linked list, so that linking and unlinking a scope allocate nothing.
+  // The entered scopes inside this one, in entering order (intrusive: no allocation).
   #firstChild: CancelScope | null = null;
   #lastChild: CancelScope | null = null;
   #prevSibling: CancelScope | null = null;

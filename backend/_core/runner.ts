@@ -7,7 +7,9 @@
 import type { Runner, SystemTask, TaskFunction } from "../abc/tasks.ts";
 import { CancelScope, currentScope, type ScopeRunState } from "./cancel_scope.ts";
 import { DeadlineQueue } from "./deadline_queue.ts";
-import type { TimerHost } from "./timers.ts";
+import type { MacrotaskScheduler, TimerHost } from "./timers.ts";
+import type { RunnerOptions } from "../abc/clock.ts";
+import { attachClock, detachClock, type MockClock } from "./mock_clock.ts";
 import { TaskCore } from "./task.ts";
 import { assertFunction } from "../_util/validate.ts";
 
@@ -15,6 +17,7 @@ import { assertFunction } from "../_util/validate.ts";
 export class RunState implements ScopeRunState {
   readonly deadlines: DeadlineQueue;
   readonly root: CancelScope;
+  activity = 0;
   #tasks: Set<TaskCore<unknown>> = new Set();
   #resources: Map<unknown, { value: unknown; close: (value: never) => void | Promise<void> }> = new Map();
   #closed = false;
@@ -95,9 +98,24 @@ export class RunState implements ScopeRunState {
 export class RunnerCore implements Runner {
   #loop: RunState;
   #closing: Promise<void> | null = null;
+  #clock: MockClock | null = null;
 
-  /** @param timers The runtime's timers. */
-  constructor(timers: TimerHost) {
+  /**
+   * @param timers The runtime's timers.
+   * @param options The runner's options (its clock).
+   * @param turn A full turn of the event loop, for a mock clock's idle check.
+   */
+  constructor(timers: TimerHost, options?: RunnerOptions, turn?: MacrotaskScheduler) {
+    if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw new TypeError(
+        `The 'options' argument must be an object, got ${options === null ? "null" : typeof options}`,
+      );
+    }
+    const clock = options?.clock;
+    if (clock !== undefined) {
+      timers = attachClock(clock, timers, turn ?? ((callback) => setTimeout(callback, 0)), () => this.#loop.activity);
+      this.#clock = clock as MockClock;
+    }
     this.#loop = new RunState(timers);
   }
 
@@ -111,7 +129,10 @@ export class RunnerCore implements Runner {
   }
 
   close(): Promise<void> {
-    return (this.#closing ??= this.#loop.close());
+    const clock = this.#clock;
+    return (this.#closing ??= clock === null
+      ? this.#loop.close()
+      : this.#loop.close().finally(() => detachClock(clock)));
   }
 
   [Symbol.asyncDispose](): Promise<void> {

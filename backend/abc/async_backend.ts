@@ -31,6 +31,7 @@ import type {
 } from "./socket.ts";
 import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./sync.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./tasks.ts";
+import type { RunnerOptions } from "./clock.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./threads.ts";
 
 /**
@@ -43,8 +44,15 @@ import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } fr
 export abstract class AsyncBackend {
   // ---- Runners ----
 
-  /** Returns a new runner. */
-  abstract newRunner(): Runner;
+  /**
+   * Returns a new runner. With `options.clock` (a `MockClock` of the
+   * `testing` entry point), every timer of the runner follows that clock.
+   *
+   * @param options The runner's clock.
+   * @throws {TypeError} when `options` is not an object or `options.clock` not a `MockClock`.
+   * @throws {Error} when the clock already serves an open runner.
+   */
+  abstract newRunner(options?: RunnerOptions): Runner;
 
   /**
    * Runs `fn(...args)` in a new runner, closes the runner and returns the result.
@@ -53,8 +61,21 @@ export abstract class AsyncBackend {
    * @param args Its arguments.
    */
   // deno-lint-ignore no-explicit-any
-  async bootstrap<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T> {
-    const runner = this.newRunner();
+  bootstrap<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T>;
+  /**
+   * Runs `fn(...args)` in a new runner made with `options` (see
+   * {@linkcode AsyncBackend.newRunner}), closes the runner and returns the result.
+   *
+   * @param options The runner's options.
+   * @param fn The function to run.
+   * @param args Its arguments.
+   */
+  // deno-lint-ignore no-explicit-any
+  bootstrap<A extends any[], T>(options: RunnerOptions, fn: TaskFunction<A, T>, ...args: A): Promise<T>;
+  // deno-lint-ignore no-explicit-any
+  async bootstrap(first: RunnerOptions | TaskFunction<any[], unknown>, ...rest: any[]): Promise<unknown> {
+    const runner = typeof first === "function" ? this.newRunner() : this.newRunner(first);
+    const [fn, ...args] = typeof first === "function" ? [first, ...rest] : rest;
     try {
       return await runner.run(fn, ...args);
     } finally {

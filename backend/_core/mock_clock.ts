@@ -97,6 +97,8 @@ export class MockClock implements VirtualClock {
   };
 
   /**
+   * Makes a clock, frozen at `options.start` unless `options.rate` is set.
+   *
    * @param options The start time, the rate and autojump.
    * @throws {TypeError} when an option has the wrong type.
    * @throws {RangeError} when `start` is not finite or `rate` is negative or infinite.

@@ -48,6 +48,22 @@ export abstract class AsyncBackend {
    * Returns a new runner. With `options.clock` (a `MockClock` of the
    * `testing` entry point), every timer of the runner follows that clock.
    *
+   * @example A runner on a frozen clock, moved by hand
+   * ```ts
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   * import { MockClock } from "@easynetwork/async-backend/testing";
+   *
+   * const backend = new DenoBackend();
+   * const clock = new MockClock();
+   * await using runner = backend.newRunner({ clock });
+   * const woke = runner.run(async () => {
+   *   await backend.sleep(10_000);
+   *   return backend.currentTime();
+   * });
+   * await clock.advance(10_000);
+   * console.log(await woke); // 10000
+   * ```
+   *
    * @param options The runner's clock.
    * @throws {TypeError} when `options` is not an object or `options.clock` not a `MockClock`.
    * @throws {Error} when the clock already serves an open runner.

@@ -19,7 +19,7 @@ import { CLIENT_TLS, netOptions, withCode, withServer } from "./net_util.ts";
 const work = threadModule<typeof import("../fixtures/work.ts")>(new URL("../fixtures/work.ts", import.meta.url));
 
 /** The most real time a test of virtual minutes may take, in ms (2 shared cores, sanitizers). */
-const REAL_BOUND = 2_000;
+const REAL_BOUND = 5_000;
 
 function realTimer(): () => number {
   const started = performance.now();
@@ -134,13 +134,13 @@ export function register({ name, create }: BackendUnderTest): void {
     assert.equal(clock.now(), 1_000);
   });
 
-  test(`${name}: clock: a clock at rate 1000 runs a 5-second sleep in milliseconds; rate 0 freezes it`, async () => {
+  test(`${name}: clock: a clock at rate 1000 runs a 60-second sleep in real milliseconds; rate 0 freezes it`, async () => {
     const backend = create();
     const clock = new MockClock({ rate: 1_000 });
     const elapsed = realTimer();
     await backend.bootstrap({ clock }, async () => {
-      await backend.sleep(5_000);
-      assert.ok(backend.currentTime() >= 5_000);
+      await backend.sleep(60_000);
+      assert.ok(backend.currentTime() >= 60_000);
       clock.rate = 0;
       const frozen = clock.now();
       await yieldTimes(backend, 10);

@@ -65,7 +65,7 @@ for (const [name, host] of [["deno", denoHost], ["node", nodeHost]] as const) {
       await runner.close();
     }
     const real = performance.now() - started;
-    assert.ok(real < 2_000, `took ${real} ms of real time`);
+    assert.ok(real < 5_000, `took ${real} ms of real time`);
   });
 
   test(`${name}: clock: autojump starts the next Happy Eyeballs attempt once the runner is idle`, async () => {

@@ -105,7 +105,7 @@ export class RunnerCore implements Runner {
    * @param options The runner's options (its clock).
    * @param turn A full turn of the event loop, for a mock clock's idle check.
    */
-  constructor(timers: TimerHost, options?: RunnerOptions, turn?: MacrotaskScheduler) {
+  constructor(timers: TimerHost, options: RunnerOptions | undefined, turn: MacrotaskScheduler) {
     if (options !== undefined && (options === null || typeof options !== "object")) {
       throw new TypeError(
         `The 'options' argument must be an object, got ${options === null ? "null" : typeof options}`,
@@ -113,7 +113,7 @@ export class RunnerCore implements Runner {
     }
     const clock = options?.clock;
     if (clock !== undefined) {
-      timers = attachClock(clock, timers, turn ?? ((callback) => setTimeout(callback, 0)), () => this.#loop.activity);
+      timers = attachClock(clock, timers, turn, () => this.#loop.activity);
       this.#clock = clock as MockClock;
     }
     this.#loop = new RunState(timers);

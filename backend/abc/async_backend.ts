@@ -149,7 +149,10 @@ export abstract class AsyncBackend {
   abstract moveOnAfter<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined>;
   /** Like {@linkcode AsyncBackend.moveOnAfter} with an absolute deadline. */
   abstract moveOnAt<T>(deadline: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined>;
-  /** The backend clock: monotonic milliseconds. */
+  /**
+   * The backend clock: monotonic milliseconds. Inside a runner made with a
+   * `MockClock`, that clock's virtual time (see {@linkcode AsyncBackend.newRunner}).
+   */
   abstract currentTime(): number;
   /** Sleeps `ms` milliseconds; `0` is a checkpoint. */
   abstract sleep(ms: number): Promise<void>;

@@ -230,3 +230,36 @@ export class DelimiterNotFound extends Error {
     this.maxBytes = maxBytes;
   }
 }
+
+/**
+ * Rejects a thread call whose worker died under it: it ran out of memory
+ * (`code` is `"ERR_WORKER_OUT_OF_MEMORY"`), called `process.exit()`,
+ * `self.close()` or the runtime's exit call, or threw an uncaught error from a
+ * timer.
+ * The pool replaces the worker; other calls go on. The message names the
+ * function and says why the worker died.
+ *
+ * @example
+ * ```ts
+ * import { BrokenWorkerError } from "@easynetwork/async-backend/backend";
+ *
+ * const error = new BrokenWorkerError("The worker thread running f (file:///m.ts) died: out of memory");
+ * console.log(error.name); // "BrokenWorkerError"
+ * ```
+ */
+export class BrokenWorkerError extends Error {
+  /** Why the runtime ended the worker, when it said (`"ERR_WORKER_OUT_OF_MEMORY"`). */
+  readonly code: string | undefined;
+
+  /**
+   * Creates a broken-worker error.
+   *
+   * @param message The error message.
+   * @param code The runtime's code for the worker's end, if any.
+   */
+  constructor(message: string = "The worker thread died", code?: string) {
+    super(message);
+    this.name = "BrokenWorkerError";
+    this.code = code;
+  }
+}

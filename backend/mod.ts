@@ -1,9 +1,11 @@
 /**
  * The backend contracts and errors: `AsyncBackend`, its tasks, scopes,
- * primitives, socket adapters and thread types, `CancelledError`,
- * `ClosedResourceError`, `BusyResourceError`, and `threadModule`. Concrete
- * backends live in `./backend/deno` and `./backend/node`; what backend authors
- * need, in `./lowlevel`; what worker modules import, in `./worker`.
+ * primitives, socket adapters and thread types, `threadModule`, and every
+ * error class: `CancelledError`, `ClosedResourceError`, `BusyResourceError`,
+ * `EndOfChannel`, `BrokenResourceError`, `WouldBlock`, `IncompleteReadError`
+ * and `DelimiterNotFound`. Concrete backends live in `./backend/deno` and
+ * `./backend/node`; what backend authors need, in `./lowlevel`; what worker
+ * modules import, in `./worker`.
  *
  * @example Catch a timeout
  * ```ts

@@ -7,6 +7,7 @@
 import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction } from "../backend/abc/threads.ts";
 import { describe } from "../backend/_util/validate.ts";
+import { ClosedResourceError } from "../backend/errors.ts";
 
 /** Anything that runs functions and hands back cancellable futures. */
 export interface Executor {
@@ -91,7 +92,7 @@ export class AsyncExecutor {
    * @param args Its arguments.
    */
   run<F extends AnyFunction>(fn: F | ThreadFunction<F>, ...args: Parameters<F>): Promise<Awaited<ReturnType<F>>> {
-    if (this.#shutdown) return Promise.reject(new Error("Cannot call run(): the executor is shut down"));
+    if (this.#shutdown) return Promise.reject(new ClosedResourceError("Cannot call run(): the executor is shut down"));
     let future: CancellableFuture<unknown>;
     try {
       future = this.#executor.submit(fn, ...args);

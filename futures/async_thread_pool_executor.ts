@@ -8,7 +8,7 @@ import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction } from "../backend/abc/threads.ts";
 import { assertThreadFunction, createThreadPool, type ThreadPool } from "../backend/lowlevel.ts";
 import { describe } from "../backend/_util/validate.ts";
-import { CancelledError } from "../backend/errors.ts";
+import { CancelledError, ClosedResourceError } from "../backend/errors.ts";
 import { AsyncExecutor, type Executor } from "./async_executor.ts";
 
 /** Options of {@linkcode AsyncThreadPoolExecutor}. */
@@ -143,7 +143,7 @@ export class AsyncThreadPoolExecutor extends AsyncExecutor {
   ): Promise<Awaited<ReturnType<F>>> {
     try {
       assertThreadFunction(fn);
-      if (this.isShutdown) throw new Error("Cannot call run(): the executor is shut down");
+      if (this.isShutdown) throw new ClosedResourceError("Cannot call run(): the executor is shut down");
     } catch (error) {
       return Promise.reject(error);
     }

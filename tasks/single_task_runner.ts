@@ -6,7 +6,7 @@
 
 import type { AsyncBackend } from "../backend/abc/async_backend.ts";
 import type { SystemTask, TaskFunction } from "../backend/abc/tasks.ts";
-import { assertFunction } from "../backend/_util/validate.ts";
+import { assertFunction, describe } from "../backend/_util/validate.ts";
 
 /**
  * Runs `fn(...args)` once, as a system task started by the first `run()`; every
@@ -41,6 +41,9 @@ export class SingleTaskRunner<T, A extends any[] = any[]> {
    * @param args Its arguments.
    */
   constructor(backend: AsyncBackend, fn: TaskFunction<A, T>, ...args: A) {
+    if (backend === null || typeof backend !== "object" || typeof backend.spawnTask !== "function") {
+      throw new TypeError(`The 'backend' argument must be an AsyncBackend, got ${describe(backend)}`);
+    }
     assertFunction(fn, "fn");
     this.#backend = backend;
     this.#call = { fn, args };

@@ -8,6 +8,11 @@
  */
 
 import { backends } from "./backends.ts";
+import * as badInput from "./contract/bad_input.ts";
+import * as badInputNet from "./contract/bad_input_net.ts";
+import * as badInputNew from "./contract/bad_input_new.ts";
+import * as badInputNewNet from "./contract/bad_input_new_net.ts";
+import * as badInputThreads from "./contract/bad_input_threads.ts";
 import * as core from "./contract/core.ts";
 import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreChannels from "./contract/core_channels.ts";
@@ -23,6 +28,10 @@ import * as coreSync from "./contract/core_sync.ts";
 import * as coreSyncMore from "./contract/core_sync_more.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
 import * as coreYield from "./contract/core_yield.ts";
+import * as faultsEmfile from "./contract/faults_emfile.ts";
+import * as faultsNet from "./contract/faults_net.ts";
+import * as faultsServe from "./contract/faults_serve.ts";
+import * as faultsTls from "./contract/faults_tls.ts";
 import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
 import * as netServe from "./contract/net_serve.ts";
@@ -31,7 +40,15 @@ import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netTlsInfo from "./contract/net_tls_info.ts";
 import * as netUdp from "./contract/net_udp.ts";
+import * as processHygiene from "./contract/process_hygiene.ts";
+import * as reliabilityBytes from "./contract/reliability_bytes.ts";
+import * as reliabilityChaos from "./contract/reliability_chaos.ts";
+import * as reliabilityLoad from "./contract/reliability_load.ts";
+import * as reliabilitySync from "./contract/reliability_sync.ts";
+import * as reliabilityThreads from "./contract/reliability_threads.ts";
+import * as reliabilityUdp from "./contract/reliability_udp.ts";
 import * as threads from "./contract/threads.ts";
+import * as faultsThreads from "./contract/faults_threads.ts";
 
 const areas = [
   core,
@@ -57,7 +74,24 @@ const areas = [
   netUdp,
   netStreams,
   threads,
+  faultsThreads,
   futures,
+  faultsNet,
+  faultsTls,
+  faultsServe,
+  faultsEmfile,
+  badInput,
+  badInputNet,
+  badInputThreads,
+  badInputNew,
+  badInputNewNet,
+  processHygiene,
+  reliabilityChaos,
+  reliabilityUdp,
+  reliabilityThreads,
+  reliabilitySync,
+  reliabilityBytes,
+  reliabilityLoad,
 ];
 
 for (const backend of backends) {

@@ -97,6 +97,7 @@ export class CapacityLimiterCore implements CapacityLimiter {
   }
 
   releaseOnBehalfOf(borrower: object): void {
+    checkBorrower(borrower);
     if (!this.#borrowers.delete(borrower)) {
       throw new Error("Cannot release a token: this borrower holds none of the limiter's tokens");
     }

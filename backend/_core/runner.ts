@@ -11,6 +11,7 @@ import type { MacrotaskScheduler, TimerHost } from "./timers.ts";
 import type { RunnerOptions } from "../abc/clock.ts";
 import { attachClock, detachClock, type MockClock } from "./mock_clock.ts";
 import { TaskCore } from "./task.ts";
+import { ClosedResourceError } from "../errors.ts";
 import { assertFunction } from "../_util/validate.ts";
 
 /** The state shared by everything that runs under one runner. */
@@ -61,7 +62,7 @@ export class RunState implements ScopeRunState {
   resource<T>(key: unknown, create: () => T, close: (value: T) => void | Promise<void>): T {
     const entry = this.#resources.get(key);
     if (entry !== undefined) return entry.value as T;
-    if (this.#resourcesClosed) throw new Error("The runner is closed");
+    if (this.#resourcesClosed) throw new ClosedResourceError("The runner is closed");
     const value = create();
     this.#resources.set(key, { value, close: close as (value: never) => void | Promise<void> });
     return value;
@@ -122,7 +123,7 @@ export class RunnerCore implements Runner {
   // deno-lint-ignore no-explicit-any
   async run<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T> {
     assertFunction(fn, "fn");
-    if (this.#closing !== null) throw new Error("Cannot call run(): the runner is closed");
+    if (this.#closing !== null) throw new ClosedResourceError("Cannot call run(): the runner is closed");
     const task = this.#loop.spawn(fn, args);
     await task.settled();
     return task.unwrap();
@@ -164,6 +165,6 @@ export function spawnSystemTask<A extends any[], T>(fn: TaskFunction<A, T>, args
   assertFunction(fn, "fn");
   const loop = currentScope()?.loop;
   if (!(loop instanceof RunState)) throw new Error("spawnTask() must be called from code run by a runner");
-  if (loop.closed) throw new Error("Cannot call spawnTask(): the runner is closed");
+  if (loop.closed) throw new ClosedResourceError("Cannot call spawnTask(): the runner is closed");
   return loop.spawn(fn, args, true);
 }

@@ -44,9 +44,10 @@ const SIGNAL_NAME = /^SIG[A-Z0-9]+$/;
 
 /** Checks the `signals` argument: a non-empty array of signal names; returns them without duplicates. */
 function signalNames(signals: unknown): string[] {
-  if (!Array.isArray(signals) || signals.length === 0) {
-    throw new TypeError(`The 'signals' argument must be a non-empty array of signal names, got ${describe(signals)}`);
+  if (!Array.isArray(signals)) {
+    throw new TypeError(`The 'signals' argument must be an array of signal names, got ${describe(signals)}`);
   }
+  if (signals.length === 0) throw new RangeError("The 'signals' argument must not be an empty list");
   for (const name of signals) {
     if (typeof name !== "string" || !SIGNAL_NAME.test(name)) {
       throw new TypeError(`The 'signals' argument holds an invalid signal name: ${describe(name)}`);

@@ -36,7 +36,9 @@ class StandaloneScope extends ScopeHandle implements CancelScope {
       return Promise.reject(error);
     }
     if (this.#entered) {
-      return Promise.reject(new TypeError("The cancel scope was already entered: a standalone scope runs once"));
+      return Promise.reject(
+        new TypeError("Cannot call run(): the cancel scope was already entered (a standalone scope runs once)"),
+      );
     }
     this.#entered = true;
     return this.#run(fn);
@@ -67,16 +69,23 @@ class StandaloneScope extends ScopeHandle implements CancelScope {
   }
 }
 
+const OPTION_NAMES: readonly string[] = ["deadline", "shield", "signal"];
+
 /**
  * Makes a standalone cancel scope, not entered yet.
  *
  * @param options The deadline, the shield and an outside `AbortSignal`.
- * @throws {TypeError} when `options` or one of its members has the wrong type.
+ * @throws {TypeError} when `options` or one of its members has the wrong type, or it has another member.
  * @throws {RangeError} when `options.deadline` is `NaN`.
  */
 export function openCancelScope(options: CancelScopeOptions = {}): CancelScope {
   if (options === null || typeof options !== "object") {
     throw new TypeError(`The 'options' argument must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) {
+      throw new TypeError(`The 'options' argument has no option '${key}' (they are ${OPTION_NAMES.join(", ")})`);
+    }
   }
   const { deadline, shield, signal } = options;
   if (deadline !== undefined) assertDeadline(deadline, "options.deadline");

@@ -7,7 +7,7 @@
 import { ScopeHandle } from "./scope_handle.ts";
 import type { CancelScopeHandle } from "../abc/cancel_scope.ts";
 import type { Task, TaskFunction, TaskGroup, TaskStatus } from "../abc/tasks.ts";
-import { CancelledError } from "../errors.ts";
+import { CancelledError, ClosedResourceError } from "../errors.ts";
 import { CallbackWaiter, CancelScope, currentScope, currentScopeVar } from "./cancel_scope.ts";
 import { TaskCore } from "./task.ts";
 import { assertFunction } from "../_util/validate.ts";
@@ -108,7 +108,7 @@ class TaskGroupCore implements TaskGroup {
   }
 
   #assertOpen(method: string): void {
-    if (this.#closed) throw new Error(`Cannot call ${method}(): the task group has exited`);
+    if (this.#closed) throw new ClosedResourceError(`Cannot call ${method}(): the task group has exited`);
   }
 
   // deno-lint-ignore no-explicit-any

@@ -18,7 +18,7 @@ import { codedError } from "./errors.ts";
 import { checkpoint, ResourceGuard } from "./guard.ts";
 import { PullOperation } from "./pull.ts";
 import { PushQueue } from "./push.ts";
-import { assertBufsize, assertBytes, assertSocketAddress, optionsObject } from "./validate.ts";
+import { assertBufsize, assertBytes, assertSocketAddress, booleanOption, optionsObject } from "./validate.ts";
 
 /** Datagrams a push-model socket holds before new ones are dropped (UDP may drop; memory stays bounded). */
 export const DATAGRAM_BOUND = 1024;
@@ -186,6 +186,7 @@ export async function createUdpEndpoint(driver: NetDriver, options?: UdpEndpoint
   const opts = optionsObject(options);
   if (opts.localAddress !== undefined) assertSocketAddress(opts.localAddress, "localAddress");
   if (opts.remoteAddress !== undefined) assertSocketAddress(opts.remoteAddress, "remoteAddress");
+  const reusePort = booleanOption(opts.reusePort, "reusePort");
   let remote: SocketAddress | null = null;
   let localHost: string | undefined;
   if (opts.localAddress !== undefined) localHost = (await resolveHost(driver, opts.localAddress.hostname))[0];
@@ -200,7 +201,7 @@ export async function createUdpEndpoint(driver: NetDriver, options?: UdpEndpoint
   const local = { hostname: localHost ?? wildcardOf(remote?.hostname), port: opts.localAddress?.port ?? 0 };
   const conn = await suspend<DatagramConn>((resolve, reject) => {
     let cancelled = false;
-    driver.openUdp(local, remote, opts.reusePort ?? false).then((conn) => {
+    driver.openUdp(local, remote, reusePort).then((conn) => {
       if (cancelled) conn.close();
       else resolve(conn);
     }, (error) => reject(driver.mapError(error)));

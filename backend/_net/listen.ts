@@ -14,7 +14,7 @@ import { resolveHost } from "./address.ts";
 import type { ListenerConn, NetDriver } from "./driver.ts";
 import { type ListenerSetup, ListenerSocket } from "./listener_socket.ts";
 import { handshakeTimeout } from "./tls.ts";
-import { assertBacklog, assertPort, assertTlsOptions, listenHosts, optionsObject } from "./validate.ts";
+import { assertBacklog, assertPort, assertTlsOptions, booleanOption, listenHosts, optionsObject } from "./validate.ts";
 
 /** How many times a port-0 bind on several addresses picks a port again. */
 const PORT_ZERO_ATTEMPTS = 20;
@@ -99,7 +99,7 @@ export async function createTcpListeners<C>(
   listenHosts(host);
   assertPort(port);
   assertBacklog(backlog);
-  const reusePort = optionsObject(options).reusePort ?? false;
+  const reusePort = booleanOption(optionsObject(options).reusePort, "reusePort");
   return await bindListeners({ driver, timers, tls: null }, host, port, backlog, reusePort);
 }
 
@@ -120,5 +120,6 @@ export async function createSslOverTcpListeners<C>(
   const opts = optionsObject(options);
   const ms = handshakeTimeout(opts);
   const setup: ListenerSetup<C> = { driver, timers, tls: { options: { ...tls }, handshakeTimeout: ms } };
-  return await bindListeners(setup, host, port, backlog, opts.reusePort ?? false);
+  const reusePort = booleanOption(opts.reusePort, "reusePort");
+  return await bindListeners(setup, host, port, backlog, reusePort);
 }

@@ -67,7 +67,8 @@ const enum Mode {
  * Where the bytes land: while the peer streams, `recv` reads into slabs, each
  * read filling the next free part of the current slab and returning a view of
  * it, so it neither copies nor allocates a fresh buffer per call (a fresh 64 KiB
- * `Uint8Array` per read costs more than the read in V8); slabs grow to 1 MiB.
+ * `Uint8Array` per read costs more than the read in V8); each slab is twice the last, from the
+ * read's size up to 1 MiB.
  * A small result is copied out of a slab more than 16 times its size, so a kept
  * result never pins much more than itself. Otherwise (the peer does not
  * stream: the last read was not full) a read goes into one scratch buffer of at
@@ -231,6 +232,9 @@ export class PullReader {
       if (size > IDLE_READ) size = IDLE_READ;
     } else {
       if (size < this.#readAhead) size = this.#readAhead;
+      // recv(bufsize) reads into a slab it allocates: a huge bufsize (any safe integer is valid) reads at
+      // most a slab's worth. (recvInto reads the size of the buffer the caller allocated.)
+      if (size > MAX_SLAB && this.#mode !== Mode.RecvInto) size = MAX_SLAB;
     }
     const scratch = this.#mode === Mode.RecvInto || !streaming;
     let view: Uint8Array;
@@ -246,7 +250,9 @@ export class PullReader {
       view = this.#scratch;
     } else {
       if (this.#slab.length - this.#slabOffset < size) {
-        this.#slab = new Uint8Array(Math.max(size, Math.min(16 * size, MAX_SLAB)));
+        // Each slab twice the last (the first just the read), up to 1 MiB: a short stream does not cost
+        // 1 MiB per connection (thousands of them made V8 collect garbage nonstop).
+        this.#slab = new Uint8Array(Math.max(size, Math.min(2 * this.#slab.length, MAX_SLAB)));
         this.#slabOffset = 0;
       }
       view = part(this.#slab, this.#slabOffset, size);

@@ -244,6 +244,9 @@ export class PushStreamIo implements StreamIo {
   #onWritten = (error?: Error | null): void => {
     this.#writesDone++;
     if (error && !this.#state.closing) {
+      // The writes still queued when the socket is destroyed (by a reset, say) fail with ECANCELED, which
+      // says nothing of why: the socket's 'error' event (ECONNRESET) or its 'close' (EPIPE) settles the send.
+      if ((error as { code?: unknown }).code === "ECANCELED") return;
       this.#error ??= this.#mapError(error);
       this.#wake();
     }

@@ -178,9 +178,13 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   async sendallFromiter(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
     const iterable = chunks as Partial<Iterable<Uint8Array> & AsyncIterable<Uint8Array>> | null;
     const sync = typeof iterable?.[Symbol.iterator] === "function";
-    if (!sync && typeof iterable?.[Symbol.asyncIterator] !== "function") {
+    // One chunk (bytes or a string) is iterable too, of numbers or characters: name the mistake.
+    const single = ArrayBuffer.isView(chunks) || typeof chunks === "string";
+    if (single || (!sync && typeof iterable?.[Symbol.asyncIterator] !== "function")) {
       throw new TypeError(
-        `The 'chunks' argument must be an iterable or async iterable of Uint8Array, got ${describe(chunks)}`,
+        `The 'chunks' argument must be an iterable or async iterable of Uint8Array, got ${describe(chunks)}${
+          single ? " (send a single chunk with sendall())" : ""
+        }`,
       );
     }
     this.#state.acquire("send");

@@ -88,6 +88,15 @@ export function assertSocketAddress(value: unknown, name: string): asserts value
   assertPort(address.port, `${name}.port`);
 }
 
+/** Returns a boolean option: `false` when `undefined`; throws a `TypeError` naming it for anything but a boolean. */
+export function booleanOption(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`The '${name}' option must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
 /** Throws unless `value` is `undefined` or an object; returns it or `{}`. */
 export function optionsObject<T extends object>(value: T | undefined, name = "options"): T {
   if (value === undefined) return {} as T;

@@ -6,7 +6,7 @@
  */
 
 import type { ThreadFunction } from "../abc/threads.ts";
-import { CancelledError } from "../errors.ts";
+import { BrokenWorkerError, CancelledError, ClosedResourceError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
 import { clampDelay, type TimerHost } from "../_core/timers.ts";
 import { Fifo } from "../_util/fifo.ts";
@@ -52,6 +52,8 @@ export interface WorkerPoolOptions {
 export { describeThreadFunction, PoolJob, type SpawnWorker, type ThreadWorker, type WorkerEvents } from "./pool_job.ts";
 
 const NO_TRANSFER: TransferItem[] = [];
+
+const UNREADABLE = "could not be deserialized in its worker thread";
 
 let liveWorkers = 0;
 
@@ -128,7 +130,7 @@ export class WorkerPool {
     onDone: (ok: boolean, value: unknown) => void,
     scope: CancelScope | null = null,
   ): PoolJob {
-    if (!this.#accepting) throw this.#error ?? new Error("The thread pool is shut down");
+    if (!this.#accepting) throw this.#error ?? new ClosedResourceError("The thread pool is shut down");
     const job = new PoolJob(this.#nextJob++, ref, args, onDone, scope);
     const worker = this.#idle.pop();
     if (worker !== undefined) {
@@ -196,12 +198,15 @@ export class WorkerPool {
   /** Terminates every worker now; pending calls reject. Never hangs. */
   async close(): Promise<void> {
     this.#accepting = false;
-    this.#rejectQueued(() => new Error("The thread pool was closed before the call started"));
+    this.#rejectQueued(() => new ClosedResourceError("The thread pool was closed before the call started"));
     for (const worker of Array.from(this.#workers)) {
       const job = worker.job;
       worker.job = null;
       if (job instanceof PoolJob) {
-        job.finish(false, new Error(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`));
+        job.finish(
+          false,
+          new ClosedResourceError(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`),
+        );
       }
       this.#remove(worker);
     }
@@ -226,8 +231,11 @@ export class WorkerPool {
       message: (message) => {
         if (worker !== undefined) this.#onMessage(worker, message);
       },
-      died: (reason) => {
-        if (worker !== undefined) this.#onDeath(worker, reason);
+      died: (reason, code) => {
+        if (worker !== undefined) this.#onDeath(worker, reason, code);
+      },
+      undeliverable: (error) => {
+        if (worker !== undefined) this.#onUndeliverable(worker, error);
       },
     };
     let handle: ThreadWorker;
@@ -271,6 +279,7 @@ export class WorkerPool {
     if (worker.dead) return;
     if (!Array.isArray(message)) {
       if (message.t === "exit") this.#onDeath(worker, message.reason);
+      else if (message.t === "lost") this.#onLost(worker, message.reason);
       return;
     }
     const [id, ok, payload] = message;
@@ -295,15 +304,69 @@ export class WorkerPool {
     this.#free(worker);
   }
 
-  #onDeath(worker: PoolWorker, reason: string): void {
+  #onDeath(worker: PoolWorker, reason: string, code?: string): void {
     if (worker.dead) return;
     const job = worker.job;
     worker.job = null;
     this.#remove(worker);
     if (job === INIT) {
-      this.#fail(new Error(`A worker died while running the thread pool's initializer: ${reason}`));
+      this.#fail(new BrokenWorkerError(`A worker died while running the thread pool's initializer: ${reason}`, code));
     } else if (job !== null) {
-      job.finish(false, new Error(`The worker thread running ${describeThreadFunction(job.ref)} died: ${reason}`));
+      job.finish(
+        false,
+        new BrokenWorkerError(`The worker thread running ${describeThreadFunction(job.ref)} died: ${reason}`, code),
+      );
+    }
+    this.#fill();
+    this.#checkDrained();
+  }
+
+  /**
+   * The worker could not deserialize the message of its call (or initializer):
+   * the call never started; it rejects. The worker is replaced: after a
+   * `messageerror`, Deno's ports deliver nothing more.
+   */
+  #onLost(worker: PoolWorker, reason: string): void {
+    const job = worker.job;
+    worker.job = null;
+    this.#remove(worker);
+    if (job === INIT) {
+      const name = describeThreadFunction(this.#initializer!);
+      this.#fail(new TypeError(`The arguments of the thread pool's initializer ${name} ${UNREADABLE}: ${reason}`));
+      return;
+    }
+    if (job instanceof PoolJob) {
+      job.worker = null;
+      // The worker never saw the portals' channels.
+      if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
+      job.finish(false, new TypeError(`The arguments of ${describeThreadFunction(job.ref)} ${UNREADABLE}: ${reason}`));
+    }
+    this.#fill();
+    this.#checkDrained();
+  }
+
+  /**
+   * A message from `worker` could not be deserialized here: the result of its
+   * call is lost; the call rejects and the worker is replaced (see `#onLost`).
+   */
+  #onUndeliverable(worker: PoolWorker, error: unknown): void {
+    if (worker.dead) return;
+    const job = worker.job;
+    worker.job = null;
+    this.#remove(worker);
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (job instanceof PoolJob) {
+      job.worker = null;
+      job.finish(
+        false,
+        new TypeError(
+          `The result of ${describeThreadFunction(job.ref)} could not be deserialized on the loop's thread: ${reason}`,
+          { cause: error },
+        ),
+      );
+    } else if (job === INIT) {
+      this.#fail(new Error(`A worker's message could not be deserialized while it ran the initializer: ${reason}`));
+      return;
     }
     this.#fill();
     this.#checkDrained();
@@ -375,6 +438,7 @@ export class WorkerPool {
       return false;
     }
     job.markRunning();
+    job.rollbacks = rollbacks;
     job.worker = worker;
     worker.job = job;
     return true;

@@ -24,8 +24,14 @@ export interface ThreadWorker {
 export interface WorkerEvents {
   /** A message from the worker. */
   message(message: FromWorker): void;
-  /** The worker died on its own (uncaught error, exit). At most once, never after `terminate()`. */
-  died(reason: string): void;
+  /**
+   * The worker died on its own (uncaught error, exit, out of memory). At most
+   * once, never after `terminate()`; `code` is the runtime's code for it
+   * (`"ERR_WORKER_OUT_OF_MEMORY"`).
+   */
+  died(reason: string, code?: string): void;
+  /** A message from the worker could not be deserialized here (`messageerror`). */
+  undeliverable(error: unknown): void;
 }
 
 /** Starts a worker running the backend's worker entry script. */
@@ -54,6 +60,8 @@ export class PoolJob implements PortalCaller {
   /** Where the job is: queued, running, done. */
   state: JobState = JobState.Queued;
   worker: PoolWorker | null = null;
+  /** Undo the encoding of the arguments that travel differently (portals), should the call message be lost. */
+  rollbacks: (() => void)[] | null = null;
   #onDone: ((ok: boolean, value: unknown) => void) | null;
 
   constructor(

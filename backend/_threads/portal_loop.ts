@@ -11,12 +11,13 @@
  */
 
 import type { AnyFunction, ThreadsPortal } from "../abc/threads.ts";
-import { CancelledError } from "../errors.ts";
+import { CancelledError, ClosedResourceError } from "../errors.ts";
 import { CallbackWaiter, CancelScope, currentScope, currentScopeVar } from "../_core/cancel_scope.ts";
 import type { RunState } from "../_core/runner.ts";
 import { describe } from "../_util/validate.ts";
 import {
   cloneError,
+  PORTAL_BROKEN,
   PORTAL_CLOSED,
   PORTAL_KEY,
   PORTAL_SEQ,
@@ -39,6 +40,8 @@ interface Channel {
   state: Int32Array;
   /** The worker at the other end: tells whose call it runs. */
   worker: PortalWorker;
+  /** The id of the next request: the worker numbers them 1, 2, ... in the order it posts them. */
+  next: number;
 }
 
 /** A portal over functions of the loop's thread (see `AsyncBackend.createThreadsPortal`). */
@@ -47,6 +50,8 @@ export class LoopPortal<F extends Record<string, AnyFunction>> implements Thread
   readonly #loop: RunState;
   readonly #functions: F;
   #channels: Map<PortalWorker, Channel> = new Map();
+  /** Channels dropped after a request could not be deserialized; closed with the portal. */
+  #broken: MessagePort[] = [];
   #closed = false;
 
   /**
@@ -85,7 +90,7 @@ export class LoopPortal<F extends Record<string, AnyFunction>> implements Thread
 
   /** On the loop's thread: calls the function directly. */
   async call<K extends keyof F & string>(name: K, ...args: Parameters<F[K]>): Promise<Awaited<ReturnType<F[K]>>> {
-    if (this.#closed) throw new Error("The runner that owns this threads portal is closed");
+    if (this.#closed) throw new ClosedResourceError("The runner that owns this threads portal is closed");
     return await this.#lookup(name)(...args);
   }
 
@@ -107,8 +112,9 @@ export class LoopPortal<F extends Record<string, AnyFunction>> implements Thread
       return { value: descriptor, transfer: [], rollback: () => {} };
     }
     const { port1, port2 } = new MessageChannel();
-    const channel: Channel = { port: port1, state: new Int32Array(new SharedArrayBuffer(8)), worker };
+    const channel: Channel = { port: port1, state: new Int32Array(new SharedArrayBuffer(8)), worker, next: 1 };
     port1.onmessage = (event: MessageEvent<PortalRequest>) => this.#handle(channel, event.data);
+    port1.onmessageerror = (event: MessageEvent) => this.#unreadable(channel, event.data);
     this.#channels.set(worker, channel);
     const descriptor: PortalDescriptor = {
       [PORTAL_KEY]: this.#id,
@@ -137,6 +143,7 @@ export class LoopPortal<F extends Record<string, AnyFunction>> implements Thread
       channel.port.close();
     }
     this.#channels.clear();
+    for (const port of this.#broken.splice(0)) port.close();
   }
 
   #lookup(name: string): AnyFunction {
@@ -152,8 +159,33 @@ export class LoopPortal<F extends Record<string, AnyFunction>> implements Thread
     return caller !== undefined && caller.scope !== null && caller.scope.loop === this.#loop ? caller : undefined;
   }
 
+  /**
+   * A request that could not be deserialized here: it is the next one. Answers
+   * it with the error (the worker waits for it), then drops the channel: after
+   * a `messageerror`, Deno's ports deliver nothing more. The worker's later
+   * calls through this channel throw; the next `runInThread` that passes the
+   * portal to this worker sends a new one.
+   */
+  #unreadable(channel: Channel, error: unknown): void {
+    const id = channel.next++;
+    if (this.#closed) return;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const failure = new TypeError(
+      `The arguments of a threads portal call could not be deserialized on the loop's thread: ${reason}`,
+    );
+    this.#reply(channel, "?", [id, false, serializeError(failure)]);
+    Atomics.store(channel.state, PORTAL_CLOSED, PORTAL_BROKEN);
+    Atomics.add(channel.state, PORTAL_SEQ, 1);
+    Atomics.notify(channel.state, PORTAL_SEQ);
+    this.#channels.delete(channel.worker);
+    channel.port.onmessage = null;
+    channel.port.onmessageerror = null;
+    this.#broken.push(channel.port);
+  }
+
   #handle(channel: Channel, request: PortalRequest): void {
     const [id, sync, name, args, callId] = request;
+    channel.next = id + 1;
     if (this.#closed) return;
     let fn: AnyFunction;
     try {

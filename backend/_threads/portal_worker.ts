@@ -7,16 +7,18 @@
  */
 
 import type { AnyFunction, ThreadsPortal } from "../abc/threads.ts";
-import { CancelledError } from "../errors.ts";
+import { CancelledError, ClosedResourceError } from "../errors.ts";
 import { threadState } from "./thread_state.ts";
 import {
   cloneError,
+  PORTAL_BROKEN,
   PORTAL_CLOSED,
   PORTAL_SEQ,
   type PortalReply,
   type PortalRequest,
   reviveError,
   type SerializedError,
+  serializeError,
 } from "./protocol.ts";
 
 /** Reads one message from a port synchronously, `undefined` when none is queued. */
@@ -32,8 +34,14 @@ function knownError(name: string, message: string): Error | undefined {
   return name === "CancelledError" ? new CancelledError(message) : undefined;
 }
 
-function closedError(): Error {
-  return new Error("The runner that owns this threads portal is closed");
+function closedError(state?: Int32Array): Error {
+  if (state !== undefined && Atomics.load(state, PORTAL_CLOSED) === PORTAL_BROKEN) {
+    return new Error(
+      "This threads portal's channel to the loop broke (a request could not be deserialized there): pass the " +
+        "portal to runInThread() again to get a new one",
+    );
+  }
+  return new ClosedResourceError("The runner that owns this threads portal is closed");
 }
 
 /**
@@ -79,7 +87,7 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
   /** Like {@linkcode WorkerPortal.runCoroutine}, without blocking this worker. */
   call<K extends keyof F & string>(name: K, ...args: Parameters<F[K]>): Promise<Awaited<ReturnType<F[K]>>> {
     return new Promise((resolve, reject) => {
-      if (Atomics.load(this.#state, PORTAL_CLOSED) !== 0) throw closedError();
+      if (Atomics.load(this.#state, PORTAL_CLOSED) !== 0) throw closedError(this.#state);
       const id = this.#send(false, name, args, "call");
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       void this.#pump();
@@ -88,25 +96,27 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
 
   /** Posts a request, tagged with the worker's running call; throws (nothing is pending) when `args` cannot be cloned. */
   #send(sync: boolean, name: string, args: unknown[], method: string): number {
-    const id = this.#nextId++;
+    // Numbered only once posted: the loop names a request it cannot deserialize by counting them.
+    const id = this.#nextId;
     const request: PortalRequest = [id, sync, name, args, threadState().callId];
     try {
       this.#port.postMessage(request);
     } catch (error) {
       throw cloneError(`The arguments of ThreadsPortal.${method}('${name}')`, "to the loop's thread", error);
     }
+    this.#nextId++;
     return id;
   }
 
   #block(sync: boolean, name: string, args: unknown[]): unknown {
     const state = this.#state;
-    if (Atomics.load(state, PORTAL_CLOSED) !== 0) throw closedError();
+    if (Atomics.load(state, PORTAL_CLOSED) !== 0) throw closedError(this.#state);
     const id = this.#send(sync, name, args, sync ? "runSync" : "runCoroutine");
     for (;;) {
       const seen = Atomics.load(state, PORTAL_SEQ);
       const reply = this.#drain(id);
       if (reply !== undefined) return unwrap(reply);
-      if (Atomics.load(state, PORTAL_CLOSED) !== 0) throw closedError();
+      if (Atomics.load(state, PORTAL_CLOSED) !== 0) throw closedError(this.#state);
       Atomics.wait(state, PORTAL_SEQ, seen);
     }
   }
@@ -118,7 +128,7 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
   #drain(wanted: number): PortalReply | undefined {
     let found = this.#replies.get(wanted);
     if (found !== undefined) this.#replies.delete(wanted);
-    for (let item = this.#receive(this.#port); item !== undefined; item = this.#receive(this.#port)) {
+    for (let item = this.#read(wanted); item !== undefined; item = this.#read(wanted)) {
       const reply = item.message as PortalReply;
       const id = reply[0];
       if (id === wanted) {
@@ -140,6 +150,32 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
     return found;
   }
 
+  /**
+   * Reads one reply. One that cannot be deserialized here (the read throws, the
+   * message is gone) becomes an error reply to the call it must have answered:
+   * the only one waiting (a blocking call, or a single pending `call()`); when
+   * it cannot be told which (a blocking call and pending `call()`s, or several
+   * `call()`s), all of them get the error rather than one waiting forever.
+   */
+  #read(wanted: number): { message: unknown } | undefined {
+    try {
+      return this.#receive(this.#port);
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const failure = serializeError(
+        new TypeError(`The result of a threads portal call could not be deserialized in the worker: ${reason}`),
+      );
+      const waiting = [...this.#pending.keys()];
+      if (wanted !== 0) waiting.unshift(wanted);
+      if (waiting.length === 0) return this.#read(wanted);
+      for (const id of waiting.slice(1)) {
+        this.#pending.get(id)!.reject(reviveError(failure, knownError));
+        this.#pending.delete(id);
+      }
+      return { message: [waiting[0], false, failure] satisfies PortalReply };
+    }
+  }
+
   async #pump(): Promise<void> {
     if (this.#pumping) return;
     this.#pumping = true;
@@ -151,7 +187,7 @@ export class WorkerPortal<F extends Record<string, AnyFunction>> implements Thre
         this.#drain(0);
         if (this.#pending.size === 0) break;
         if (Atomics.load(state, PORTAL_CLOSED) !== 0) {
-          for (const pending of this.#pending.values()) pending.reject(closedError());
+          for (const pending of this.#pending.values()) pending.reject(closedError(state));
           this.#pending.clear();
           break;
         }

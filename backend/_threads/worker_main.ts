@@ -16,6 +16,7 @@ import {
   type InitMessage,
   PORTAL_KEY,
   type PortalDescriptor,
+  type PortMessage,
   serializeError,
   serializeUncloneable,
   type ToWorker,
@@ -29,6 +30,10 @@ export interface WorkerHost {
   listen(handler: (message: ToWorker) => void): void;
   /** Reads one queued message from a port synchronously. */
   receiveMessageOnPort: ReceiveMessageOnPort;
+  /** Calls `handler` when a message from the loop could not be deserialized (`messageerror`). */
+  lost?(handler: (error: unknown) => void): void;
+  /** Where a call's function starts; default at once. */
+  schedule?(callback: () => void): void;
   /** Imports a module by URL; default `import(url)`. */
   importModule?(url: string): Promise<Record<string, unknown>>;
 }
@@ -117,9 +122,15 @@ export function startWorkerRuntime(host: WorkerHost): void {
     }
   };
 
+  const schedule = host.schedule;
+  const start = schedule === undefined
+    ? invoke
+    : (id: number, entry: FunctionEntry, fn: (...args: unknown[]) => unknown, args: unknown[]) =>
+      schedule(() => invoke(id, entry, fn, args));
+
   const run = (id: number, entry: FunctionEntry, args: unknown[]): void => {
     if (entry.fn !== null) {
-      invoke(id, entry, entry.fn, args);
+      start(id, entry, entry.fn, args);
       return;
     }
     load(entry.url).then((module) => {
@@ -128,9 +139,15 @@ export function startWorkerRuntime(host: WorkerHost): void {
         throw new TypeError(`The module ${entry.url} has no exported function named '${entry.name}'`);
       }
       entry.fn = fn as (...args: unknown[]) => unknown;
-      invoke(id, entry, entry.fn, args);
+      start(id, entry, entry.fn, args);
     }).catch((error) => finish(id, false, error, entry));
   };
+
+  // A call that could not be deserialized here never starts: say so, or its caller waits forever.
+  host.lost?.((error) => {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    host.post({ t: "lost", reason });
+  });
 
   host.listen((message: ToWorker) => {
     if (Array.isArray(message)) {
@@ -163,4 +180,43 @@ export function startWorkerRuntime(host: WorkerHost): void {
       }
     }
   });
+}
+
+/** The part of a worker's `parentPort` (`node:worker_threads`) the runtime uses. */
+export interface ParentPort {
+  on(event: "message" | "messageerror", listener: (value: unknown) => void): unknown;
+  postMessage(message: unknown): void;
+}
+
+/**
+ * The messaging of a {@linkcode WorkerHost} over `parent`, moving to the
+ * channel of a `PortMessage` when the loop sends one (on Deno).
+ *
+ * @param parent The worker's `parentPort`.
+ */
+export function parentPortMessaging(parent: ParentPort): Pick<WorkerHost, "post" | "listen" | "lost"> {
+  let out: { postMessage(message: unknown): void } = parent;
+  let onLost: ((error: unknown) => void) | undefined;
+  return {
+    post: (message) => out.postMessage(message),
+    listen: (handler) => {
+      parent.on("message", (message) => {
+        if (
+          message !== null && typeof message === "object" && !Array.isArray(message) &&
+          (message as PortMessage).t === "port"
+        ) {
+          const port = (message as PortMessage).port as MessagePort;
+          port.onmessage = (event: MessageEvent<ToWorker>) => handler(event.data);
+          port.onmessageerror = (event: MessageEvent) => onLost?.(event.data);
+          out = port;
+          return;
+        }
+        handler(message as ToWorker);
+      });
+    },
+    lost: (handler) => {
+      onLost = handler;
+      parent.on("messageerror", handler);
+    },
+  };
 }

@@ -500,7 +500,7 @@ export abstract class AsyncBackend {
    * ```
    *
    * @param options The deadline (absolute, on the backend clock), the shield and an outside `AbortSignal`.
-   * @throws {TypeError} when an option has the wrong type.
+   * @throws {TypeError} when an option has the wrong type, or `options` has another option.
    * @throws {RangeError} when `options.deadline` is `NaN`.
    */
   abstract openCancelScope(options?: CancelScopeOptions): CancelScope;
@@ -550,8 +550,9 @@ export abstract class AsyncBackend {
    * ```
    *
    * @param signals The signal names.
-   * @throws {TypeError} when `signals` is not a non-empty array of names, or names a signal
+   * @throws {TypeError} when `signals` is not an array of names, or names a signal
    *   the runtime cannot listen to here (`SIGKILL`, or an unknown name).
+   * @throws {RangeError} when `signals` is an empty list.
    */
   abstract openSignalReceiver(signals: readonly string[]): SignalReceiver;
 }

@@ -307,6 +307,7 @@ export interface CapacityLimiter {
    * Gives back `borrower`'s token, as {@linkcode CapacityLimiter.release}.
    *
    * @param borrower The borrower that holds the token.
+   * @throws {TypeError} if `borrower` is not an object.
    * @throws {Error} if `borrower` holds no token.
    */
   releaseOnBehalfOf(borrower: object): void;

@@ -61,7 +61,7 @@ export interface TaskGroup {
   /**
    * Starts `fn(...args)` as a child task, soon (not synchronously).
    *
-   * @throws {Error} if the group has already exited.
+   * @throws {ClosedResourceError} if the group has already exited.
    */
   // deno-lint-ignore no-explicit-any
   startSoon<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Task<T>;
@@ -92,7 +92,7 @@ export interface Runner extends AsyncDisposable {
   /**
    * Runs `fn(...args)` as a task of this runner and returns its result.
    *
-   * @throws {Error} if the runner is closed.
+   * @throws {ClosedResourceError} if the runner is closed.
    */
   // deno-lint-ignore no-explicit-any
   run<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T>;

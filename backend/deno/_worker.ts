@@ -1,42 +1,34 @@
 /**
- * The entry script of Deno's pooled workers.
+ * The entry script of Deno's pooled workers, which run on Deno's
+ * `node:worker_threads` (why, with the figures: `_host.ts`).
  *
- * `receiveMessageOnPort` comes from Deno's `node:worker_threads`: Deno has no
- * other way to read a `MessagePort` synchronously, which a worker blocked in a
- * portal call (`Atomics.wait`) must do. It works on Web `MessagePort`s.
+ * Every call starts from a `process.nextTick` callback: Deno 2.9 reports a
+ * worker that reaches its heap limit (`ERR_WORKER_OUT_OF_MEMORY`) only when
+ * the limit is hit in a macrotask or tick callback; hit in a promise
+ * continuation or straight in a message listener, the worker stops without a
+ * word and its caller would wait forever.
  *
  * @module
  */
 
-import { receiveMessageOnPort } from "node:worker_threads";
-import { startWorkerRuntime } from "../_threads/worker_main.ts";
-import type { FromWorker, ToWorker } from "../_threads/protocol.ts";
+import process from "node:process";
+import { parentPort, receiveMessageOnPort } from "node:worker_threads";
+import { parentPortMessaging, startWorkerRuntime } from "../_threads/worker_main.ts";
+import type { FromWorker } from "../_threads/protocol.ts";
 
-interface WorkerScope {
-  postMessage(message: unknown): void;
-  onmessage: ((event: MessageEvent) => void) | null;
-  close(): void;
-}
+if (parentPort === null) throw new Error("The worker entry (_worker.ts) must run in a worker thread");
+const port = parentPort;
+const messaging = parentPortMessaging(port as never);
 
-const scope = globalThis as unknown as WorkerScope;
-
-// Deno tells the loop nothing when a worker closes itself: say it first.
-const close = scope.close.bind(scope);
-scope.close = () => {
-  scope.postMessage({ t: "exit", reason: "the worker called self.close()" } satisfies FromWorker);
-  close();
-};
-const exit = Deno.exit;
-(Deno as { exit: (code?: number) => never }).exit = (code?: number): never => {
-  scope.postMessage({ t: "exit", reason: `the worker called Deno.exit(${code ?? ""})` } satisfies FromWorker);
-  close();
-  return exit(code);
-};
+// An uncaught error ends the worker: say why first (the 'error' event that follows is no news).
+process.on("uncaughtException", (error: unknown) => {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  messaging.post({ t: "exit", reason: `uncaught error: ${reason}` } satisfies FromWorker);
+  process.exit(1);
+});
 
 startWorkerRuntime({
-  post: (message) => scope.postMessage(message),
-  listen: (handler) => {
-    scope.onmessage = (event: MessageEvent<ToWorker>) => handler(event.data);
-  },
-  receiveMessageOnPort: (port) => receiveMessageOnPort(port as never) as { message: unknown } | undefined,
+  ...messaging,
+  receiveMessageOnPort: (messagePort) => receiveMessageOnPort(messagePort as never) as { message: unknown } | undefined,
+  schedule: (callback) => process.nextTick(callback),
 });

@@ -23,9 +23,10 @@ import * as udp from "./udp.ts";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { getHeapStatistics } from "node:v8";
 import { Worker } from "node:worker_threads";
 import type { SpawnWorker, ThreadWorker } from "../_threads/pool.ts";
-import type { FromWorker, ToWorker, TransferItem } from "../_threads/protocol.ts";
+import { type EventedWorker, watchWorker } from "../_threads/evented_worker.ts";
 
 // ---- Workers ----
 
@@ -77,34 +78,21 @@ function packageDoor(): string {
   );
 }
 
+/** This isolate's heap limit in MiB. */
+function loopHeapLimitMb(): number {
+  return Math.ceil(getHeapStatistics().heap_size_limit / 2 ** 20);
+}
+
 /** Starts a worker thread running the pool's entry script. */
 export const nodeSpawnWorker: SpawnWorker = (name, events): ThreadWorker => {
-  const worker = new Worker(workerEntry(), { name, workerData: { name } } as ConstructorParameters<typeof Worker>[1]);
-  let gone = false;
-  const die = (reason: string): void => {
-    if (gone) return;
-    gone = true;
-    events.died(reason);
-  };
-  worker.on("message", (message: FromWorker) => {
-    if (gone) return;
-    // The worker said why it ends: the 'exit' event that follows is no news.
-    if (message.t === "exit") gone = true;
-    events.message(message);
-  });
-  // Handled here: an uncaught error in a worker must not take the loop down.
-  worker.on("error", (error: unknown) => die(error instanceof Error ? error.message : String(error)));
-  worker.on("messageerror", () => die("a message from the worker could not be deserialized"));
-  worker.on("exit", (code: number) => die(`the worker exited with code ${code}`));
-  return {
-    postMessage(message: ToWorker, transfer: TransferItem[]): void {
-      worker.postMessage(message, transfer as never);
-    },
-    terminate(): Promise<void> {
-      gone = true;
-      return worker.terminate().then(() => {}, () => {});
-    },
-  };
+  // The loop's heap limit, explicitly: a worker without one that runs out of memory takes the whole process
+  // down on Node 24 (and on Deno), where with one it ends alone with ERR_WORKER_OUT_OF_MEMORY.
+  const resourceLimits = { maxOldGenerationSizeMb: loopHeapLimitMb() };
+  const worker = new Worker(
+    workerEntry(),
+    { name, workerData: { name }, resourceLimits } as ConstructorParameters<typeof Worker>[1],
+  );
+  return watchWorker(worker as unknown as EventedWorker, events, versions.deno !== undefined);
 };
 
 /** Node's networking calls. */

@@ -119,6 +119,19 @@ export function checkClientTls(tls: TlsOptions, _localAddress: SocketAddress | u
   secureContext(tls);
 }
 
+/** Swallows an event's error: the socket it came from was already given up. */
+function ignore(): void {}
+
+/**
+ * On Deno (2.9), a `node:tls` socket paused and resumed after data flowed never
+ * sees its peer's close ('end'): there, once the handshake is done, `pause()`
+ * does nothing, so the stream adapter's 256 KiB receive bound does not hold
+ * (no byte is lost; more may be buffered) but the end of the stream arrives.
+ */
+function keepFlowingOnDeno(socket: TLSSocket): void {
+  if ("Deno" in globalThis) socket.pause = () => socket;
+}
+
 /**
  * Waits for a TLS socket's handshake (`event`: `"secureConnect"` for clients,
  * `"secure"` for servers). On failure or abort the socket is destroyed.
@@ -134,12 +147,16 @@ function handshake(socket: TLSSocket, event: "secureConnect" | "secure", signal:
     };
     const fail = (error: unknown) => {
       cleanup();
+      // Node may still emit 'error' (its own "socket disconnected before secure TLS connection" after 'end'):
+      // keep a listener, or that error is uncaught and ends the process.
+      socket.on("error", ignore);
       socket.destroy();
       reject(error);
     };
     const onSecure = () => {
       cleanup();
       resolve({ ...eventSocketStream(socket), tls: tlsSocketSession(socket) });
+      keepFlowingOnDeno(socket);
     };
     const onError = (error: Error) => fail(mapError(error));
     // A failed handshake may end or close the socket with no 'error' (a peer that hangs up).

@@ -159,6 +159,32 @@ export function register({ name, create }: BackendUnderTest): void {
     );
   });
 
+  test(`${name}: channel: no barging: an item handed to a waiting receiver, or room freed for a waiting sender, is theirs`, async () => {
+    const backend = create();
+    await backend.bootstrap(() =>
+      backend.createTaskGroup(async (tg) => {
+        const [send, receive] = backend.createMemoryChannel<number>(1);
+        // Nobody waits: the sender may take its own item back.
+        send.sendNowait(1);
+        assert.equal(receive.receiveNowait(), 1);
+        // A receiver waits: the item is its, even before it resumes.
+        const waiting = tg.startSoon(() => receive.receive());
+        await yieldUntil(backend, () => receive.statistics().tasksWaitingReceive === 1, "the receiver to wait");
+        send.sendNowait(2);
+        assert.throws(() => receive.receiveNowait(), WouldBlock);
+        assert.equal(await joinSoon(backend, waiting), 2);
+        // A sender waits on a full buffer: the room a receive frees is its.
+        send.sendNowait(3);
+        const sender = tg.startSoon(() => send.send(4));
+        await yieldUntil(backend, () => send.statistics().tasksWaitingSend === 1, "the sender to wait");
+        assert.equal(receive.receiveNowait(), 3);
+        assert.throws(() => send.sendNowait(5), WouldBlock);
+        await joinSoon(backend, sender);
+        assert.equal(receive.receiveNowait(), 4);
+      })
+    );
+  });
+
   test(`${name}: channel calls are checkpoints even when ready; a cancelled one moves nothing`, async () => {
     const backend = create();
     await backend.bootstrap(async () => {

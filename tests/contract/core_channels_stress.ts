@@ -163,4 +163,31 @@ export function register({ name, create }: BackendUnderTest): void {
       });
     }
   }
+
+  test(`${name}: channel, buffer 64: a producer and a consumer alternate instead of waiting at every item`, async () => {
+    const backend = create();
+    const items = 20_000;
+    let waits = 0;
+    await backend.bootstrap(() =>
+      backend.createTaskGroup((tg) => {
+        const [send, receive] = backend.createMemoryChannel<number>(64);
+        tg.startSoon(async () => {
+          for (let i = 0; i < items; i++) {
+            const stats = send.statistics();
+            if (stats.tasksWaitingReceive === 0 && stats.currentBufferUsed === 64) waits++;
+            await send.send(i);
+          }
+        });
+        tg.startSoon(async () => {
+          for (let i = 0; i < items; i++) {
+            const stats = receive.statistics();
+            if (stats.tasksWaitingSend === 0 && stats.currentBufferUsed === 0) waits++;
+            assert.equal(await receive.receive(), i);
+          }
+        });
+      })
+    );
+    // Each yield to the loop (once a millisecond) costs a wait or two; not one per item.
+    assert.ok(waits < items / 10, `${waits} waits for ${items} items`);
+  });
 }

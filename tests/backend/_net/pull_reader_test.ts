@@ -215,3 +215,21 @@ test("pull reader: small recv calls on a streaming peer pin at most 16 times the
     offset += chunk.length;
   }
 });
+
+// Found by the reliability load test: a 1 MiB slab for every connection that streamed a little made V8
+// collect garbage nonstop (6,000 connections echoing 64 KiB: 93 s, against 4.7 s for raw Deno reads).
+test("pull reader: slabs grow from the read's size, so a short stream does not cost 1 MiB", async () => {
+  const source = new FakeSource();
+  const { reader: pull, state } = reader(source);
+  source.push(pattern(0, 256 * KIB));
+  let offset = 0;
+  let most = 0;
+  while (offset < 256 * KIB) {
+    state.acquire("recv");
+    const chunk = await pull.recv(64 * KIB);
+    assert.deepEqual(chunk, pattern(0, 256 * KIB).subarray(offset, offset + chunk.length));
+    offset += chunk.length;
+    most = Math.max(most, pull.retainedBytes);
+  }
+  assert.ok(most <= 512 * KIB, `the reader held ${most} bytes while 256 KiB streamed`);
+});

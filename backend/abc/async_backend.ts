@@ -90,8 +90,10 @@ export abstract class AsyncBackend {
   bootstrap<A extends any[], T>(options: RunnerOptions, fn: TaskFunction<A, T>, ...args: A): Promise<T>;
   // deno-lint-ignore no-explicit-any
   async bootstrap(first: RunnerOptions | TaskFunction<any[], unknown>, ...rest: any[]): Promise<unknown> {
-    const runner = typeof first === "function" ? this.newRunner() : this.newRunner(first);
-    const [fn, ...args] = typeof first === "function" ? [first, ...rest] : rest;
+    // Options are an object; anything else is the function (checked by run()).
+    const withOptions = typeof first === "object" && first !== null;
+    const runner = withOptions ? this.newRunner(first) : this.newRunner();
+    const [fn, ...args] = withOptions ? rest : [first, ...rest];
     try {
       return await runner.run(fn, ...args);
     } finally {

@@ -34,6 +34,8 @@ import type {
 import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./abc/sync.ts";
 import type { MemoryReceiveChannel, MemorySendChannel } from "./abc/channel.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./abc/tasks.ts";
+import type { TaskTree } from "./abc/diagnostics.ts";
+import type { RunnerOptions } from "./abc/leaks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./abc/threads.ts";
 import { coroYield, LoopYield, type MacrotaskScheduler } from "./_core/checkpoint.ts";
 import { CapacityLimiterCore } from "./_core/capacity_limiter.ts";
@@ -42,9 +44,8 @@ import type { TimerHost } from "./_core/timers.ts";
 import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
 import { createMemoryChannel } from "./_core/memory_channel.ts";
-import { RunnerCore, spawnSystemTask } from "./_core/runner.ts";
+import { checkRunnerOptions, debugFromEnv, RunnerCore, spawnSystemTask } from "./_core/runner.ts";
 import { runTimers } from "./_core/run_clock.ts";
-import type { RunnerOptions } from "./abc/clock.ts";
 import { SemaphoreCore } from "./_core/semaphore.ts";
 import { runTaskGroup } from "./_core/task_group.ts";
 import {
@@ -60,6 +61,8 @@ import {
 import { waitFuture } from "./_core/wait_future.ts";
 import { currentEffectiveDeadline, openCancelScope } from "./_core/standalone_scope.ts";
 import { type SignalHost, SignalReceiverCore } from "./_core/signal_receiver.ts";
+import type { DiagnosticsChannels } from "./_core/instruments.ts";
+import { dumpTaskTree, dumpTaskTreeOnSignal, taskTree } from "./_core/task_tree_dump.ts";
 import * as connect from "./_net/connect.ts";
 import * as datagram from "./_net/datagram_socket.ts";
 import type { NetDriver } from "./_net/driver.ts";
@@ -106,6 +109,13 @@ export interface RuntimeHost {
   readonly threads?: ThreadHost;
   /** The runtime's OS signal listeners, for `openSignalReceiver`. Without it, `openSignalReceiver` throws. */
   readonly signals?: SignalHost;
+  /** The runtime's `node:diagnostics_channel` channels, where runners publish their events. */
+  readonly diagnostics?: DiagnosticsChannels;
+  /**
+   * Reads an environment variable (`ASYNC_BACKEND_DEBUG`); `undefined` when it
+   * is unset or may not be read. Without it, no variable is read.
+   */
+  readonly env?: (name: string) => string | undefined;
 }
 
 function noNetworking(): Promise<never> {
@@ -142,6 +152,7 @@ function hostYield(host: RuntimeHost): MacrotaskScheduler {
 export abstract class BaseAsyncBackend extends AsyncBackend {
   #host: RuntimeHost;
   #yield: MacrotaskScheduler;
+  #debugFromEnv: boolean | undefined;
   // deno-lint-ignore no-explicit-any
   #net: NetDriver<any> | undefined;
 
@@ -158,10 +169,20 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     if (host.threads !== undefined) registerThreadHost(this, host.threads);
   }
 
-  /** Returns a new runner, on a mock clock when `options.clock` is one. */
+  /**
+   * Returns a new runner; debug mode defaults to the `ASYNC_BACKEND_DEBUG`
+   * environment variable; on a mock clock when `options.clock` is one.
+   */
   newRunner(options?: RunnerOptions): Runner {
+    checkRunnerOptions(options);
     const host = this.#host;
-    return new RunnerCore(host.timers, options, host.yieldTurn ?? host.yieldMacrotask);
+    const debug = options?.debug ?? (this.#debugFromEnv ??= debugFromEnv(host.env));
+    return new RunnerCore(
+      host.timers,
+      { debug, strict: options?.strict, clock: options?.clock },
+      host.diagnostics ?? null,
+      host.yieldTurn ?? host.yieldMacrotask,
+    );
   }
 
   /** A checkpoint that yields to the event loop (timers and I/O run). */
@@ -424,5 +445,22 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     const host = this.#host.signals;
     if (host === undefined) throw new TypeError("This backend has no signal listeners ('signals' in its RuntimeHost)");
     return new SignalReceiverCore(host, this.#host.timers, this.#yield, signals);
+  }
+
+  // ---- Diagnostics (backend/_core/task_tree.ts) ----
+
+  /** A snapshot of the caller's runner's tasks, their scopes and where each waits. */
+  taskTree(): TaskTree {
+    return taskTree();
+  }
+
+  /** Writes the caller's task tree (to `console.error` by default) and returns its text. */
+  dumpTaskTree(write?: (text: string) => void): string {
+    return dumpTaskTree(write);
+  }
+
+  /** Dumps the task tree each time `signal` arrives, until the runner closes (opt-in). */
+  dumpTaskTreeOnSignal(signal = "SIGUSR2", write?: (text: string) => void): SystemTask<void> {
+    return dumpTaskTreeOnSignal(() => this.openSignalReceiver([signal]), write);
   }
 }

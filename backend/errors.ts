@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { ResourceLeak } from "./abc/leaks.ts";
+
 /**
  * Raised at a checkpoint (an `await` of this library) inside a cancelled scope.
  *
@@ -262,4 +264,46 @@ export class BrokenWorkerError extends Error {
     this.name = "BrokenWorkerError";
     this.code = code;
   }
+}
+
+/**
+ * Raised by the `close()` of a strict runner (`newRunner({ strict: true })`)
+ * and by `assertNoLeaks()` when things the runner made were still alive at
+ * close: `leaks` lists them, with their creation stacks in debug mode.
+ *
+ * @example
+ * ```ts
+ * import { ResourceLeakError } from "@easynetwork/async-backend/backend";
+ *
+ * const error = new ResourceLeakError([{ kind: "socket", description: "stream socket", stack: undefined }]);
+ * console.log(error.name, error.leaks.length); // "ResourceLeakError" 1
+ * ```
+ */
+export class ResourceLeakError extends Error {
+  /** What was still alive. */
+  readonly leaks: readonly ResourceLeak[];
+
+  /**
+   * Creates a leak error.
+   *
+   * @param leaks What was still alive.
+   * @param message The error message; by default, the list of leaks.
+   */
+  constructor(leaks: readonly ResourceLeak[], message?: string) {
+    super(message ?? formatLeaks(leaks));
+    this.name = "ResourceLeakError";
+    this.leaks = leaks;
+  }
+}
+
+function formatLeaks(leaks: readonly ResourceLeak[]): string {
+  const lines = [`The runner closed with ${leaks.length} resource(s) still alive:`];
+  for (const leak of leaks) {
+    lines.push(`- ${leak.kind}: ${leak.description}`);
+    if (leak.stack !== undefined) { for (const frame of leak.stack.split("\n")) lines.push(`    ${frame.trim()}`); }
+  }
+  if (leaks.some((leak) => leak.stack === undefined)) {
+    lines.push("(creation stacks: newRunner({ debug: true }) or ASYNC_BACKEND_DEBUG=1)");
+  }
+  return lines.join("\n");
 }

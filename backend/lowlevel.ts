@@ -25,6 +25,7 @@ export * from "./mod.ts";
 export { BaseAsyncBackend, type RuntimeHost } from "./base_backend.ts";
 export type { TimerHost } from "./_core/timers.ts";
 export type { SignalHost } from "./_core/signal_receiver.ts";
+export type { DiagnosticsChannel, DiagnosticsChannels } from "./_core/instruments.ts";
 export { type Cleanup, type MacrotaskScheduler, suspend, throwIfCancelled } from "./_core/checkpoint.ts";
 export { assertThreadFunction } from "./_threads/run_in_thread.ts";
 export {

@@ -27,3 +27,4 @@
 export * from "./abc/mod.ts";
 export * from "./errors.ts";
 export { type ThreadFunctionRef, type ThreadModule, threadModule } from "./thread_module.ts";
+export { named } from "./named.ts";

@@ -45,6 +45,8 @@ const NODE_IMPORTS_ALLOWED: readonly string[] = [
   "backend/deno/_worker.ts",
   // Deno's Node-compat fallback (bind before connect, server STARTTLS), reached by import() only.
   "backend/deno/_node_compat.ts",
+  // Deno has node:diagnostics_channel, where runners publish their events.
+  "backend/deno/_diagnostics.ts",
 ];
 
 /**

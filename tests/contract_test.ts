@@ -19,6 +19,8 @@ import * as coreChannels from "./contract/core_channels.ts";
 import * as coreChannelsClose from "./contract/core_channels_close.ts";
 import * as coreChannelsStress from "./contract/core_channels_stress.ts";
 import * as coreClock from "./contract/core_clock.ts";
+import * as coreInstruments from "./contract/core_instruments.ts";
+import * as coreLeaks from "./contract/core_leaks.ts";
 import * as coreModel from "./contract/core_model.ts";
 import * as coreRules from "./contract/core_rules.ts";
 import * as coreScopeSignals from "./contract/core_scope_signals.ts";
@@ -27,6 +29,7 @@ import * as coreSignals from "./contract/core_signals.ts";
 import * as coreSync from "./contract/core_sync.ts";
 import * as coreSyncMore from "./contract/core_sync_more.ts";
 import * as coreTasks from "./contract/core_tasks.ts";
+import * as coreTaskTree from "./contract/core_task_tree.ts";
 import * as coreYield from "./contract/core_yield.ts";
 import * as faultsEmfile from "./contract/faults_emfile.ts";
 import * as faultsNet from "./contract/faults_net.ts";
@@ -36,6 +39,7 @@ import * as futures from "./contract/futures.ts";
 import * as netListeners from "./contract/net_listeners.ts";
 import * as netServe from "./contract/net_serve.ts";
 import * as netStreams from "./contract/net_streams.ts";
+import * as netStreamsReason from "./contract/net_streams_reason.ts";
 import * as netTcp from "./contract/net_tcp.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netTlsInfo from "./contract/net_tls_info.ts";
@@ -45,6 +49,7 @@ import * as reliabilityBytes from "./contract/reliability_bytes.ts";
 import * as reliabilityChaos from "./contract/reliability_chaos.ts";
 import * as reliabilityLoad from "./contract/reliability_load.ts";
 import * as reliabilitySync from "./contract/reliability_sync.ts";
+import * as reliabilitySyncMore from "./contract/reliability_sync_more.ts";
 import * as reliabilityThreads from "./contract/reliability_threads.ts";
 import * as reliabilityUdp from "./contract/reliability_udp.ts";
 import * as threads from "./contract/threads.ts";
@@ -59,6 +64,8 @@ const areas = [
   coreScopeSignals,
   coreSignals,
   coreTasks,
+  coreTaskTree,
+  coreInstruments,
   coreSync,
   coreSyncMore,
   coreChannels,
@@ -66,6 +73,7 @@ const areas = [
   coreChannelsStress,
   coreClock,
   coreYield,
+  coreLeaks,
   netTcp,
   netListeners,
   netServe,
@@ -73,6 +81,7 @@ const areas = [
   netTlsInfo,
   netUdp,
   netStreams,
+  netStreamsReason,
   threads,
   faultsThreads,
   futures,
@@ -90,6 +99,7 @@ const areas = [
   reliabilityUdp,
   reliabilityThreads,
   reliabilitySync,
+  reliabilitySyncMore,
   reliabilityBytes,
   reliabilityLoad,
 ];

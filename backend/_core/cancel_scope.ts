@@ -5,48 +5,24 @@
  */
 
 import type { TimeoutHandle } from "../abc/cancel_scope.ts";
+import type { Task } from "../abc/tasks.ts";
 import { CancelledError } from "../errors.ts";
 import { ContextVariable } from "./context.ts";
 import { type DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
+import type { Instruments } from "./instruments.ts";
 import { webTimers } from "./timers.ts";
+import type { Waiter } from "./waiter.ts";
 
-/**
- * A pending checkpoint registered on a scope, woken when the scope is cancelled.
- * Waiters link themselves into their scope (an intrusive list), so registering
- * and unregistering one, which every checkpoint does, allocate nothing.
- */
-export abstract class Waiter {
-  /** The scope whose list holds this waiter, or `null`. */
-  waiterScope: CancelScope | null = null;
-  /** The previous waiter in that list. */
-  prevWaiter: Waiter | null = null;
-  /** The next waiter in that list. */
-  nextWaiter: Waiter | null = null;
-
-  /** Stops waiting: cleans up and rejects with `error`. Called at most once. */
-  abstract abort(error: CancelledError): void;
-}
-
-/** A {@linkcode Waiter} whose abort is a callback. */
-export class CallbackWaiter extends Waiter {
-  #onAbort: (error: CancelledError) => void;
-
-  /** @param onAbort Called (at most once) when the waiter's scope is cancelled. */
-  constructor(onAbort: (error: CancelledError) => void) {
-    super();
-    this.#onAbort = onAbort;
-  }
-
-  /** Calls the callback. */
-  abort(error: CancelledError): void {
-    this.#onAbort(error);
-  }
-}
+export { CallbackWaiter, Waiter } from "./waiter.ts";
 
 /** What a scope knows about the runner it belongs to. */
 export interface ScopeRunState {
   /** The runner's deadline queue (its `timers` are the runner's clock). */
   readonly deadlines: DeadlineQueue;
+  /** The runner's instruments, `null` when nothing listens. */
+  readonly instruments?: Instruments | null;
+  /** Debug mode: tasks record where they were started. */
+  readonly debug?: boolean;
   /** Bumped by every checkpoint that starts a wait or a yield: what a mock clock's idle check reads. */
   activity: number;
 }
@@ -357,6 +333,15 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     waiter.nextWaiter = null;
   }
 
+  /**
+   * For diagnostics (the task tree): calls `onScope` for every entered scope
+   * directly inside this one and `onWaiter` for every checkpoint pending in it.
+   */
+  inspect(onScope: (scope: CancelScope) => void, onWaiter: (waiter: Waiter) => void): void {
+    for (let child = this.#firstChild; child !== null; child = child.#nextSibling) onScope(child);
+    for (let waiter = this.#firstWaiter; waiter !== null; waiter = waiter.nextWaiter) onWaiter(waiter);
+  }
+
   #syncDeadline(now?: number): void {
     const queue = queueOf(this);
     if (this.#deadline <= (now ?? queue.now())) {
@@ -371,6 +356,15 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     if (this.#cause !== Cause.None) return;
     this.#cause = cause;
     this.#reason = reason;
+    const instruments = this.loop?.instruments;
+    if (instruments != null) {
+      instruments.scopeCancelled(() => ({
+        task: (this.task ?? undefined) as Task<unknown> | undefined,
+        expired: cause === Cause.Deadline,
+        reason,
+        deadline: this.#deadline,
+      }));
+    }
     if (this.heapIndex >= 0) queueOf(this).remove(this);
     // Before entering, only a signal already read can be waiting.
     if (this.#entered ? !this.#exited && this.isCancelled() : this.#controller !== null) this.#deliver();

@@ -63,7 +63,7 @@ export class CapacityLimiterCore implements CapacityLimiter {
   /** Each borrower and the guard of its hold, in the order they got their tokens. */
   #borrowers: Map<object, Hold> = new Map();
   /** The waiting borrowers: FIFO, O(1) hand-off. */
-  #waiters: WaitQueue<CapacityLimiterGuard, object> = new WaitQueue();
+  #waiters: WaitQueue<CapacityLimiterGuard, object> = new WaitQueue("capacity limiter");
 
   /** @param totalTokens How many tokens may be out at once: an integer at least 1, or `Infinity`. */
   constructor(totalTokens: number) {

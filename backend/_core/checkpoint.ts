@@ -77,9 +77,11 @@ export type Cleanup = () => void;
  * cleanup runs and the promise rejects with `CancelledError`.
  *
  * @param start Begins the wait.
+ * @param kind What the wait is for, as the task tree shows it (`"sleep"`, `"dns"`...).
  */
 export function suspend<T>(
   start: (resolve: (value: T) => void, reject: (error: unknown) => void) => Cleanup | void,
+  kind = "checkpoint",
 ): Promise<T> {
   const scope = currentScope();
   if (scope === undefined) {
@@ -89,7 +91,7 @@ export function suspend<T>(
   const loop = scope.loop;
   if (loop !== null) loop.activity++;
   return new Promise<T>((resolve, reject) => {
-    const waiter = new SuspendWaiter<T>(scope, resolve, reject);
+    const waiter = new SuspendWaiter<T>(scope, resolve, reject, kind);
     scope.addWaiter(waiter);
     let cleanup: Cleanup | void;
     try {
@@ -108,12 +110,18 @@ class SuspendWaiter<T> extends Waiter {
   #scope: CancelScope;
   #resolve: (value: T) => void;
   #reject: (error: unknown) => void;
+  #kind: string;
 
-  constructor(scope: CancelScope, resolve: (value: T) => void, reject: (error: unknown) => void) {
+  constructor(scope: CancelScope, resolve: (value: T) => void, reject: (error: unknown) => void, kind: string) {
     super();
     this.#scope = scope;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#kind = kind;
+  }
+
+  override get waitKind(): string {
+    return this.#kind;
   }
 
   resolve = (value: T): void => {

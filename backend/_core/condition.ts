@@ -14,7 +14,7 @@ import { WaitQueue } from "./wait_queue.ts";
 /** The condition implementation shared by every backend. */
 export class ConditionCore implements Condition {
   #lock: LockCore;
-  #waiters: WaitQueue = new WaitQueue();
+  #waiters: WaitQueue = new WaitQueue("condition");
 
   /** @param lock A lock made by `createLock()`, or `undefined` for a new one. */
   constructor(lock?: Lock) {

@@ -11,7 +11,7 @@ import { WaitQueue } from "./wait_queue.ts";
 /** The event implementation shared by every backend. */
 export class EventCore implements Event {
   #set = false;
-  #waiters: WaitQueue = new WaitQueue();
+  #waiters: WaitQueue = new WaitQueue("event");
 
   wait(): Promise<void> {
     if (this.#set) return suspend<void>((resolve) => resolve());

@@ -39,7 +39,7 @@ export class LockCore implements Lock {
   /** Source of hold ids, never reused (a condition wait restores an older id). */
   #counter = 0;
   /** The waiting acquirers, each node carrying its owner: FIFO, O(1) hand-off. */
-  #waiters: WaitQueue<LockGuard, object> = new WaitQueue();
+  #waiters: WaitQueue<LockGuard, object> = new WaitQueue("lock");
 
   acquire(): Promise<LockGuard> {
     const owner = currentTaskIdentity();

@@ -51,6 +51,8 @@ import { Fifo } from "../_util/fifo.ts";
 import { describe } from "../_util/validate.ts";
 import { cancelledNow, coroYield, type MacrotaskScheduler } from "./checkpoint.ts";
 import { type WaitNode, WaitQueue } from "./wait_queue.ts";
+import { ChannelIterator } from "./channel_iterator.ts";
+import { type LeakEntry, trackResource } from "./leaks.ts";
 
 /** How often, at most, a run of calls that need no waiting goes without yielding to the loop, in ms. */
 export const CHANNEL_YIELD_INTERVAL_MS = 1;
@@ -64,11 +66,16 @@ interface ParkedSend<T> {
 /** The state every clone of a channel shares. */
 class ChannelState<T> {
   readonly buffer: Fifo<T> = new Fifo();
-  readonly senders: WaitQueue<void, ParkedSend<T>> = new WaitQueue();
-  readonly receivers: WaitQueue<T, ReceiveEnd<T>> = new WaitQueue();
+  readonly senders: WaitQueue<void, ParkedSend<T>> = new WaitQueue("channel send");
+  readonly receivers: WaitQueue<T, ReceiveEnd<T>> = new WaitQueue("channel receive");
   readonly maxBufferSize: number;
   openSend = 1;
   openReceive = 1;
+  /** The channel in its runner's leak report while an end is open. */
+  readonly leak: LeakEntry | null = trackResource(
+    "channel",
+    () => `memory channel, open ends: ${this.openSend} send, ${this.openReceive} receive`,
+  );
   readonly #schedule: MacrotaskScheduler;
   readonly #now: () => number;
   #lastYield: number;
@@ -186,6 +193,7 @@ export class SendEnd<T> implements MemorySendChannel<T> {
     const state = this.#state;
     failOwned(state.senders, (parked) => parked.owner === this, closedSend);
     if (--state.openSend === 0) state.receivers.abortAll(new EndOfChannel());
+    if (state.openSend + state.openReceive === 0) state.leak?.release();
   }
 
   aclose(): Promise<void> {
@@ -301,6 +309,7 @@ export class ReceiveEnd<T> implements MemoryReceiveChannel<T> {
       state.buffer.clear();
       state.senders.abortAll(broken());
     }
+    if (state.openSend + state.openReceive === 0) state.leak?.release();
   }
 
   aclose(): Promise<void> {
@@ -349,28 +358,6 @@ export class ReceiveEnd<T> implements MemoryReceiveChannel<T> {
   #checkOpen(): void {
     if (this.#closed) throw closedReceive();
   }
-}
-
-/** `for await` over a receive end: each step a `receive()`, `EndOfChannel` the end. */
-class ChannelIterator<T> implements AsyncIterator<T> {
-  readonly #channel: ReceiveEnd<T>;
-
-  constructor(channel: ReceiveEnd<T>) {
-    this.#channel = channel;
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    return this.#channel.receive().then(iteratorResult, endOfIteration) as Promise<IteratorResult<T>>;
-  }
-}
-
-function iteratorResult<T>(value: T): IteratorResult<T> {
-  return { done: false, value };
-}
-
-function endOfIteration(error: unknown): IteratorResult<never> {
-  if (error instanceof EndOfChannel) return { done: true, value: undefined };
-  throw error;
 }
 
 /**

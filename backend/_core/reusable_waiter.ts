@@ -25,15 +25,24 @@ export class ReusableWaiter<T> extends Waiter {
   #scope: CancelScope | null = null;
   #onSettled: (() => void) | undefined = undefined;
   #onAbort: () => void;
+  #kind: string;
   readonly #executor = (resolve: (value: T) => void, reject: (error: unknown) => void): void => {
     this.#resolve = resolve;
     this.#reject = reject;
   };
 
-  /** @param onAbort Called when a call is cancelled while waiting, before it rejects. */
-  constructor(onAbort: () => void) {
+  /**
+   * @param onAbort Called when a call is cancelled while waiting, before it rejects.
+   * @param kind What a call waits for, as the task tree shows it (`"recv"`, `"send"`, `"accept"`).
+   */
+  constructor(onAbort: () => void, kind = "recv") {
     super();
     this.#onAbort = onAbort;
+    this.#kind = kind;
+  }
+
+  override get waitKind(): string {
+    return this.#kind;
   }
 
   /** `true` while a call waits. */

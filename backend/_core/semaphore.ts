@@ -66,7 +66,7 @@ export class SemaphoreCore implements Semaphore {
   #value: number;
   readonly #max: number;
   /** The waiting acquirers: FIFO, O(1) hand-off. */
-  #waiters: WaitQueue<SemaphoreGuard> = new WaitQueue();
+  #waiters: WaitQueue<SemaphoreGuard> = new WaitQueue("semaphore");
 
   /**
    * @param initial The number of free tokens at first: a non-negative integer.

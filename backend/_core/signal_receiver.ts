@@ -20,6 +20,7 @@ import { describe } from "../_util/validate.ts";
 import { coroYield } from "./checkpoint.ts";
 import { type MacrotaskScheduler, MAX_TIMER_DELAY, type TimerHost } from "./timers.ts";
 import { WaitQueue } from "./wait_queue.ts";
+import { type LeakEntry, trackResource } from "./leaks.ts";
 
 /** What a runtime gives for signals: adding and removing a listener. */
 export interface SignalHost {
@@ -64,9 +65,10 @@ export class SignalReceiverCore implements SignalReceiver {
   readonly #listeners: [string, () => void][] = [];
   // Insertion-ordered, one entry per name: the coalescing backlog.
   readonly #pending = new Set<string>();
-  readonly #waiters: WaitQueue = new WaitQueue();
+  readonly #waiters: WaitQueue = new WaitQueue("signal");
   #closed = false;
   #keepAlive: unknown = undefined;
+  #leak: LeakEntry | null = null;
 
   /**
    * Adds a runtime listener for each of `signals`; on a failure, removes those
@@ -92,6 +94,10 @@ export class SignalReceiverCore implements SignalReceiver {
       }
       this.#listeners.push([name, listener]);
     }
+    this.#leak = trackResource(
+      "signal receiver",
+      `signal receiver for ${this.#listeners.map(([name]) => name).join(", ")}`,
+    );
   }
 
   get closed(): boolean {
@@ -115,6 +121,7 @@ export class SignalReceiverCore implements SignalReceiver {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#leak?.release();
     for (const [name, listener] of this.#listeners) this.#host.remove(name, listener);
     this.#listeners.length = 0;
     this.#pending.clear();

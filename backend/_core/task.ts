@@ -12,6 +12,9 @@ import { WaitQueue } from "./wait_queue.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** The last task id given (ids are given when a task is first inspected). */
+let lastTaskId = 0;
+
 const enum State {
   Pending,
   Fulfilled,
@@ -35,6 +38,12 @@ export class TaskCore<T> implements SystemTask<T> {
   #joined = false;
   /** Who waits for the task to finish (`wait()`, `join()`, `settled()`); made on first use. */
   #waiters: WaitQueue | null = null;
+  /** The function the task runs, for its name. */
+  // deno-lint-ignore no-explicit-any
+  #fn: ((...args: any[]) => unknown) | null = null;
+  #id = 0;
+  /** Where the task was started, in debug mode: its stack is formatted only when read. */
+  #started: Error | undefined = undefined;
 
   /**
    * @param parent The scope the task runs under.
@@ -44,11 +53,30 @@ export class TaskCore<T> implements SystemTask<T> {
   constructor(parent: CancelScope | null, loop: ScopeRunState | null, observer: TaskObserver | null) {
     this.scope = new CancelScope(parent, this, false, loop);
     this.#observer = observer;
+    if (loop?.debug === true) this.#started = new Error("Task started");
+  }
+
+  /** Where the task was started, in debug mode. */
+  get stack(): string | undefined {
+    return this.#started?.stack;
+  }
+
+  /** The name of the task's function (see `named()`), or `"<anonymous>"`. */
+  get name(): string {
+    return this.#fn?.name || "<anonymous>";
+  }
+
+  /** A number that identifies the task, given on first use (diagnostics only). */
+  get id(): number {
+    return this.#id === 0 ? (this.#id = ++lastTaskId) : this.#id;
   }
 
   /** Runs `fn(...args)` on a microtask (in the caller's async context). */
   // deno-lint-ignore no-explicit-any
   start(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[]): void {
+    this.#fn = fn;
+    const instruments = this.scope.loop?.instruments;
+    if (instruments != null) instruments.taskSpawned(this as TaskCore<unknown>);
     // A reaction on a settled promise, not queueMicrotask(): Node wraps every
     // queueMicrotask() callback in an AsyncResource, and Deno's costs twice this.
     RESOLVED.then(() => {
@@ -78,6 +106,8 @@ export class TaskCore<T> implements SystemTask<T> {
     const waiters = this.#waiters;
     this.#waiters = null;
     if (waiters !== null) waiters.unparkAll();
+    const instruments = scope.loop?.instruments;
+    if (instruments != null) instruments.taskExited(this as TaskCore<unknown>);
     this.#observer?.(this as TaskCore<unknown>);
   }
 
@@ -140,7 +170,7 @@ export class TaskCore<T> implements SystemTask<T> {
     if (currentScope()?.task === this) {
       return Promise.reject(new Error("A task cannot wait for or join itself: it would wait forever"));
     }
-    return (this.#waiters ??= new WaitQueue()).park();
+    return (this.#waiters ??= new WaitQueue("join")).park();
   }
 
   async join(): Promise<T> {

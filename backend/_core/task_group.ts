@@ -8,13 +8,18 @@ import { ScopeHandle } from "./scope_handle.ts";
 import type { CancelScopeHandle } from "../abc/cancel_scope.ts";
 import type { Task, TaskFunction, TaskGroup, TaskStatus } from "../abc/tasks.ts";
 import { CancelledError, ClosedResourceError } from "../errors.ts";
-import { CallbackWaiter, CancelScope, currentScope, currentScopeVar } from "./cancel_scope.ts";
+import { CallbackWaiter, CancelScope, currentScope, currentScopeVar, Waiter } from "./cancel_scope.ts";
 import { TaskCore } from "./task.ts";
 import { assertFunction } from "../_util/validate.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-class TaskGroupCore implements TaskGroup {
+/**
+ * A task group. It is also the waiter its owner registers on the group's scope
+ * while it waits for the children at the group's end: nothing to cancel there,
+ * but the task tree sees the owner waiting at `"task group"`.
+ */
+class TaskGroupCore extends Waiter implements TaskGroup {
   readonly #scope: CancelScope;
   #handle: ScopeHandle | undefined = undefined;
   #pending = 0;
@@ -27,7 +32,19 @@ class TaskGroupCore implements TaskGroup {
   #starting: Map<TaskCore<unknown>, (task: TaskCore<unknown>) => void> | null = null;
 
   constructor(scope: CancelScope) {
+    super();
     this.#scope = scope;
+  }
+
+  override get waitKind(): string {
+    return "task group";
+  }
+
+  /** A cancellation reached the wait for the children: it goes on (it reaches them too), still in sight. */
+  abort(): void {
+    RESOLVED.then(() => {
+      if (this.#idle !== null && this.waiterScope === null) this.#scope.addWaiter(this);
+    });
   }
 
   get cancelScope(): CancelScopeHandle {
@@ -66,7 +83,7 @@ class TaskGroupCore implements TaskGroup {
       const waiter = new CallbackWaiter((error) => {
         callerCancelled = error;
         task.cancel();
-      });
+      }, "task start");
       const status: TaskStatus<V> = {
         started: (value: V) => {
           if (started) throw new Error("started() was already called for this task");
@@ -102,8 +119,10 @@ class TaskGroupCore implements TaskGroup {
   /** Resolves once every child has finished; the group is closed afterwards. */
   async drain(): Promise<void> {
     while (this.#pending > 0) {
+      this.#scope.addWaiter(this);
       await new Promise<void>((resolve) => (this.#idle = resolve));
     }
+    this.#scope.removeWaiter(this);
     this.#closed = true;
   }
 

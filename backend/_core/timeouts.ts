@@ -161,7 +161,7 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
     };
     arm();
     return () => timers.clearTimer(id);
-  });
+  }, "sleep");
 }
 
 /**
@@ -183,5 +183,5 @@ export function sleep(timers: TimerHost, schedule: MacrotaskScheduler, ms: numbe
 
 /** Waits until cancelled. */
 export function sleepForever(): Promise<never> {
-  return suspend<never>(() => {});
+  return suspend<never>(() => {}, "sleep");
 }

@@ -30,5 +30,5 @@ export function waitFuture<T>(future: CancellableFuture<T>): Promise<T> {
     return () => {
       if (typeof future.cancel === "function") future.cancel();
     };
-  });
+  }, "future");
 }

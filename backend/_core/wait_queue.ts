@@ -66,6 +66,11 @@ export class WaitNode<T = void, D = unknown> extends Waiter {
     this.data = data;
   }
 
+  /** What the node's queue is for (the task tree's "waiting at"). */
+  override get waitKind(): string {
+    return this.queue?.kind ?? "checkpoint";
+  }
+
   /** Creates the node's promise and registers the node on `scope`. */
   start(scope: CancelScope | null): Promise<T> {
     pendingNode = this;
@@ -145,6 +150,13 @@ export class WaitQueue<T = void, D = undefined> {
   #head: WaitNode<T, D> | null = null;
   #tail: WaitNode<T, D> | null = null;
   #size = 0;
+  /** What its waiters wait for, as the task tree shows it (`"lock"`, `"join"`...). */
+  readonly kind: string;
+
+  /** @param kind What its waiters wait for, as the task tree shows it. */
+  constructor(kind = "checkpoint") {
+    this.kind = kind;
+  }
 
   /** The number of parked waiters. */
   get size(): number {

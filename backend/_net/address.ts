@@ -94,5 +94,5 @@ export function resolveHost(driver: NetDriver<unknown>, host: string): Promise<s
     const controller = new AbortController();
     driver.resolve(host, controller.signal).then(resolve, reject);
     return () => controller.abort();
-  });
+  }, "dns");
 }

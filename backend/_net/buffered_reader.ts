@@ -26,9 +26,9 @@
  * @module
  */
 
-import { currentScope } from "../_core/cancel_scope.ts";
+import { cancelledNow } from "../_core/checkpoint.ts";
 import { describe } from "../_util/validate.ts";
-import { CancelledError, DelimiterNotFound, IncompleteReadError } from "../errors.ts";
+import { DelimiterNotFound, IncompleteReadError } from "../errors.ts";
 import type { StreamReader } from "./stream_socket.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -62,12 +62,6 @@ export function assertDelimiter(value: unknown): asserts value is Uint8Array | s
     throw new TypeError(`The 'delimiter' argument must be a Uint8Array or a string, got ${describe(value)}`);
   }
   if (value.length === 0) throw new RangeError("The 'delimiter' argument must not be empty");
-}
-
-/** `true` when a checkpoint of the caller must reject now. */
-function cancelled(): boolean {
-  const scope = currentScope();
-  return scope !== undefined && scope.isCancelled();
 }
 
 /** The index of `delimiter` in `data` at or after `from`, or `-1`. */
@@ -137,7 +131,8 @@ export class BufferedReader {
   recv(bufsize: number, release: () => void): Promise<Uint8Array> {
     if (this.#start === this.#data.length) return this.#reader.recv(bufsize, release);
     release();
-    if (cancelled()) return Promise.reject(new CancelledError());
+    const cancelled = cancelledNow();
+    if (cancelled !== undefined) return Promise.reject(cancelled);
     const n = Math.min(bufsize, this.buffered);
     return Promise.resolve(this.#take(n, n * MAX_PIN_RATIO < this.#buffer.length));
   }
@@ -146,7 +141,8 @@ export class BufferedReader {
   recvInto(target: Uint8Array, release: () => void): Promise<number> {
     if (this.#start === this.#data.length) return this.#reader.recvInto(target, release);
     release();
-    if (cancelled()) return Promise.reject(new CancelledError());
+    const cancelled = cancelledNow();
+    if (cancelled !== undefined) return Promise.reject(cancelled);
     const n = Math.min(target.length, this.buffered);
     target.set(new Uint8Array(this.#data.buffer, this.#data.byteOffset + this.#start, n));
     this.#advance(n);
@@ -162,7 +158,8 @@ export class BufferedReader {
   receiveExactly(n: number, release: () => void): Promise<Uint8Array> {
     if (this.buffered >= n) {
       release();
-      if (cancelled()) return Promise.reject(new CancelledError());
+      const cancelled = cancelledNow();
+      if (cancelled !== undefined) return Promise.reject(cancelled);
       return Promise.resolve(this.#take(n));
     }
     return this.#exactlySlow(n, release);
@@ -198,7 +195,8 @@ export class BufferedReader {
       const index = bytes.length === 1 ? data.indexOf(bytes[0], start) : find(data, bytes, start);
       if (index !== -1 && index - start <= maxBytes) {
         release();
-        if (cancelled()) return Promise.reject(new CancelledError());
+        const cancelled = cancelledNow();
+        if (cancelled !== undefined) return Promise.reject(cancelled);
         this.#start = index + bytes.length;
         if (index === start) return Promise.resolve(EMPTY);
         this.#lent = true;
@@ -247,7 +245,8 @@ export class BufferedReader {
   async #fill(room: number): Promise<boolean> {
     if (this.#eof) {
       // A checkpoint all the same.
-      if (cancelled()) throw new CancelledError();
+      const cancelled = cancelledNow();
+      if (cancelled !== undefined) throw cancelled;
       return false;
     }
     this.#reserve(Math.max(room, MIN_READ));

@@ -15,7 +15,7 @@ import { describe } from "../_util/validate.ts";
 import { addressKey, resolveHost, sameFamily, wildcardOf } from "./address.ts";
 import type { Datagram, DatagramConn, NetDriver } from "./driver.ts";
 import { codedError } from "./errors.ts";
-import { checkpoint, ResourceGuard } from "./guard.ts";
+import { checkpoint, describeAddress, ResourceGuard } from "./guard.ts";
 import { PullOperation } from "./pull.ts";
 import { PushQueue } from "./push.ts";
 import { assertBufsize, assertBytes, assertSocketAddress, booleanOption, optionsObject } from "./validate.ts";
@@ -29,7 +29,10 @@ export class DatagramSocket extends AsyncDatagramSocketAdapter {
   #mapError: (error: unknown) => unknown;
   #remote: SocketAddress | null;
   #remoteKey: string | null;
-  #state = new ResourceGuard("socket");
+  #state = new ResourceGuard(
+    "socket",
+    () => `datagram socket ${describeAddress(() => this.getLocalAddress())}`,
+  );
   /** The waiting `recvfrom`'s size. */
   #bufsize = 0;
   /** Pull model: the runtime receive, outliving a cancelled call. */
@@ -206,7 +209,7 @@ export async function createUdpEndpoint(driver: NetDriver, options?: UdpEndpoint
       else resolve(conn);
     }, (error) => reject(driver.mapError(error)));
     return () => void (cancelled = true);
-  });
+  }, "connect");
   return new DatagramSocket(conn, driver.mapError, remote);
 }
 

@@ -26,6 +26,7 @@
 import { BusyResourceError, ClosedResourceError } from "../errors.ts";
 import { suspend } from "../_core/checkpoint.ts";
 import { type WaitNode, WaitQueue } from "../_core/wait_queue.ts";
+import { type LeakEntry, trackResource } from "../_core/leaks.ts";
 
 /** The operations that allow one task at a time. */
 export type SocketSlot = "recv" | "send";
@@ -47,8 +48,10 @@ export class ResourceGuard {
   #receiving = false;
   #sending = false;
   // The calls waiting for an operation: woken by it, by close() or by cancellation.
-  #waiters: WaitQueue<unknown> = new WaitQueue();
+  #waiters: WaitQueue<unknown> = new WaitQueue("resource");
   #what: string;
+  // The entry in the leak report of the runner that made the resource, released by close().
+  #leak: LeakEntry | null;
 
   /** Gives the receive slot back (pre-bound, to pass as a settle hook). */
   readonly releaseRecv: () => void = () => {
@@ -60,9 +63,16 @@ export class ResourceGuard {
     this.#sending = false;
   };
 
-  /** @param what What is guarded, for messages ("socket", "listener"). */
-  constructor(what = "socket") {
+  /**
+   * Registers the resource with the caller's runner, for its leak report,
+   * until {@linkcode ResourceGuard.close}.
+   *
+   * @param what What is guarded, for messages ("socket", "listener").
+   * @param description Which one, for the leak report (called when a report is made).
+   */
+  constructor(what = "socket", description: () => string = () => what) {
     this.#what = what;
+    this.#leak = trackResource(what === "listener" ? "listener" : "socket", description);
   }
 
   /** `true` once `close()` was called. */
@@ -137,6 +147,7 @@ export class ResourceGuard {
   close(): boolean {
     if (this.#closing) return false;
     this.#closing = true;
+    this.#leak?.release();
     if (this.#waiters.size > 0) this.#waiters.abortAll(this.closedError());
     return true;
   }
@@ -145,4 +156,22 @@ export class ResourceGuard {
 /** A checkpoint that does not wait: rejects with `CancelledError` in a cancelled scope, else resolves. */
 export function checkpoint(): Promise<void> {
   return suspend<void>((resolve) => resolve());
+}
+
+/**
+ * An address as `host:port` (`[host]:port` for IPv6), for the leak report;
+ * `"?"` when it cannot be read.
+ *
+ * @param read Reads the address.
+ */
+export function describeAddress(read: () => { hostname: string; port: number } | null): string {
+  try {
+    const address = read();
+    if (address === null) return "unconnected";
+    return address.hostname.includes(":")
+      ? `[${address.hostname}]:${address.port}`
+      : `${address.hostname}:${address.port}`;
+  } catch {
+    return "?";
+  }
 }

@@ -105,5 +105,5 @@ export function happyEyeballs<C>(addresses: readonly string[], options: HappyEye
     };
     startNext();
     return finish;
-  });
+  }, "connect");
 }

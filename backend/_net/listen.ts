@@ -83,7 +83,7 @@ async function bindListeners<C>(
         else resolve(listeners);
       }, reject);
     return () => void (cancelled = true);
-  });
+  }, "listen");
   return listeners.map((listener) => new ListenerSocket(listener, setup));
 }
 

@@ -20,7 +20,7 @@ import { ClosedResourceError } from "../errors.ts";
 import { Fifo } from "../_util/fifo.ts";
 import type { TimerHost } from "../_core/timers.ts";
 import type { ListenerConn, NetDriver } from "./driver.ts";
-import { checkpoint, ResourceGuard } from "./guard.ts";
+import { checkpoint, describeAddress, ResourceGuard } from "./guard.ts";
 import { PullOperation } from "./pull.ts";
 import { PushQueue } from "./push.ts";
 import { StreamSocket } from "./stream_socket.ts";
@@ -97,7 +97,7 @@ class ListenerAcceptedSocket<C> extends AcceptedSocket {
 export class ListenerSocket<C> extends AsyncListenerSocketAdapter {
   #listener: ListenerConn<C>;
   #setup: ListenerSetup<C>;
-  #state = new ResourceGuard("listener");
+  #state = new ResourceGuard("listener", () => `listener on ${describeAddress(() => this.getLocalAddress())}`);
   /** Pull model: the runtime accept, outliving a cancelled call. */
   #accepting: PullOperation<C, AcceptedSocket> | null = null;
   /** Push model: connections that came, waiting (paused) for a call. */
@@ -120,12 +120,17 @@ export class ListenerSocket<C> extends AsyncListenerSocketAdapter {
         mapError: (error) => this.#state.closing ? this.#state.closedError() : driver.mapError(error),
         // A connection accepted after close, or never taken: closed, not leaked.
         dispose: (conn) => driver.close(conn),
+        kind: "accept",
       });
     } else {
-      const receiver = this.#receiver = new PushQueue<AcceptedSocket>(() => {
-        const conn = this.#queue.shift();
-        if (conn !== undefined) receiver.resolve(new ListenerAcceptedSocket(conn, setup));
-      });
+      const receiver = this.#receiver = new PushQueue<AcceptedSocket>(
+        () => {
+          const conn = this.#queue.shift();
+          if (conn !== undefined) receiver.resolve(new ListenerAcceptedSocket(conn, setup));
+        },
+        undefined,
+        "accept",
+      );
       listener.subscribe((conn) => {
         if (this.#state.closing) return driver.close(conn);
         this.#queue.push(conn);

@@ -18,6 +18,8 @@ export interface InflightOptions<T, R> {
   dispose?(value: T): void;
   /** Called when the waiting call is cancelled, before it rejects (the operation goes on). */
   onAbort?(): void;
+  /** What a call waits for, as the task tree shows it (default `"recv"`). */
+  kind?: string;
 }
 
 /**
@@ -38,7 +40,7 @@ export class PullOperation<T, R> {
   /** @param options The runtime operation and how its results reach a call. */
   constructor(options: InflightOptions<T, R>) {
     this.#options = options;
-    this.#slot = new ReusableWaiter<R>(() => options.onAbort?.());
+    this.#slot = new ReusableWaiter<R>(() => options.onAbort?.(), options.kind);
   }
 
   /** `true` while an operation runs or its result waits to be claimed. */

@@ -30,7 +30,7 @@ export class PullStreamIo implements StreamIo {
     // Cancelled: the write in flight finishes, no other starts for this call.
     this.#sendData = null;
     this.#writeIsCurrent = false;
-  });
+  }, "send");
   #sendData: Uint8Array | null = null;
   #sendOffset = 0;
   #writing = false;

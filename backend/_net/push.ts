@@ -22,10 +22,11 @@ export class PushQueue<R> {
   /**
    * @param attempt Settles the waiting call from what the adapter holds, or leaves it waiting.
    * @param onAbort Called when the waiting call is cancelled, before it rejects.
+   * @param kind What a call waits for, as the task tree shows it.
    */
-  constructor(attempt: () => void, onAbort: () => void = () => {}) {
+  constructor(attempt: () => void, onAbort: () => void = () => {}, kind = "recv") {
     this.#attempt = attempt;
-    this.#slot = new ReusableWaiter<R>(onAbort);
+    this.#slot = new ReusableWaiter<R>(onAbort, kind);
   }
 
   /**

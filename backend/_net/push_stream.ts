@@ -47,7 +47,7 @@ export class PushStreamIo implements StreamIo {
   // The pending send: a reusable checkpoint, and which write callback it waits for.
   #sendSlot = new ReusableWaiter<void>(() => {
     this.#sendWaitFor = 0; // cancelled: Node still sends the bytes it holds
-  });
+  }, "send");
   #writesIssued = 0;
   #writesDone = 0;
   #sendWaitFor = 0;

@@ -11,7 +11,7 @@ import { describe } from "../_util/validate.ts";
 import { suspend } from "../_core/checkpoint.ts";
 import { assertCount, assertDelimiter, BufferedReader, DEFAULT_MAX_BYTES } from "./buffered_reader.ts";
 import type { StreamConn } from "./driver.ts";
-import { ResourceGuard } from "./guard.ts";
+import { describeAddress, ResourceGuard } from "./guard.ts";
 import { PullStreamIo } from "./pull_stream.ts";
 import { PushStreamIo } from "./push_stream.ts";
 import { assertBufsize, assertBytes, assertRecvBuffer } from "./validate.ts";
@@ -62,7 +62,13 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
   #raw: unknown;
-  #state = new ResourceGuard("socket");
+  #state = new ResourceGuard(
+    "socket",
+    () =>
+      `stream socket ${describeAddress(() => this.getLocalAddress())} -> ${
+        describeAddress(() => this.getRemoteAddress())
+      }`,
+  );
   #local: SocketAddress;
   #remote: SocketAddress;
   #eof: Promise<void> | null = null;
@@ -202,7 +208,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
           for (;;) {
             const step = await suspend<IteratorResult<Uint8Array>>((resolve, reject) => {
               iterator.next().then(resolve, reject);
-            });
+            }, "send");
             if (step.done) break;
             assertBytes(step.value, `chunks[${index++}]`);
             await this.#io.send(step.value);

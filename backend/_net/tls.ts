@@ -50,7 +50,7 @@ export async function boundedHandshake(
       const controller = new AbortController();
       start(controller.signal).then(resolve, reject);
       return () => controller.abort();
-    });
+    }, "tls handshake");
   try {
     if (ms === Infinity) return await run();
     return await timeout(timers, ms, run);

@@ -10,6 +10,7 @@ import { BrokenWorkerError, CancelledError, ClosedResourceError } from "../error
 import type { CancelScope } from "../_core/cancel_scope.ts";
 import { clampDelay, type TimerHost } from "../_core/timers.ts";
 import { Fifo } from "../_util/fifo.ts";
+import { type LeakEntry, trackResource } from "../_core/leaks.ts";
 import {
   describeThreadFunction,
   functionKey,
@@ -88,6 +89,7 @@ export class WorkerPool {
   #nextJob = 1;
   #nextName = 0;
   #sweep: unknown = undefined;
+  #sweepLeak: LeakEntry | null = null;
   #accepting = true;
   #error: Error | null = null;
   #terminating: Set<Promise<void>> = new Set();
@@ -247,6 +249,7 @@ export class WorkerPool {
     }
     liveWorkers++;
     worker = new PoolWorker(name, handle, flag);
+    worker.leak = trackResource("worker", `worker thread ${name}`);
     this.#workers.add(worker);
     const initializer = this.#initializer;
     try {
@@ -459,6 +462,7 @@ export class WorkerPool {
   #remove(worker: PoolWorker): void {
     if (worker.dead) return;
     worker.dead = true;
+    worker.leak?.release();
     this.#workers.delete(worker);
     const index = this.#idle.indexOf(worker);
     if (index >= 0) this.#idle.splice(index, 1);
@@ -489,8 +493,10 @@ export class WorkerPool {
   #armSweep(ms: number): void {
     const timers = this.#timers;
     // Clamped: an idle timeout past 2^31 - 1 ms (Infinity) would fire at once, again and again.
+    const leak = this.#sweepLeak = trackResource("timer", "the idle sweep of a thread pool");
     const id = timers.setTimer(() => {
       this.#sweep = undefined;
+      leak?.release();
       this.#retireIdle();
     }, clampDelay(ms));
     timers.refTimer(id, false);
@@ -500,6 +506,7 @@ export class WorkerPool {
   #clearSweep(): void {
     if (this.#sweep !== undefined) this.#timers.clearTimer(this.#sweep);
     this.#sweep = undefined;
+    this.#sweepLeak?.release();
   }
 
   #retireIdle(): void {

@@ -11,6 +11,7 @@ import type { ThreadFunction } from "../abc/threads.ts";
 import { CancelledError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
 import type { FromWorker, PortalCaller, PortalWorker, ToWorker, TransferItem } from "./protocol.ts";
+import type { LeakEntry } from "../_core/leaks.ts";
 
 /** A started worker, as the pool drives it. */
 export interface ThreadWorker {
@@ -119,6 +120,8 @@ export class PoolWorker implements PortalWorker {
   dead = false;
   /** Keys of the functions this worker was told about. */
   functions: Set<number> = new Set();
+  /** The worker in its runner's leak report, until terminated. */
+  leak: LeakEntry | null = null;
 
   constructor(name: string, handle: ThreadWorker, flag: Int32Array) {
     this.name = name;

@@ -262,7 +262,7 @@ async function runInCallerScope(caller: PortalCaller, fn: AnyFunction, args: unk
   const scope = new CancelScope(caller.scope, own.task);
   // The caller was cancelled before the request came (it may have left, with onCancel "abandon"): level-triggered.
   if (caller.cancelled || own.isCancelled()) scope.cancel();
-  const watcher = new CallbackWaiter(() => scope.cancel());
+  const watcher = new CallbackWaiter(() => scope.cancel(), "portal");
   own.addWaiter(watcher);
   scope.enter();
   try {

@@ -74,7 +74,7 @@ export function runInPool<T>(pool: WorkerPool, ref: ThreadFunction, args: unknow
           reject(error);
         }
       }
-    });
+    }, "thread");
     scope?.addWaiter(waiter);
     try {
       job = pool.submit(ref, args, (ok, value) => {

@@ -31,7 +31,8 @@ import type {
 } from "./socket.ts";
 import type { CapacityLimiter, Condition, Event, Lock, Semaphore, SemaphoreOptions } from "./sync.ts";
 import type { Runner, SystemTask, TaskFunction, TaskGroup } from "./tasks.ts";
-import type { RunnerOptions } from "./clock.ts";
+import type { TaskTree } from "./diagnostics.ts";
+import type { RunnerOptions } from "./leaks.ts";
 import type { AnyFunction, CancellableFuture, ThreadFunction, ThreadsPortal } from "./threads.ts";
 
 /**
@@ -64,7 +65,10 @@ export abstract class AsyncBackend {
    * console.log(await woke); // 10000
    * ```
    *
-   * @param options The runner's clock.
+   * @param options `debug` records where each task, socket, listener, channel,
+   *   worker and timer was made (shown by the task tree and the leak report);
+   *   `strict` makes `close()` reject with `ResourceLeakError` when any was still alive;
+   *   `clock` is the clock the runner's timers follow.
    * @throws {TypeError} when `options` is not an object or `options.clock` not a `MockClock`.
    * @throws {Error} when the clock already serves an open runner.
    */
@@ -557,4 +561,89 @@ export abstract class AsyncBackend {
    * @throws {RangeError} when `signals` is an empty list.
    */
   abstract openSignalReceiver(signals: readonly string[]): SignalReceiver;
+
+  // ---- Diagnostics ----
+
+  /**
+   * A snapshot of the caller's runner, as plain data: its live tasks (names,
+   * ids), the cancel scopes each entered (deadlines, shields, task groups with
+   * their child tasks) and the checkpoints each waits at (`"sleep"`, `"lock"`,
+   * `"recv"`, `"join"`, `"thread"`...; see `TaskTreeTask.waitingAt`). In debug
+   * mode (`newRunner({ debug: true })`) each task carries the stack where it was
+   * started. Taking it costs nothing while tasks run: it reads the scope tree.
+   *
+   * @example
+   * ```ts
+   * import { named } from "@easynetwork/async-backend/backend";
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   *
+   * const backend = new DenoBackend();
+   * await backend.bootstrap(async () => {
+   *   await backend.createTaskGroup(async (tg) => {
+   *     tg.startSoon(named("sleeper", () => backend.sleep(50)));
+   *     await backend.sleep(0);
+   *     const [main] = backend.taskTree().tasks;
+   *     const [sleeper] = main.scopes[0].tasks;
+   *     console.log(sleeper.name, sleeper.waitingAt); // sleeper [ "sleep" ]
+   *   });
+   * });
+   * ```
+   *
+   * @throws {Error} when called outside a runner.
+   */
+  abstract taskTree(): TaskTree;
+
+  /**
+   * Writes the caller's task tree as text (one line per task and scope, drawn
+   * as a tree) to `write`, `console.error` by default, and returns the text.
+   *
+   * @example
+   * ```ts
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   *
+   * const backend = new DenoBackend();
+   * await backend.bootstrap(async function main() {
+   *   const text = backend.dumpTaskTree(() => {});
+   *   console.log(text.split("\n")[1]); // task #… main (not at a checkpoint)
+   * });
+   * ```
+   *
+   * @param write Where the text goes.
+   * @throws {Error} when called outside a runner.
+   */
+  abstract dumpTaskTree(write?: (text: string) => void): string;
+
+  /**
+   * Opt-in: starts a system task of the caller's runner that dumps the task
+   * tree (see {@linkcode AsyncBackend.dumpTaskTree}) each time the OS signal
+   * `signal` arrives (`kill -USR2 <pid>`), until the runner closes or the task
+   * is cancelled. While it runs, the signal's default action does not happen.
+   * The default is `SIGUSR2`, not `SIGUSR1`: Node starts its inspector on
+   * `SIGUSR1` (and writes a diagnostic report on `SIGUSR2` only when run with
+   * `--report-on-signal`).
+   *
+   * @example
+   * ```ts
+   * import process from "node:process";
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   *
+   * const backend = new DenoBackend();
+   * await backend.bootstrap(async () => {
+   *   const dumps: string[] = [];
+   *   const dumper = backend.dumpTaskTreeOnSignal("SIGUSR2", (text) => dumps.push(text));
+   *   process.kill(process.pid, "SIGUSR2");
+   *   await backend.timeout(5_000, async () => {
+   *     while (dumps.length === 0) await backend.sleep(1);
+   *   });
+   *   dumper.cancel();
+   *   console.log(dumps[0].startsWith("Task tree")); // true
+   * });
+   * ```
+   *
+   * @param signal The signal's name, `"SIGUSR2"` by default.
+   * @param write Where each dump goes, `console.error` by default.
+   * @throws {Error} when called outside a runner.
+   * @throws {TypeError} when the runtime cannot listen to `signal`.
+   */
+  abstract dumpTaskTreeOnSignal(signal?: string, write?: (text: string) => void): SystemTask<void>;
 }

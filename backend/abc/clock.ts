@@ -1,6 +1,6 @@
 /**
- * Virtual time: the clock a runner may run on instead of the runtime's, and
- * the options that give a runner one.
+ * Virtual time: the clock a runner may run on instead of the runtime's
+ * (`RunnerOptions.clock`).
  *
  * @module
  */
@@ -50,13 +50,4 @@ export interface MockClockOptions {
   rate?: number;
   /** {@linkcode VirtualClock.autojump}. Default: `false`. */
   autojump?: boolean;
-}
-
-/** What `newRunner(options)` and `bootstrap(options, fn)` take. */
-export interface RunnerOptions {
-  /**
-   * The clock the runner's timers follow (a `MockClock`), instead of the
-   * runtime's. A clock serves one open runner at a time.
-   */
-  clock?: VirtualClock;
 }

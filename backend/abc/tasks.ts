@@ -5,6 +5,8 @@
  */
 
 import type { CancelScopeHandle } from "./cancel_scope.ts";
+import type { Instrument, TaskTree } from "./diagnostics.ts";
+import type { ResourceLeak } from "./leaks.ts";
 
 /** A function run as a task: it may be sync or async. */
 // deno-lint-ignore no-explicit-any
@@ -14,6 +16,11 @@ export type TaskFunction<A extends any[], T> = (...args: A) => T | PromiseLike<T
  * A concurrent "thread" of execution started by a task group.
  */
 export interface Task<T> {
+  /**
+   * The task's name, for the task tree and instruments: the `name` of the
+   * function it runs (give one with `named(name, fn)`), or `"<anonymous>"`.
+   */
+  readonly name: string;
   /** `true` once the task returned, threw, or was cancelled. */
   done(): boolean;
   /**
@@ -101,4 +108,27 @@ export interface Runner extends AsyncDisposable {
    * waits for them. Idempotent.
    */
   close(): Promise<void>;
+  /**
+   * Adds an instrument: its hooks are called as the runner's tasks start and
+   * end and its scopes are cancelled. Adding the same object twice does nothing.
+   *
+   * @param instrument The hooks.
+   */
+  addInstrument(instrument: Instrument): void;
+  /**
+   * Removes an instrument added with {@linkcode Runner.addInstrument}.
+   *
+   * @param instrument The hooks.
+   * @returns `false` when it was not installed.
+   */
+  removeInstrument(instrument: Instrument): boolean;
+  /** A snapshot of the runner's live tasks, their scopes and where each waits (see `AsyncBackend.taskTree()`). */
+  taskTree(): TaskTree;
+  /**
+   * The leak report: what the runner made that was still alive when it closed
+   * (the tasks still running when `close()` began; the sockets, listeners,
+   * channels, worker threads and timers still open when it had finished), each
+   * with its creation stack in debug mode. Before `close()`, what is alive now.
+   */
+  leaks(): ResourceLeak[];
 }

@@ -8,6 +8,7 @@
 import { chainMacrotasks, DENO_TURN_IMMEDIATES } from "../_core/checkpoint.ts";
 import type { TimerHost } from "../_core/timers.ts";
 import type { SignalHost } from "../_core/signal_receiver.ts";
+import { denoDiagnostics } from "./_diagnostics.ts";
 import type { NetDriver } from "../_net/driver.ts";
 import type { ThreadHost } from "../_threads/run_in_thread.ts";
 import type { RuntimeHost } from "../base_backend.ts";
@@ -106,6 +107,16 @@ export const denoSignals: SignalHost = {
   remove: (signal, listener) => Deno.removeSignalListener(signal as Deno.Signal, listener),
 };
 
+/** Reads an environment variable when `--allow-env` grants it (no prompt); else `undefined`. */
+export function denoEnv(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Deno's host. */
 export const denoHost: RuntimeHost = {
   timers: denoTimers,
@@ -118,4 +129,6 @@ export const denoHost: RuntimeHost = {
   net: denoNet,
   threads: denoThreadHost,
   signals: denoSignals,
+  diagnostics: denoDiagnostics,
+  env: denoEnv,
 };

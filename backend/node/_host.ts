@@ -7,11 +7,13 @@
 
 import type { Socket } from "node:net";
 import { constants } from "node:os";
+import diagnostics from "node:diagnostics_channel";
 import process from "node:process";
 import { clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { chainMacrotasks, DENO_TURN_IMMEDIATES } from "../_core/checkpoint.ts";
 import type { MacrotaskScheduler, TimerHost } from "../_core/timers.ts";
 import type { SignalHost } from "../_core/signal_receiver.ts";
+import { diagnosticsChannels } from "../_core/instruments.ts";
 import type { NetDriver } from "../_net/driver.ts";
 import type { ThreadHost } from "../_threads/run_in_thread.ts";
 import { eventSocketStream } from "../_net/push_stream.ts";
@@ -227,4 +229,6 @@ export const nodeHost: RuntimeHost = {
   net: nodeNet,
   threads: nodeThreadHost,
   signals: nodeSignals,
+  diagnostics: diagnosticsChannels(diagnostics.channel),
+  env: (name) => process.env[name],
 };

@@ -668,7 +668,7 @@ export function register({ name, create }: BackendUnderTest): void {
  * event where `globalThis` dispatches it (Deno, browsers), else Node's
  * `'unhandledRejection'`, with the test runner's own listeners set aside.
  */
-async function catchUnhandledRejections(fn: () => Promise<void>): Promise<unknown[]> {
+export async function catchUnhandledRejections(fn: () => Promise<void>): Promise<unknown[]> {
   const reasons: unknown[] = [];
   const web = globalThis as unknown as {
     addEventListener?: (type: string, listener: (event: PromiseRejectionEvent) => void) => void;

@@ -21,6 +21,9 @@ import { netOptions } from "./net_util.ts";
 
 const FIXTURE = new URL("../fixtures/emfile_child.ts", import.meta.url);
 
+/** Deno 2.9's panic when a signal stream is registered with no descriptor left. */
+const DENO_SIGNALS_PANIC = /panicked at ext\/signals\/.*Too many open files/s;
+
 /** Most of a core a process may burn while its accept meets EMFILE (a spinning loop burns 100). */
 const MAX_CPU_PERCENT = 50;
 
@@ -38,7 +41,14 @@ export function register({ name }: BackendUnderTest): void {
   test(
     `${name}: fault: EMFILE during accept: the server does not spin and serves again once descriptors free`,
     async () => {
-      const result = await runChild(FIXTURE, [name], { prelude: "ulimit -n 64", bound: 60_000 });
+      let result = await runChild(FIXTURE, [name], { prelude: "ulimit -n 64", bound: 60_000 });
+      // Deno 2.9 sometimes panics when it registers a signal stream after the
+      // descriptors ran out (`ext/signals`: "Too many open files"), a runtime
+      // bug outside the library: such a run is retried, at most twice.
+      for (let retry = 0; retry < 2 && DENO_SIGNALS_PANIC.test(result.stderr); retry++) {
+        console.log(`EMFILE child: Deno panicked in ext/signals (a Deno 2.9 bug), run again`);
+        result = await runChild(FIXTURE, [name], { prelude: "ulimit -n 64", bound: 60_000 });
+      }
       const child = describeChild(result);
       assert.equal(result.code, 0, `the child failed:\n${child}`);
       const found = report<EmfileReport>(result, "result");

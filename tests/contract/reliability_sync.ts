@@ -14,23 +14,7 @@ import type { Condition, Lock } from "../../backend/abc/sync.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";
 import { yieldUntil } from "./core_util.ts";
-import { elapsed, type Random, scaled, seeded, Tally } from "./reliability_util.ts";
-
-/** 10% already expired, a share `none` with none, the rest log-uniform between 0.01 and 3 ms. */
-function deadline(random: Random, none = 0.35): number {
-  const roll = random.next();
-  if (roll < 0.1) return 0;
-  if (roll < 0.1 + none) return Infinity;
-  return random.logUniform(0.01, 3);
-}
-
-/** A few checkpoints of random kinds while holding the lock. */
-async function busy(backend: AsyncBackend, random: Random): Promise<void> {
-  for (let i = random.int(1, 3); i > 0; i--) {
-    if (random.chance(0.5)) await backend.coroYield();
-    else await backend.sleep(random.chance(0.5) ? 0 : random.logUniform(0.01, 1));
-  }
-}
+import { elapsed, randomCheckpoints, randomDeadline, scaled, seeded, Tally } from "./reliability_util.ts";
 
 async function lockChaos(backend: AsyncBackend, name: string): Promise<void> {
   const label = `${name}: lock chaos`;
@@ -48,14 +32,14 @@ async function lockChaos(backend: AsyncBackend, name: string): Promise<void> {
         tg.startSoon(async () => {
           for (let round = 0; round < rounds; round++) {
             const cancelWhileHolding = random.chance(0.05); // a deadline expiring just then
-            await backend.moveOnAfter(deadline(random), async (handle) => {
+            await backend.moveOnAfter(randomDeadline(random), async (handle) => {
               await tally.at("acquire", lock.acquire());
               if (cancelWhileHolding) handle.cancel();
               try {
                 assert.equal(owner, -1, `${label}: task ${id} got the lock while task ${owner} owned it`);
                 owner = id;
                 held++;
-                await tally.at("holding", busy(backend, random));
+                await tally.at("holding", randomCheckpoints(backend, random));
                 assert.equal(owner, id, `${label}: task ${owner} took the lock from task ${id}`);
               } finally {
                 if (owner === id) owner = -1;
@@ -147,7 +131,7 @@ async function conditionChaos(backend: AsyncBackend, name: string): Promise<void
         tg.startSoon(async () => {
           try {
             for (let round = 0; round < 30; round++) {
-              await backend.moveOnAfter(deadline(random, 0), () => consumeOne(id));
+              await backend.moveOnAfter(randomDeadline(random, 0), () => consumeOne(id));
             }
           } finally {
             chaosLeft--;
@@ -182,11 +166,7 @@ async function conditionChaos(backend: AsyncBackend, name: string): Promise<void
   tally.assertEachHit(["acquire", "wait"], label);
 }
 
-// ---- Semaphores, capacity limiters and memory channels (issue 12) -------------------------------------
-// The coordinator adds their chaos here, once `createSemaphore`, `createCapacityLimiter` and
-// `createMemoryChannel` have landed (written by other helpers): the same shape as above (random
-// deadlines from `seeded()`, counts through `scaled()`, a `Tally` per kind of checkpoint), checking
-// that no permit is lost or doubled and that every item sent is received exactly once.
+// The chaos of semaphores, capacity limiters and memory channels is in `reliability_sync_more.ts`.
 
 /** Registers this area's tests for `backend`. */
 export function register({ name, create }: BackendUnderTest): void {

@@ -301,6 +301,20 @@ export function elapsed(backend: AsyncBackend, start: number): number {
   return Math.round(backend.currentTime() - start);
 }
 
-// ---- Semaphores and memory channels (issue 12) --------------------------------------------------------
-// The coordinator adds the chaos of `createSemaphore`, `createCapacityLimiter` and `createMemoryChannel`
-// (written by other helpers) in `reliability_sync.ts`, at the place marked there; helpers they need go here.
+// ---- The synchronization chaos (`reliability_sync.ts`, `reliability_sync_more.ts`) ---------------------
+
+/** A random deadline in ms: 10% already expired, a share `none` with none, the rest log-uniform in 0.01–3 ms. */
+export function randomDeadline(random: Random, none = 0.35): number {
+  const roll = random.next();
+  if (roll < 0.1) return 0;
+  if (roll < 0.1 + none) return Infinity;
+  return random.logUniform(0.01, 3);
+}
+
+/** One to three checkpoints of random kinds (yields, zero and short sleeps), as a task holding something does. */
+export async function randomCheckpoints(backend: AsyncBackend, random: Random): Promise<void> {
+  for (let i = random.int(1, 3); i > 0; i--) {
+    if (random.chance(0.5)) await backend.coroYield();
+    else await backend.sleep(random.chance(0.5) ? 0 : random.logUniform(0.01, 1));
+  }
+}

@@ -186,3 +186,18 @@ test("deno: starttls refuses a stream holding bytes read ahead, and the stream k
     });
   });
 });
+
+test("deno backend: ASYNC_BACKEND_DEBUG=1 turns the debug mode of new runners on (read only with --allow-env)", async () => {
+  const before = Deno.env.get("ASYNC_BACKEND_DEBUG");
+  Deno.env.set("ASYNC_BACKEND_DEBUG", "1");
+  try {
+    const backend = new DenoBackend();
+    const runner = backend.newRunner();
+    await runner.run(() => backend.createMemoryChannel(0));
+    await runner.close();
+    assert.match(runner.leaks()[0]?.stack ?? "", /deno_backend_test\.ts/);
+  } finally {
+    if (before === undefined) Deno.env.delete("ASYNC_BACKEND_DEBUG");
+    else Deno.env.set("ASYNC_BACKEND_DEBUG", before);
+  }
+});

@@ -207,3 +207,18 @@ test("node backend: sendall waits while the peer does not read (drain)", async (
     await server.close();
   }
 });
+
+test("node backend: ASYNC_BACKEND_DEBUG=1 in process.env turns the debug mode of new runners on", async () => {
+  const before = process.env.ASYNC_BACKEND_DEBUG;
+  process.env.ASYNC_BACKEND_DEBUG = "1";
+  try {
+    const backend = new NodeBackend();
+    const runner = backend.newRunner();
+    await runner.run(() => backend.createMemoryChannel(0));
+    await runner.close();
+    assert.match(runner.leaks()[0]?.stack ?? "", /node_backend_test\.[jt]s/);
+  } finally {
+    if (before === undefined) delete process.env.ASYNC_BACKEND_DEBUG;
+    else process.env.ASYNC_BACKEND_DEBUG = before;
+  }
+});

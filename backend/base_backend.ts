@@ -44,6 +44,7 @@ import { EventCore } from "./_core/event.ts";
 import { LockCore } from "./_core/lock.ts";
 import { createMemoryChannel } from "./_core/memory_channel.ts";
 import { checkRunnerOptions, debugFromEnv, RunnerCore, spawnSystemTask } from "./_core/runner.ts";
+import { runTimers } from "./_core/run_clock.ts";
 import { SemaphoreCore } from "./_core/semaphore.ts";
 import { runTaskGroup } from "./_core/task_group.ts";
 import {
@@ -107,11 +108,20 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
     if (host.threads !== undefined) registerThreadHost(this, host.threads);
   }
 
-  /** Returns a new runner; debug mode defaults to the `ASYNC_BACKEND_DEBUG` environment variable. */
+  /**
+   * Returns a new runner; debug mode defaults to the `ASYNC_BACKEND_DEBUG`
+   * environment variable; on a mock clock when `options.clock` is one.
+   */
   newRunner(options?: RunnerOptions): Runner {
     checkRunnerOptions(options);
-    const debug = options?.debug ?? (this.#debugFromEnv ??= debugFromEnv(this.#host.env));
-    return new RunnerCore(this.#host.timers, { debug, strict: options?.strict }, this.#host.diagnostics ?? null);
+    const host = this.#host;
+    const debug = options?.debug ?? (this.#debugFromEnv ??= debugFromEnv(host.env));
+    return new RunnerCore(
+      host.timers,
+      { debug, strict: options?.strict, clock: options?.clock },
+      host.diagnostics ?? null,
+      host.yieldTurn ?? host.yieldMacrotask,
+    );
   }
 
   /** A checkpoint that yields to the event loop (timers and I/O run). */
@@ -132,7 +142,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
 
   /** Runs `fn` with a relative deadline; rejects with `TimeoutError` when it expires. */
   timeout<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T> {
-    return timeout(this.#host.timers.now(), ms, fn);
+    return timeout(this.#host.timers, ms, fn);
   }
 
   /** Runs `fn` with an absolute deadline; rejects with `TimeoutError` when it expires. */
@@ -142,7 +152,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
 
   /** Runs `fn` with a relative deadline; resolves `undefined` when it expires. */
   moveOnAfter<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined> {
-    return moveOnAfter(this.#host.timers.now(), ms, fn);
+    return moveOnAfter(this.#host.timers, ms, fn);
   }
 
   /** Runs `fn` with an absolute deadline; resolves `undefined` when it expires. */
@@ -152,12 +162,12 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
 
   /** The monotonic clock, in ms. */
   currentTime(): number {
-    return this.#host.timers.now();
+    return runTimers(this.#host.timers).now();
   }
 
   /** Sleeps `ms` milliseconds. */
   sleep(ms: number): Promise<void> {
-    return sleep(this.#host.timers, this.#yield, ms);
+    return sleep(runTimers(this.#host.timers), this.#yield, ms);
   }
 
   /** Sleeps until cancelled. */
@@ -167,7 +177,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
 
   /** Sleeps until `deadline`. */
   sleepUntil(deadline: number): Promise<void> {
-    return sleepUntil(this.#host.timers, this.#yield, deadline);
+    return sleepUntil(runTimers(this.#host.timers), this.#yield, deadline);
   }
 
   /** Starts a system task in the current runner. */
@@ -211,7 +221,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   ): Promise<AsyncHalfCloseableStreamSocketAdapter> {
     const net = this.#net;
     if (net === undefined) return noNetworking();
-    return connect.createTcpConnection(net, this.#host.timers, host, port, options);
+    return connect.createTcpConnection(net, runTimers(this.#host.timers), host, port, options);
   }
 
   /** Opens a TLS connection over TCP: the Happy Eyeballs race, then the handshake. */
@@ -223,7 +233,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   ): Promise<AsyncStreamSocketAdapter> {
     const net = this.#net;
     if (net === undefined) return noNetworking();
-    return connect.createSslOverTcpConnection(net, this.#host.timers, host, port, tls, options);
+    return connect.createSslOverTcpConnection(net, runTimers(this.#host.timers), host, port, tls, options);
   }
 
   /** Takes ownership of a connected runtime TCP socket (Deno's `TcpConn`, Node's `net.Socket`). */
@@ -241,7 +251,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   ): Promise<AsyncStreamSocketAdapter> {
     const net = this.#net;
     if (net === undefined) return noNetworking();
-    return connect.wrapSslOverTcpClientSocket(net, this.#host.timers, conn, tls, options);
+    return connect.wrapSslOverTcpClientSocket(net, runTimers(this.#host.timers), conn, tls, options);
   }
 
   /**
@@ -255,7 +265,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   ): Promise<AsyncStreamSocketAdapter> {
     const net = this.#net;
     if (net === undefined) return noNetworking();
-    return connect.wrapSslOverTcpServerSocket(net, this.#host.timers, conn, tls, options);
+    return connect.wrapSslOverTcpServerSocket(net, runTimers(this.#host.timers), conn, tls, options);
   }
 
   /** Opens one TCP listener per bound address; `host` `null` means every interface. */
@@ -267,7 +277,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   ): Promise<AsyncListenerSocketAdapter[]> {
     const net = this.#net;
     if (net === undefined) return noNetworking();
-    return listen.createTcpListeners(net, this.#host.timers, host, port, backlog, options);
+    return listen.createTcpListeners(net, runTimers(this.#host.timers), host, port, backlog, options);
   }
 
   /** Opens TLS listeners; the handshake happens in `AcceptedSocket.connect()`. */
@@ -280,7 +290,7 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
   ): Promise<AsyncListenerSocketAdapter[]> {
     const net = this.#net;
     if (net === undefined) return noNetworking();
-    return listen.createSslOverTcpListeners(net, this.#host.timers, host, port, backlog, tls, options);
+    return listen.createSslOverTcpListeners(net, runTimers(this.#host.timers), host, port, backlog, tls, options);
   }
 
   /** Opens a UDP endpoint; with `remoteAddress`, it only talks to that peer. */

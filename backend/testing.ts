@@ -8,6 +8,19 @@
  * console.log(activeThreadWorkers()); // 0
  * ```
  *
+ * @example Test a long timeout in no time with a virtual clock
+ * ```ts
+ * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+ * import { MockClock } from "@easynetwork/async-backend/testing";
+ *
+ * const backend = new DenoBackend();
+ * const clock = new MockClock({ autojump: true });
+ * await backend.bootstrap({ clock }, async () => {
+ *   await backend.sleep(3_600_000);
+ *   console.log(backend.currentTime()); // 3600000
+ * });
+ * ```
+ *
  * @example Fail a test that leaves a socket, a channel or a task behind
  * ```ts
  * import { assertNoLeaks } from "@easynetwork/async-backend/testing";
@@ -30,6 +43,8 @@ import type { AsyncBackend } from "./abc/async_backend.ts";
 import type { TaskFunction } from "./abc/tasks.ts";
 
 export { activeThreadWorkers } from "./_threads/pool.ts";
+export { MockClock } from "./_core/mock_clock.ts";
+export type { MockClockOptions, VirtualClock } from "./abc/clock.ts";
 
 /**
  * Runs `fn(...args)` in a new runner of `backend` in debug and strict mode

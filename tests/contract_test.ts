@@ -18,6 +18,7 @@ import * as coreCancel from "./contract/core_cancel.ts";
 import * as coreChannels from "./contract/core_channels.ts";
 import * as coreChannelsClose from "./contract/core_channels_close.ts";
 import * as coreChannelsStress from "./contract/core_channels_stress.ts";
+import * as coreClock from "./contract/core_clock.ts";
 import * as coreInstruments from "./contract/core_instruments.ts";
 import * as coreLeaks from "./contract/core_leaks.ts";
 import * as coreModel from "./contract/core_model.ts";
@@ -70,6 +71,7 @@ const areas = [
   coreChannels,
   coreChannelsClose,
   coreChannelsStress,
+  coreClock,
   coreYield,
   coreLeaks,
   netTcp,

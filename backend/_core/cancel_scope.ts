@@ -17,12 +17,14 @@ export { CallbackWaiter, Waiter } from "./waiter.ts";
 
 /** What a scope knows about the runner it belongs to. */
 export interface ScopeRunState {
-  /** The runner's deadline queue. */
+  /** The runner's deadline queue (its `timers` are the runner's clock). */
   readonly deadlines: DeadlineQueue;
   /** The runner's instruments, `null` when nothing listens. */
   readonly instruments?: Instruments | null;
   /** Debug mode: tasks record where they were started. */
   readonly debug?: boolean;
+  /** Bumped by every checkpoint that starts a wait or a yield: what a mock clock's idle check reads. */
+  activity: number;
 }
 
 /** How a scope got cancelled. */
@@ -61,8 +63,7 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   #caught = false;
   #entered = false;
   #exited = false;
-  // The entered scopes inside this one, in entering order: an intrusive doubly
-  // linked list, so that linking and unlinking a scope allocate nothing.
+  // The entered scopes inside this one, in entering order (intrusive: no allocation).
   #firstChild: CancelScope | null = null;
   #lastChild: CancelScope | null = null;
   #prevSibling: CancelScope | null = null;

@@ -88,6 +88,8 @@ export function suspend<T>(
     return new Promise<T>((resolve, reject) => void start(resolve, reject));
   }
   if (scope.isCancelled()) return Promise.reject(scope.cancelledError());
+  const loop = scope.loop;
+  if (loop !== null) loop.activity++;
   return new Promise<T>((resolve, reject) => {
     const waiter = new SuspendWaiter<T>(scope, resolve, reject, kind);
     scope.addWaiter(waiter);
@@ -302,6 +304,8 @@ export function coroYield(schedule: MacrotaskScheduler): Promise<void> {
   const scope = currentScope();
   if (scope === undefined) return new Promise<void>((resolve) => schedule(resolve));
   if (scope.isCancelled()) return Promise.reject(scope.cancelledError());
+  const loop = scope.loop;
+  if (loop !== null) loop.activity++;
   return new Promise<void>((resolve, reject) => {
     schedule(() => {
       if (scope.isCancelled()) reject(scope.cancelledError());

@@ -29,3 +29,14 @@ export class ContextVariable<T> {
     return this.#storage.run(value, fn);
   }
 }
+
+/**
+ * Returns `fn` bound to the caller's context: however it is called later, it
+ * sees the values every {@linkcode ContextVariable} has now (what a runtime's
+ * own timer does for its callback).
+ *
+ * @param fn The function to bind.
+ */
+export function bindToContext<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  return AsyncLocalStorage.bind(fn);
+}

@@ -50,6 +50,11 @@ export class DeadlineQueue {
     return this.#host.now();
   }
 
+  /** The queue's timer host: the clock of its runner. */
+  get timers(): TimerHost {
+    return this.#host;
+  }
+
   /** Number of queued entries. */
   get size(): number {
     return this.#heap.length;

@@ -9,7 +9,8 @@ import type { ResourceLeak, RunnerOptions } from "../abc/leaks.ts";
 import type { Runner, SystemTask, TaskFunction } from "../abc/tasks.ts";
 import { CancelScope, currentScope, type ScopeRunState } from "./cancel_scope.ts";
 import { DeadlineQueue } from "./deadline_queue.ts";
-import type { TimerHost } from "./timers.ts";
+import type { MacrotaskScheduler, TimerHost } from "./timers.ts";
+import { attachClock, detachClock, type MockClock } from "./mock_clock.ts";
 import { type DiagnosticsChannels, Instruments } from "./instruments.ts";
 import { TaskCore } from "./task.ts";
 import { collectTaskTree } from "./task_tree.ts";
@@ -30,6 +31,8 @@ export class RunState implements ScopeRunState {
   readonly root: CancelScope;
   /** What the runner made that is still alive, for the leak report (see `leaks.ts`). */
   readonly leaks: LeakRegistry;
+  /** Bumped by every checkpoint that starts a wait or a yield (a mock clock's idle check). */
+  activity = 0;
   #tasks: Map<TaskCore<unknown>, TaskRecord> = new Map();
   #strict: boolean;
   #report: ResourceLeak[] | null = null;
@@ -171,13 +174,26 @@ export class RunState implements ScopeRunState {
 export class RunnerCore implements Runner {
   #loop: RunState;
   #closing: Promise<void> | null = null;
+  #clock: MockClock | null = null;
 
   /**
    * @param timers The runtime's timers.
-   * @param options Debug mode and strict mode of the leak report.
+   * @param options Debug mode and strict mode of the leak report; the clock.
    * @param channels The runtime's diagnostics channels, if it has them.
+   * @param turn A full turn of the event loop, for a mock clock's idle check.
    */
-  constructor(timers: TimerHost, options?: RunnerOptions, channels: DiagnosticsChannels | null = null) {
+  constructor(
+    timers: TimerHost,
+    options?: RunnerOptions,
+    channels: DiagnosticsChannels | null = null,
+    turn?: MacrotaskScheduler,
+  ) {
+    const clock = options?.clock;
+    if (clock !== undefined) {
+      if (turn === undefined) throw new TypeError("A runner on a mock clock needs the runtime's loop turn");
+      timers = attachClock(clock, timers, turn, () => this.#loop.activity);
+      this.#clock = clock as MockClock;
+    }
     this.#loop = new RunState(timers, options, channels);
   }
 
@@ -191,7 +207,10 @@ export class RunnerCore implements Runner {
   }
 
   close(): Promise<void> {
-    return (this.#closing ??= this.#loop.close());
+    const clock = this.#clock;
+    return (this.#closing ??= clock === null
+      ? this.#loop.close()
+      : this.#loop.close().finally(() => detachClock(clock)));
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -27,10 +27,17 @@ async function runDeadlineScope<T>(
   deadline: number,
   fn: ScopeBody<T>,
   onCaught: OnCaught,
-  now?: number,
+  timers?: TimerHost,
 ): Promise<T | undefined> {
   assertFunction(fn, "fn");
-  const scope = new CancelScope(currentScope() ?? null);
+  const parent = currentScope() ?? null;
+  let now: number | undefined;
+  if (timers !== undefined) {
+    // A relative deadline counts from the clock of the caller's runner (a mock clock's, maybe).
+    now = (parent?.loop?.deadlines.timers ?? timers).now();
+    deadline += now;
+  }
+  const scope = new CancelScope(parent);
   scope.reschedule(deadline);
   scope.enter(now);
   try {
@@ -63,19 +70,19 @@ export function moveOnAt<T>(deadline: number, fn: ScopeBody<T>): Promise<T | und
 }
 
 /**
- * Like {@linkcode moveOnAt}, with a delay from `now`.
+ * Like {@linkcode moveOnAt}, with a delay from now on the clock of the caller's runner.
  *
- * @param now The current time.
+ * @param timers The runtime's timers: the clock outside any runner.
  * @param ms The delay.
  * @param fn The body.
  */
-export function moveOnAfter<T>(now: number, ms: number, fn: ScopeBody<T>): Promise<T | undefined> {
+export function moveOnAfter<T>(timers: TimerHost, ms: number, fn: ScopeBody<T>): Promise<T | undefined> {
   try {
     assertDelay(ms, "ms");
   } catch (error) {
     return Promise.reject(error);
   }
-  return runDeadlineScope(now + ms, fn, OnCaught.MoveOn, now);
+  return runDeadlineScope(ms, fn, OnCaught.MoveOn, timers);
 }
 
 /**
@@ -96,19 +103,19 @@ export function timeoutAt<T>(deadline: number, fn: ScopeBody<T>): Promise<T> {
 }
 
 /**
- * Like {@linkcode timeoutAt}, with a delay from `now`.
+ * Like {@linkcode timeoutAt}, with a delay from now on the clock of the caller's runner.
  *
- * @param now The current time.
+ * @param timers The runtime's timers: the clock outside any runner.
  * @param ms The delay.
  * @param fn The body.
  */
-export function timeout<T>(now: number, ms: number, fn: ScopeBody<T>): Promise<T> {
+export function timeout<T>(timers: TimerHost, ms: number, fn: ScopeBody<T>): Promise<T> {
   try {
     assertDelay(ms, "ms");
   } catch (error) {
     return Promise.reject(error);
   }
-  return runDeadlineScope(now + ms, fn, OnCaught.Throw, now) as Promise<T>;
+  return runDeadlineScope(ms, fn, OnCaught.Throw, timers) as Promise<T>;
 }
 
 /**

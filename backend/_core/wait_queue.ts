@@ -75,7 +75,11 @@ export class WaitNode<T = void, D = unknown> extends Waiter {
   start(scope: CancelScope | null): Promise<T> {
     pendingNode = this;
     const promise = new Promise<T>(captureSettlers);
-    if (scope !== null) scope.addWaiter(this);
+    if (scope !== null) {
+      scope.addWaiter(this);
+      const loop = scope.loop;
+      if (loop !== null) loop.activity++;
+    }
     return promise;
   }
 

@@ -53,7 +53,7 @@ export async function boundedHandshake(
     }, "tls handshake");
   try {
     if (ms === Infinity) return await run();
-    return await timeout(timers.now(), ms, run);
+    return await timeout(timers, ms, run);
   } catch (error) {
     if (!started) abandon();
     if (error instanceof DOMException && error.name === "TimeoutError") throw handshakeTimeoutError(ms);

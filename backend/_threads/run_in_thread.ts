@@ -111,7 +111,9 @@ export function runInThread<F extends AnyFunction>(
   try {
     assertThreadFunction(fn);
     const loop = currentRunState("runInThread");
-    pool = loop.resource(host, () => new WorkerPool({ spawn: host.spawn, timers: host.timers }), (p) => p.close());
+    // The pool's idle retirement follows the runner's clock (a mock clock's, maybe).
+    const timers = loop.deadlines.timers;
+    pool = loop.resource(host, () => new WorkerPool({ spawn: host.spawn, timers }), (p) => p.close());
   } catch (error) {
     return Promise.reject(error);
   }

@@ -46,11 +46,31 @@ export abstract class AsyncBackend {
   // ---- Runners ----
 
   /**
-   * Returns a new runner.
+   * Returns a new runner. With `options.clock` (a `MockClock` of the
+   * `testing` entry point), every timer of the runner follows that clock.
+   *
+   * @example A runner on a frozen clock, moved by hand
+   * ```ts
+   * import { DenoBackend } from "@easynetwork/async-backend/backend/deno";
+   * import { MockClock } from "@easynetwork/async-backend/testing";
+   *
+   * const backend = new DenoBackend();
+   * const clock = new MockClock();
+   * await using runner = backend.newRunner({ clock });
+   * const woke = runner.run(async () => {
+   *   await backend.sleep(10_000);
+   *   return backend.currentTime();
+   * });
+   * await clock.advance(10_000);
+   * console.log(await woke); // 10000
+   * ```
    *
    * @param options `debug` records where each task, socket, listener, channel,
    *   worker and timer was made (shown by the task tree and the leak report);
-   *   `strict` makes `close()` reject with `ResourceLeakError` when any was still alive.
+   *   `strict` makes `close()` reject with `ResourceLeakError` when any was still alive;
+   *   `clock` is the clock the runner's timers follow.
+   * @throws {TypeError} when `options` is not an object or `options.clock` not a `MockClock`.
+   * @throws {Error} when the clock already serves an open runner.
    */
   abstract newRunner(options?: RunnerOptions): Runner;
 
@@ -61,8 +81,23 @@ export abstract class AsyncBackend {
    * @param args Its arguments.
    */
   // deno-lint-ignore no-explicit-any
-  async bootstrap<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T> {
-    const runner = this.newRunner();
+  bootstrap<A extends any[], T>(fn: TaskFunction<A, T>, ...args: A): Promise<T>;
+  /**
+   * Runs `fn(...args)` in a new runner made with `options` (see
+   * {@linkcode AsyncBackend.newRunner}), closes the runner and returns the result.
+   *
+   * @param options The runner's options.
+   * @param fn The function to run.
+   * @param args Its arguments.
+   */
+  // deno-lint-ignore no-explicit-any
+  bootstrap<A extends any[], T>(options: RunnerOptions, fn: TaskFunction<A, T>, ...args: A): Promise<T>;
+  // deno-lint-ignore no-explicit-any
+  async bootstrap(first: RunnerOptions | TaskFunction<any[], unknown>, ...rest: any[]): Promise<unknown> {
+    // Options are an object; anything else is the function (checked by run()).
+    const withOptions = typeof first === "object" && first !== null;
+    const runner = withOptions ? this.newRunner(first) : this.newRunner();
+    const [fn, ...args] = withOptions ? rest : [first, ...rest];
     try {
       return await runner.run(fn, ...args);
     } finally {
@@ -120,7 +155,10 @@ export abstract class AsyncBackend {
   abstract moveOnAfter<T>(ms: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined>;
   /** Like {@linkcode AsyncBackend.moveOnAfter} with an absolute deadline. */
   abstract moveOnAt<T>(deadline: number, fn: (handle: TimeoutHandle) => T | PromiseLike<T>): Promise<T | undefined>;
-  /** The backend clock: monotonic milliseconds. */
+  /**
+   * The backend clock: monotonic milliseconds. Inside a runner made with a
+   * `MockClock`, that clock's virtual time (see {@linkcode AsyncBackend.newRunner}).
+   */
   abstract currentTime(): number;
   /** Sleeps `ms` milliseconds; `0` is a checkpoint. */
   abstract sleep(ms: number): Promise<void>;

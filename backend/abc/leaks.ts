@@ -14,6 +14,8 @@
  * @module
  */
 
+import type { VirtualClock } from "./clock.ts";
+
 /**
  * What leaked: a task of the runner (`run()`'s), a system task, a stream or
  * datagram socket, a listener, a memory channel, a worker thread, a timer, a
@@ -61,4 +63,10 @@ export interface RunnerOptions {
    * its cleanup). Default: `false`.
    */
   readonly strict?: boolean;
+  /**
+   * The clock the runner's timers follow (a `MockClock` of the `testing`
+   * entry point), instead of the runtime's. A clock serves one open runner at
+   * a time.
+   */
+  readonly clock?: VirtualClock;
 }

@@ -17,6 +17,7 @@
 export * from "./async_backend.ts";
 export * from "./cancel_scope.ts";
 export * from "./channel.ts";
+export * from "./clock.ts";
 export * from "./diagnostics.ts";
 export * from "./serve.ts";
 export * from "./signals.ts";

@@ -56,6 +56,14 @@
  *   (a timer that must be cleared on exit), or already passed at entry
  *   (`moveOnAt(currentTime() - 1)`), and `handle.deadline = now - 1` expires one
  *   on the spot. No real duration is waited for anywhere.
+ * - A second property runs programs on a frozen `MockClock` where deadlines
+ *   *are* reached by time: a scope may also have a deadline {@linkcode SOON_MS}
+ *   after its entry, and a `tick` statement moves the clock by
+ *   {@linkcode TICK_MS} (`clock.jump()`, which fires the deadlines reached
+ *   within the step); the model cancels, with the deadline as cause, every
+ *   active scope whose deadline the tick reached. No `tick` stands in a `start`
+ *   child before `started()` (nor in tasks it spawns): it could expire a scope
+ *   around the waiting `start()`.
  *
  * The sequencer checks each request against the model (the task's next label,
  * its trace so far, and that a group or `start()` did not settle before the step
@@ -98,9 +106,12 @@ import {
   type RawStmt,
   type ScopeKind,
   showProgram,
+  SOON_MS,
   type Stmt,
+  TICK_MS,
   type Turn,
 } from "./core_model_ref.ts";
+import { MockClock } from "../../backend/testing.ts";
 
 /** Programs per backend in the default run. */
 export const DEFAULT_RUNS = 500;
@@ -117,45 +128,55 @@ const FAR_MS = 3_600_000;
 
 const pick = fc.nat(15);
 
-const leaf: fc.Arbitrary<RawStmt> = fc.oneof(
-  { arbitrary: fc.constantFrom<CheckpointOp>("sleep0", "yield").map((op): RawStmt => ({ t: "cp", op })), weight: 8 },
-  { arbitrary: fc.constant<RawStmt>({ t: "cp", op: "forever" }), weight: 3 },
-  { arbitrary: pick.map((p): RawStmt => ({ t: "cancel", pick: p })), weight: 3 },
-  { arbitrary: pick.map((p): RawStmt => ({ t: "expire", pick: p })), weight: 1 },
-  { arbitrary: pick.map((p): RawStmt => ({ t: "cancelTask", pick: p })), weight: 2 },
-  { arbitrary: fc.constant<RawStmt>({ t: "throw" }), weight: 1 },
-);
+/** Programs; `timed` adds `tick` statements and `soon` deadlines, for a run on a mock clock. */
+function makePrograms(timed: boolean): fc.Arbitrary<{ main: RawStmt[]; choices: number[] }> {
+  const leaf: fc.Arbitrary<RawStmt> = fc.oneof(
+    { arbitrary: fc.constantFrom<CheckpointOp>("sleep0", "yield").map((op): RawStmt => ({ t: "cp", op })), weight: 8 },
+    { arbitrary: fc.constant<RawStmt>({ t: "cp", op: "forever" }), weight: 3 },
+    { arbitrary: pick.map((p): RawStmt => ({ t: "cancel", pick: p })), weight: 3 },
+    { arbitrary: pick.map((p): RawStmt => ({ t: "expire", pick: p })), weight: 1 },
+    { arbitrary: pick.map((p): RawStmt => ({ t: "cancelTask", pick: p })), weight: 2 },
+    { arbitrary: fc.constant<RawStmt>({ t: "throw" }), weight: 1 },
+    { arbitrary: fc.constant<RawStmt>({ t: "tick" }), weight: timed ? 3 : 0 },
+  );
 
-const tree = fc.letrec<{ stmt: RawStmt; block: RawStmt[] }>((tie) => ({
-  stmt: fc.oneof(
-    { maxDepth: 5, depthIdentifier: "program" },
-    { arbitrary: leaf, weight: 4 },
-    {
-      arbitrary: fc.record({
-        kind: fc.constantFrom<ScopeKind>("moveOnAt", "moveOnAfter", "timeoutAt", "timeout", "ignore"),
-        deadline: fc.constantFrom<Deadline>("none", "none", "far", "passed"),
-        shield: fc.boolean(),
-        body: tie("block"),
-      }).map((s): RawStmt => ({ t: "scope", ...s })),
-      weight: 3,
-    },
-    { arbitrary: tie("block").map((body): RawStmt => ({ t: "group", body })), weight: 2 },
-    { arbitrary: tie("block").map((body): RawStmt => ({ t: "spawn", body })), weight: 4 },
-    {
-      arbitrary: fc.record({ body: tie("block"), startedAt: fc.option(fc.nat(4), { nil: null }) })
-        .map((s): RawStmt => ({ t: "start", ...s })),
-      weight: 2,
-    },
-    { arbitrary: tie("block").map((body): RawStmt => ({ t: "swallow", body })), weight: 1 },
-  ),
-  block: fc.array(tie("stmt"), { minLength: 1, maxLength: 5, size: "large", depthIdentifier: "program" }),
-}));
+  const tree = fc.letrec<{ stmt: RawStmt; block: RawStmt[] }>((tie) => ({
+    stmt: fc.oneof(
+      { maxDepth: 5, depthIdentifier: "program" },
+      { arbitrary: leaf, weight: 4 },
+      {
+        arbitrary: fc.record({
+          kind: fc.constantFrom<ScopeKind>("moveOnAt", "moveOnAfter", "timeoutAt", "timeout", "ignore"),
+          deadline: timed
+            ? fc.constantFrom<Deadline>("none", "soon", "soon", "far", "passed")
+            : fc.constantFrom<Deadline>("none", "none", "far", "passed"),
+          shield: fc.boolean(),
+          body: tie("block"),
+        }).map((s): RawStmt => ({ t: "scope", ...s })),
+        weight: 3,
+      },
+      { arbitrary: tie("block").map((body): RawStmt => ({ t: "group", body })), weight: 2 },
+      { arbitrary: tie("block").map((body): RawStmt => ({ t: "spawn", body })), weight: 4 },
+      {
+        arbitrary: fc.record({ body: tie("block"), startedAt: fc.option(fc.nat(4), { nil: null }) })
+          .map((s): RawStmt => ({ t: "start", ...s })),
+        weight: 2,
+      },
+      { arbitrary: tie("block").map((body): RawStmt => ({ t: "swallow", body })), weight: 1 },
+    ),
+    block: fc.array(tie("stmt"), { minLength: 1, maxLength: 5, size: "large", depthIdentifier: "program" }),
+  }));
+
+  return fc.record({
+    main: fc.array(tree.stmt, { minLength: 1, maxLength: 6, size: "large", depthIdentifier: "program" }),
+    choices: fc.array(fc.nat(15), { maxLength: 32 }),
+  });
+}
 
 /** A generated program: the main task's statements and the scheduler's choices. */
-export const programs: fc.Arbitrary<{ main: RawStmt[]; choices: number[] }> = fc.record({
-  main: fc.array(tree.stmt, { minLength: 1, maxLength: 6, size: "large", depthIdentifier: "program" }),
-  choices: fc.array(fc.nat(15), { maxLength: 32 }),
-});
+export const programs: fc.Arbitrary<{ main: RawStmt[]; choices: number[] }> = makePrograms(false);
+/** Programs whose deadlines are reached by time, on a mock clock moved by `tick` statements. */
+export const timedPrograms: fc.Arbitrary<{ main: RawStmt[]; choices: number[] }> = makePrograms(true);
 
 // ---------------------------------------------------------------------------
 // Outcomes, written the way the model writes them
@@ -354,13 +375,15 @@ class LibraryRun {
   readonly details: string[] = [];
   readonly seq: Sequencer;
 
-  constructor(readonly backend: AsyncBackend, readonly prediction: Prediction) {
+  constructor(readonly backend: AsyncBackend, readonly prediction: Prediction, readonly clock?: MockClock) {
     this.seq = new Sequencer(prediction, this.events, () => this.#abort());
   }
 
-  /** Runs `program` under `bootstrap()`. */
+  /** Runs `program` under `bootstrap()`, on the mock clock when there is one. */
   async run(program: Program): Promise<string> {
-    const settled = await settle(() => this.backend.bootstrap(() => this.#task(0, program.main, null)));
+    const main = () => this.#task(0, program.main, null);
+    const clock = this.clock;
+    const settled = await settle(() => clock ? this.backend.bootstrap({ clock }, main) : this.backend.bootstrap(main));
     return showSettled(settled, this.details);
   }
 
@@ -436,6 +459,9 @@ class LibraryRun {
       }
       case "throw":
         throw new ProgramError(`e${s.id}`);
+      case "tick":
+        this.clock!.jump(TICK_MS);
+        return;
       case "cancel":
         this.#handle(s.target).cancel();
         return;
@@ -468,8 +494,8 @@ class LibraryRun {
           return `v${s.id}`;
         };
         const now = backend.currentTime();
-        const at = s.deadline === "passed" ? now - 1 : s.deadline === "far" ? now + FAR_MS : Infinity;
-        const ms = s.deadline === "far" ? FAR_MS : Infinity;
+        const ms = s.deadline === "far" ? FAR_MS : s.deadline === "soon" ? SOON_MS : Infinity;
+        const at = s.deadline === "passed" ? now - 1 : now + ms;
         const call = (): Promise<unknown> => {
           switch (s.kind) {
             case "moveOnAt":
@@ -587,9 +613,13 @@ function schedule(turns: readonly Turn[]): string {
 }
 
 /** Runs one generated program on `backend` and on the model; throws a report when they differ. */
-export async function check(backend: AsyncBackend, raw: { main: RawStmt[]; choices: number[] }): Promise<void> {
+export async function check(
+  backend: AsyncBackend,
+  raw: { main: RawStmt[]; choices: number[] },
+  timed = false,
+): Promise<void> {
   const { program, prediction } = predict(numberProgram(raw.main, raw.choices));
-  const run = new LibraryRun(backend, prediction);
+  const run = new LibraryRun(backend, prediction, timed ? new MockClock() : undefined);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hang = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), HANG_MS)));
   const bootstrap = await Promise.race([run.run(program), hang]);
@@ -742,6 +772,15 @@ export function register({ name, create }: BackendUnderTest): void {
   test(`${name}: core model: random programs of scopes, groups and checkpoints behave as the SPEC 2.1 model`, async () => {
     const backend = create();
     await fc.assert(fc.asyncProperty(programs, (raw) => check(backend, raw)), parameters(name));
+  });
+
+  test(`${name}: core model: with deadlines reached on a mock clock (tick statements), the library follows the model`, async () => {
+    const backend = create();
+    const params = parameters(name);
+    await fc.assert(
+      fc.asyncProperty(timedPrograms, (raw) => check(backend, raw, true)),
+      { ...params, numRuns: Math.max(1, Math.round((params.numRuns ?? DEFAULT_RUNS) / 2)) },
+    );
   });
 
   test(`${name}: core model: the model gives the SPEC's answers, and so does the library`, async () => {

@@ -45,8 +45,15 @@
 
 /** The scope calls of a `scope` statement (`ignore` is `ignoreCancellation`). */
 export type ScopeKind = "moveOnAt" | "moveOnAfter" | "timeoutAt" | "timeout" | "ignore";
-/** A scope's deadline: none (`Infinity`), an hour away, or already passed (`now - 1`, `*At` kinds only). */
-export type Deadline = "none" | "far" | "passed";
+/**
+ * A scope's deadline: none (`Infinity`), an hour away, already passed (`now - 1`, `*At` kinds only),
+ * or {@linkcode SOON_MS} after entry on the mock clock (reached by `tick` statements).
+ */
+export type Deadline = "none" | "far" | "passed" | "soon";
+/** A `soon` deadline: this long after the scope's entry, in virtual ms. */
+export const SOON_MS = 20;
+/** How far a `tick` moves the mock clock (`clock.jump(TICK_MS)`), in virtual ms. */
+export const TICK_MS = 10;
 /** `sleep(0)`, `coroYield()` or `sleepForever()`. */
 export type CheckpointOp = "sleep0" | "yield" | "forever";
 
@@ -72,6 +79,8 @@ export type Stmt =
   | { t: "cancelTask"; id: number; target: number }
   /** `throw new ProgramError("e<id>")`. */
   | { t: "throw"; id: number }
+  /** `clock.jump(TICK_MS)`: every `soon` deadline reached fires. */
+  | { t: "tick"; id: number }
   /** `try { ...body } catch (e) { if (!(e instanceof CancelledError)) throw e; }`. */
   | { t: "swallow"; id: number; body: Stmt[] };
 
@@ -93,6 +102,7 @@ export type RawStmt =
   | { t: "expire"; pick: number }
   | { t: "cancelTask"; pick: number }
   | { t: "throw" }
+  | { t: "tick" }
   | { t: "swallow"; body: RawStmt[] };
 
 interface HandleRef {
@@ -114,6 +124,8 @@ interface NumberingCtx {
   group: GroupCtx | null;
   /** At the top of a group body (or in a `swallow` there), where `start` may stand. */
   startAllowed: boolean;
+  /** In a `start` child before `started()` (or a task it spawned): no `tick`, it could expire the caller's scopes. */
+  noTick?: boolean;
 }
 
 /**
@@ -137,13 +149,20 @@ interface NumberingCtx {
 export function numberProgram(raw: RawStmt[], choices: number[]): Program {
   let next = 1;
   const block = (stmts: RawStmt[], ctx: NumberingCtx): Stmt[] => stmts.map((s) => stmt(s, ctx));
-  const child = (handles: HandleRef[]): NumberingCtx => ({ handles, group: null, startAllowed: false });
+  const child = (handles: HandleRef[], noTick?: boolean): NumberingCtx => ({
+    handles,
+    group: null,
+    startAllowed: false,
+    noTick,
+  });
   const stmt = (s: RawStmt, ctx: NumberingCtx): Stmt => {
     switch (s.t) {
       case "cp":
         return { t: "cp", id: next++, op: s.op };
       case "throw":
         return { t: "throw", id: next++ };
+      case "tick":
+        return ctx.noTick ? { t: "cp", id: next++, op: "yield" } : { t: "tick", id: next++ };
       case "scope": {
         let kind = s.kind;
         if (s.deadline === "passed" && kind === "moveOnAfter") kind = "moveOnAt";
@@ -164,7 +183,7 @@ export function numberProgram(raw: RawStmt[], choices: number[]): Program {
         const id = next++;
         const handles = [...ctx.handles, { id, deadline: false }];
         const group: GroupCtx = { spawned: [], childHandles: handles };
-        return { t: "group", id, body: block(s.body, { handles, group, startAllowed: true }) };
+        return { t: "group", id, body: block(s.body, { handles, group, startAllowed: true, noTick: ctx.noTick }) };
       }
       case "spawn":
       case "start": {
@@ -173,13 +192,13 @@ export function numberProgram(raw: RawStmt[], choices: number[]): Program {
         const id = next++;
         if (s.t === "spawn") {
           group.spawned.push(id);
-          return { t: "spawn", id, body: block(s.body, child(group.childHandles)) };
+          return { t: "spawn", id, body: block(s.body, child(group.childHandles, ctx.noTick)) };
         }
         const at = s.startedAt === null ? null : s.startedAt % (s.body.length + 1);
-        const body = block(at === null ? s.body : s.body.slice(0, at), child([]));
+        const body = block(at === null ? s.body : s.body.slice(0, at), child([], true));
         if (at !== null) {
           body.push({ t: "started", id: next++ });
-          body.push(...block(s.body.slice(at), child(group.childHandles)));
+          body.push(...block(s.body.slice(at), child(group.childHandles, ctx.noTick)));
         }
         return { t: "start", id, body };
       }
@@ -260,6 +279,9 @@ export function showProgram(program: Program): string {
       case "throw":
         lines.push(`${pad}${s.id}: throw e${s.id}`);
         break;
+      case "tick":
+        lines.push(`${pad}${s.id}: clock.jump(${TICK_MS})`);
+        break;
       case "swallow":
         open("try", s.body, "} catch (CancelledError) {}");
         break;
@@ -313,6 +335,8 @@ class MScope {
   cause: "manual" | "deadline" | null = null;
   caught = false;
   active = true;
+  /** A `soon` deadline on the virtual clock; `Infinity` otherwise. */
+  deadlineAt = Infinity;
   /** For a group scope: the group rejected with errors (its `cancelledCaught` is then not compared). */
   failed = false;
 
@@ -443,6 +467,8 @@ class Model {
   readonly turns: Turn[] = [];
   readonly wakeTurns = new Map<number, number>();
   bootstrap: string | null = null;
+  /** The mock clock's time, moved by `tick`. */
+  now = 0;
   #choice = 0;
 
   constructor(readonly program: Program) {}
@@ -614,6 +640,12 @@ class Model {
       }
       case "throw":
         throw new MErr("test", `e${s.id}`);
+      case "tick":
+        this.now += TICK_MS;
+        for (const scope of this.scopes.values()) {
+          if (scope.active && scope.deadlineAt <= this.now) cancelScope(scope, "deadline");
+        }
+        return;
       case "cancel":
         cancelScope(this.#scope(s.target), "manual");
         return;
@@ -643,6 +675,7 @@ class Model {
         const inner = new MScope(s.id, scope, s.kind === "ignore", s.kind);
         if (s.kind !== "ignore") this.scopes.set(s.id, inner);
         if (s.deadline === "passed") cancelScope(inner, "deadline");
+        if (s.deadline === "soon") inner.deadlineAt = this.now + SOON_MS;
         if (s.shield) inner.shield = true;
         let outcome: Outcome;
         try {

@@ -99,6 +99,8 @@ function assertAtMostOne(n: number): void {
 }
 
 /** A scope run state over fake timers, for scopes with deadlines. */
-export function fakeLoop(timers: FakeTimers = new FakeTimers()): { deadlines: DeadlineQueue; timers: FakeTimers } {
-  return { deadlines: new DeadlineQueue(timers, false), timers };
+export function fakeLoop(
+  timers: FakeTimers = new FakeTimers(),
+): { deadlines: DeadlineQueue; timers: FakeTimers; activity: number } {
+  return { deadlines: new DeadlineQueue(timers, false), timers, activity: 0 };
 }

@@ -222,7 +222,7 @@ test("cancel scope: an error carries the reason of the outermost cancelled scope
 
 test("cancel scope: the effective deadline is the earliest up to the nearest shield, -Infinity once cancelled", () => {
   const { deadlines, timers } = fakeLoop();
-  const root = new CancelScope(null, {}, false, { deadlines });
+  const root = new CancelScope(null, {}, false, { deadlines, activity: 0 });
   root.enter();
   const a = new CancelScope(root);
   a.reschedule(100);
@@ -243,7 +243,7 @@ test("cancel scope: the effective deadline is the earliest up to the nearest shi
 
 test("cancel scope: a scope made without a parent is cancelled, rescheduled and read before bind() and enter()", () => {
   const { deadlines } = fakeLoop();
-  const root = new CancelScope(null, {}, false, { deadlines });
+  const root = new CancelScope(null, {}, false, { deadlines, activity: 0 });
   root.enter();
   const standalone = new CancelScope(null, null, false, null);
   const signal = standalone.signal;

@@ -29,6 +29,7 @@ export const NODE_FLAVOURS: Readonly<Record<string, string>> = {
   "factory/builtin_backends.ts": "factory/builtin_backends.node.ts",
   "tests/harness.ts": "tests/harness.node.ts",
   "tests/backends.ts": "tests/backends.node.ts",
+  "tests/backend/_net/_clock_hosts.ts": "tests/backend/_net/_clock_hosts.node.ts",
 };
 
 /** Type declarations of `node:*`: those of the oldest Node the package supports. */

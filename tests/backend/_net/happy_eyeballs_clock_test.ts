@@ -11,8 +11,7 @@ import assert from "node:assert/strict";
 import { BaseAsyncBackend, type RuntimeHost } from "../../../backend/lowlevel.ts";
 import { MockClock } from "../../../backend/testing.ts";
 import type { NetDriver } from "../../../backend/_net/driver.ts";
-import { denoHost } from "../../../backend/deno/_host.ts";
-import { nodeHost } from "../../../backend/node/_host.ts";
+import { clockHosts } from "./_clock_hosts.ts";
 import { test } from "../../harness.ts";
 
 const SILENT = "192.0.2.1"; // TEST-NET-1: never dialled, the fake connect hangs
@@ -37,7 +36,7 @@ function stalledFirst(host: RuntimeHost, attempts: string[]): BaseAsyncBackend {
   return new TestBackend({ ...host, net });
 }
 
-for (const [name, host] of [["deno", denoHost], ["node", nodeHost]] as const) {
+for (const [name, host] of clockHosts) {
   test(`${name}: clock: a 30-second Happy Eyeballs stagger runs in real milliseconds under the mock clock`, async () => {
     const attempts: string[] = [];
     const backend = stalledFirst(host, attempts);

@@ -67,13 +67,9 @@ import type { NetDriver } from "./_net/driver.ts";
 import * as listen from "./_net/listen.ts";
 import * as serve from "./_net/serve.ts";
 import { createThreadsPortal, registerThreadHost, runInThread } from "./_threads/run_in_thread.ts";
-import { hostYield, type RuntimeHost } from "./runtime_host.ts";
+import { hostYield, noNetworking, type RuntimeHost } from "./runtime_host.ts";
 
 export type { RuntimeHost } from "./runtime_host.ts";
-
-function noNetworking(): Promise<never> {
-  return Promise.reject(new TypeError("This backend has no networking driver ('net' in its RuntimeHost)"));
-}
 
 /**
  * Implements every method of {@linkcode AsyncBackend} on a
@@ -114,14 +110,10 @@ export abstract class BaseAsyncBackend extends AsyncBackend {
    */
   newRunner(options?: RunnerOptions): Runner {
     checkRunnerOptions(options);
-    const host = this.#host;
-    const debug = options?.debug ?? (this.#debugFromEnv ??= debugFromEnv(host.env));
-    return new RunnerCore(
-      host.timers,
-      { debug, strict: options?.strict, clock: options?.clock },
-      host.diagnostics ?? null,
-      host.yieldTurn ?? host.yieldMacrotask,
-    );
+    const { timers, diagnostics, env, yieldTurn, yieldMacrotask } = this.#host;
+    const debug = options?.debug ?? (this.#debugFromEnv ??= debugFromEnv(env));
+    const runOptions = { debug, strict: options?.strict, clock: options?.clock };
+    return new RunnerCore(timers, runOptions, diagnostics ?? null, yieldTurn ?? yieldMacrotask);
   }
 
   /** A checkpoint that yields to the event loop (timers and I/O run). */

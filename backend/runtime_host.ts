@@ -74,3 +74,8 @@ export function hostYield(host: RuntimeHost): MacrotaskScheduler {
   }
   return schedule;
 }
+
+/** The rejection of a networking call on a host without a driver. */
+export function noNetworking(): Promise<never> {
+  return Promise.reject(new TypeError("This backend has no networking driver ('net' in its RuntimeHost)"));
+}

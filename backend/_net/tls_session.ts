@@ -31,7 +31,7 @@ export interface TlsSocketLike {
 
 const NO_CERTIFICATE = (): null => null;
 
-/** The session of a `Deno.TlsConn`: Deno 2.9's `handshake()` tells only the ALPN protocol. */
+/** The session of a Deno TLS connection (TlsConn): Deno 2.9's `handshake()` tells only the ALPN protocol. */
 export function alpnOnlySession(alpnProtocol: string | null | undefined): TlsSession {
   return { alpnProtocol: alpnProtocol || null, tlsVersion: null, peerCertificate: NO_CERTIFICATE };
 }

@@ -41,6 +41,8 @@ const ALLOWED: Record<Layer, readonly Layer[]> = {
 
 /** Files besides `backend/node/**` and `backend/_core/context.ts` that may import `node:*`. */
 const NODE_IMPORTS_ALLOWED: readonly string[] = [
+  // Deno's pooled workers run on node:worker_threads (terminate stops a spinning worker; heap limits).
+  "backend/deno/_host.ts",
   // Deno's workers read a MessagePort synchronously with node:worker_threads.
   "backend/deno/_worker.ts",
   // Deno's Node-compat fallback (bind before connect, server STARTTLS), reached by import() only.

@@ -15,6 +15,7 @@
  */
 
 export * from "./async_backend.ts";
+export * from "./async_backend_core.ts";
 export * from "./cancel_scope.ts";
 export * from "./channel.ts";
 export * from "./clock.ts";

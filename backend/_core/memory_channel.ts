@@ -152,13 +152,35 @@ function failOwned<T, D>(queue: WaitQueue<T, D>, owned: (data: D) => boolean, er
   for (const node of nodes) node.fail(error());
 }
 
+/**
+ * What both ends share: `close()` is the one way to close; `aclose()` (never
+ * rejects) and disposal call it.
+ */
+abstract class ChannelEnd {
+  abstract close(): void;
+
+  aclose(): Promise<void> {
+    this.close();
+    return RESOLVED;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.aclose();
+  }
+}
+
 /** The send end shared by every backend. */
-export class SendEnd<T> implements MemorySendChannel<T> {
+export class SendEnd<T> extends ChannelEnd implements MemorySendChannel<T> {
   readonly #state: ChannelState<T>;
   #closed = false;
 
   /** @param state The channel (the caller counted this end as open). */
   constructor(state: ChannelState<T>) {
+    super();
     this.#state = state;
   }
 
@@ -187,26 +209,13 @@ export class SendEnd<T> implements MemorySendChannel<T> {
     return new SendEnd(this.#state);
   }
 
-  close(): void {
+  override close(): void {
     if (this.#closed) return;
     this.#closed = true;
     const state = this.#state;
     failOwned(state.senders, (parked) => parked.owner === this, closedSend);
     if (--state.openSend === 0) state.receivers.abortAll(new EndOfChannel());
     if (state.openSend + state.openReceive === 0) state.leak?.release();
-  }
-
-  aclose(): Promise<void> {
-    this.close();
-    return RESOLVED;
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.aclose();
   }
 
   statistics(): MemoryChannelStatistics {
@@ -265,12 +274,13 @@ function closedReceive(): ClosedResourceError {
 }
 
 /** The receive end shared by every backend. */
-export class ReceiveEnd<T> implements MemoryReceiveChannel<T> {
+export class ReceiveEnd<T> extends ChannelEnd implements MemoryReceiveChannel<T> {
   readonly #state: ChannelState<T>;
   #closed = false;
 
   /** @param state The channel (the caller counted this end as open). */
   constructor(state: ChannelState<T>) {
+    super();
     this.#state = state;
   }
 
@@ -300,7 +310,7 @@ export class ReceiveEnd<T> implements MemoryReceiveChannel<T> {
     return new ReceiveEnd(this.#state);
   }
 
-  close(): void {
+  override close(): void {
     if (this.#closed) return;
     this.#closed = true;
     const state = this.#state;
@@ -310,19 +320,6 @@ export class ReceiveEnd<T> implements MemoryReceiveChannel<T> {
       state.senders.abortAll(broken());
     }
     if (state.openSend + state.openReceive === 0) state.leak?.release();
-  }
-
-  aclose(): Promise<void> {
-    this.close();
-    return RESOLVED;
-  }
-
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.aclose();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {

@@ -9,6 +9,26 @@
  * @module
  */
 
+import process from "node:process";
+
+/**
+ * Quick mode (`--quick` on the command line or `BENCH_QUICK=1`): tiny sizes and
+ * one round, so the test command runs every benchmark and none can rot. It
+ * asserts nothing about speed.
+ */
+export const QUICK: boolean = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
+
+/**
+ * A workload size: `n` normally, `quick` (default: n / 1000, at least 1) in
+ * quick mode. Every count a benchmark loops over goes through it.
+ *
+ * @param n The full size.
+ * @param quick The size in quick mode.
+ */
+export function sized(n: number, quick: number = Math.max(1, Math.ceil(n / 1000))): number {
+  return QUICK ? quick : n;
+}
+
 /** Runs a workload of `ops` operations once and resolves when it is done. */
 export type Workload = () => Promise<void> | void;
 
@@ -78,7 +98,7 @@ export function median(values: readonly number[]): number {
  * @param options Warm-up and round counts.
  */
 export async function compare(comparison: Comparison, options: CompareOptions = {}): Promise<Result> {
-  const { warmups = 2, rounds = 7 } = options;
+  const { warmups = QUICK ? 0 : 2, rounds = QUICK ? 1 : 7 } = options;
   for (let i = 0; i < warmups; i++) {
     await comparison.ours();
     await comparison.raw();

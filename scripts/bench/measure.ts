@@ -3,12 +3,22 @@
  * paired measurements (ours vs a raw baseline) interleaved in one process,
  * medians, and a printed summary plus a ready-to-paste markdown table.
  *
- * Only `performance.now()` and `console` are used, so a bench written on this
- * harness runs unchanged on Deno and Node.
+ * Only `performance.now()`, `console` and a few `node:` modules are used, so a
+ * bench written on this harness runs unchanged on Deno and Node.
+ *
+ * ## Recording
+ *
+ * When `BENCH_RESULTS` names a file (`run_all.ts` sets it), {@linkcode report}
+ * also appends each row to it as one line of JSON (a {@linkcode RecordedRow}):
+ * the bench, the runtime and its version, the load average while the row was
+ * measured, and the figures. `run_all.ts` gathers the lines of every bench on
+ * every runtime into `results.md` and `results.json`.
  *
  * @module
  */
 
+import { appendFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import process from "node:process";
 
 /**
@@ -67,17 +77,43 @@ export interface Result {
   readonly ratio: number;
   /** Smallest and largest per-round ratio: the spread shows how noisy the run was. */
   readonly spread: readonly [number, number];
+  /** The load average (1, 5, 15 min) when the rounds ended; {@linkcode report} reads it then if absent. */
+  readonly load?: readonly number[];
+  /** The timed rounds of each side. */
+  readonly rounds?: number;
 }
 
 /** V8's `gc()`, exposed by `--v8-flags=--expose-gc` (Deno) or `--expose-gc` (Node). */
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+const SELF_TIMED = Symbol("selfTimed");
+
+/**
+ * A workload that times itself: `run` sets up, times the part that is measured
+ * and resolves with its ms (the set-up, such as parking 100k waiters, is left
+ * out). {@linkcode compare} takes the returned ms instead of the run's wall
+ * time; `gc()` is the workload's own business (see {@linkcode collectGarbage}).
+ *
+ * @param run Resolves with the ms of the measured part.
+ */
+export function selfTimed(run: () => Promise<number> | number): Workload {
+  const workload = async (): Promise<void> => void await run();
+  return Object.assign(workload, { [SELF_TIMED]: run });
+}
+
+/** V8's `gc()` when exposed (a self-timed workload calls it before its timed part), else nothing. */
+export function collectGarbage(): void {
+  gc?.();
+}
 
 /**
  * Times one run. With `gc()` exposed, the heap is collected first, so that a
  * run does not pay for the garbage of the run before it (of the other side).
  */
 async function time(workload: Workload): Promise<number> {
-  collectGarbage?.();
+  gc?.();
+  const own = (workload as { [SELF_TIMED]?: () => Promise<number> | number })[SELF_TIMED];
+  if (own !== undefined) return await own();
   const start = performance.now();
   await workload();
   return performance.now() - start;
@@ -121,6 +157,8 @@ export async function compare(comparison: Comparison, options: CompareOptions = 
     rawPerOp: median(raw) / comparison.ops,
     ratio: median(ratios),
     spread: [Math.min(...ratios), Math.max(...ratios)],
+    load: loadavg(),
+    rounds,
   };
 }
 
@@ -154,6 +192,7 @@ const HEADER = ["Workload", "Ours / op", "Raw / op", "Ratio (min–max)", "Goal"
  * @param results The results, one row each.
  */
 export function report(title: string, results: readonly Result[]): void {
+  record(title, results);
   const rows = [HEADER, ...results.map(row)];
   const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log(`\n${title}\n`);
@@ -162,4 +201,93 @@ export function report(title: string, results: readonly Result[]): void {
   console.log(`| ${HEADER.join(" | ")} |`);
   console.log(`|${HEADER.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`);
   for (const r of rows.slice(1)) console.log(`| ${r.map((cell) => (cell === "no" ? "**no**" : cell)).join(" | ")} |`);
+}
+
+/** The runtime running this process: `{ name: "Deno", version: "2.9.6" }` or Node's. */
+export function currentRuntime(): { readonly name: string; readonly version: string } {
+  const versions = process.versions as Record<string, string | undefined>;
+  if (versions.deno !== undefined) return { name: "Deno", version: versions.deno };
+  if (versions.bun !== undefined) return { name: "Bun", version: versions.bun };
+  return { name: "Node", version: process.versions.node };
+}
+
+/** One row as {@linkcode report} appends it to the `BENCH_RESULTS` file (one JSON object a line). */
+export interface RecordedRow {
+  /** The bench's file name without its extension (`core_bench`). */
+  readonly bench: string;
+  /** The title given to {@linkcode report}. */
+  readonly title: string;
+  /** `"Deno"`, `"Node"` (or `"Bun"`). */
+  readonly runtime: string;
+  /** The runtime's version, e.g. `"2.9.6"`, `"20.19.5"`. */
+  readonly version: string;
+  /** Whether the bench ran in quick mode (figures meaningless). */
+  readonly quick: boolean;
+  /** ISO time of the report. */
+  readonly time: string;
+  /** The load average (1, 5, 15 min) when the row's rounds ended. */
+  readonly load: readonly number[];
+  /** The row's label. */
+  readonly scenario: string;
+  /** The reference's label. */
+  readonly reference: string;
+  /** Operations per run. */
+  readonly ops: number;
+  /** Timed rounds of each side, when known. */
+  readonly rounds: number | null;
+  /** Median ms per op of ours. */
+  readonly oursPerOp: number;
+  /** Median ms per op of the reference. */
+  readonly referencePerOp: number;
+  /** Median of the per-round ratios ours / reference. */
+  readonly ratio: number;
+  /** Smallest per-round ratio. */
+  readonly min: number;
+  /** Largest per-round ratio. */
+  readonly max: number;
+  /** The goal (ours / reference at most), `null` for a reference row. */
+  readonly goal: number | null;
+  /** Whether the goal is met, `null` without a goal. */
+  readonly met: boolean | null;
+}
+
+/** The bench's name: its main module's file name without the extension. */
+function benchName(): string {
+  const main = process.argv[1] ?? "";
+  const file = main.split(/[\\/]/).pop() ?? main;
+  return file.replace(/\.[cm]?[jt]s$/, "") || "unknown";
+}
+
+/** Appends the rows to the `BENCH_RESULTS` file, when there is one. */
+function record(title: string, results: readonly Result[]): void {
+  const file = process.env.BENCH_RESULTS;
+  if (file === undefined || file === "") return;
+  const { name, version } = currentRuntime();
+  const bench = benchName();
+  const time = new Date().toISOString();
+  const lines = results.map((result): string => {
+    const c = result.comparison;
+    const row: RecordedRow = {
+      bench,
+      title,
+      runtime: name,
+      version,
+      quick: QUICK,
+      time,
+      load: (result.load ?? loadavg()).map((value) => Math.round(value * 100) / 100),
+      scenario: c.name,
+      reference: c.rawName,
+      ops: c.ops,
+      rounds: result.rounds ?? null,
+      oursPerOp: result.oursPerOp,
+      referencePerOp: result.rawPerOp,
+      ratio: result.ratio,
+      min: result.spread[0],
+      max: result.spread[1],
+      goal: c.goal ?? null,
+      met: c.goal === undefined ? null : result.ratio <= c.goal,
+    };
+    return JSON.stringify(row) + "\n";
+  });
+  appendFileSync(file, lines.join(""));
 }

@@ -1,76 +1,101 @@
 /**
- * The wait-queue benchmark: does a `Lock` hand-off or a `Condition.notify`
- * cost the same with 1k and 200k waiters (issue 13 goal 3: within 1.3×)?
+ * The wait-queue benchmark: does a hand-off of a `Lock`, a `Semaphore` or a
+ * `CapacityLimiter`, or a `Condition.notify`, cost the same with 1k and 100k
+ * waiters (issue 13 goal 3: within 1.3×)? And is a `Semaphore` as fast as a
+ * `Lock` (issue 14: within 1.2×)?
  *
- * - **lock hand-off**: N tasks wait on a held lock; the holder releases and
- *   each waiter, once granted, releases at once. Timed from the first release
- *   until the last waiter has the lock and let it go: N hand-offs, each one a
- *   grant, a task resumption and a release.
+ * - **hand-off** (lock, semaphore of 1 token, limiter of 1 token): N tasks wait
+ *   on the held primitive; the holder releases and each waiter, once granted,
+ *   releases at once. Timed from the first release until the last waiter let
+ *   go: N hand-offs, each a grant, a task resumption and a release (parking the
+ *   waiters is not timed).
  * - **condition notify**: N tasks wait on a condition; the holder calls
- *   `notify()` N times (synchronous, timed alone), then lets them drain.
+ *   `notify()` N times (timed alone: it is synchronous), then lets them drain.
+ * - **flat cost** rows (goal ≤ 1.3×): N = 100k waiters against the same
+ *   hand-offs or notifies done in 100 runs of 1k waiters: the ratio is the cost
+ *   per operation at 100k over the cost at 1k.
+ * - **reference** rows: the lock hand-off and the notify at 1k and 100k against
+ *   a FIFO of promise resolvers (each waiter resolving the next; for the
+ *   notify, N resolver calls): the floor of a hand-off on this runtime.
+ * - **Semaphore vs Lock** (goal ≤ 1.2×): 200k `await acquire()` + `release()`
+ *   of a free semaphore of 1 token against the same on a free lock; the same
+ *   releasing by the guard; 10k hand-offs of each.
  *
- * Each row is the median of 5 rounds (after 1 warm-up) in µs per operation,
- * with a raw reference: a FIFO of N promise resolvers, each waiter resolving
- * the next (the floor of a hand-off on this runtime).
- *
- * Then a `Semaphore` against a `Lock` (issue 14 goal: within 1.2×), rounds
- * interleaved in ABBA order in this process, the ratio's median with its min
- * and max, and the load average:
- *
- * - **acquire + release, free**: 200k `await acquire()` then `release()` of a
- *   free semaphore of 1 token, against the same on a free lock;
- * - **acquire + guard, free**: the same, releasing by disposing the guard;
- * - **hand-off**: 10k tasks wait on a semaphore of 1 token held by the timer,
- *   each releasing at once when granted, against the lock hand-off above.
- *
- * Runs on Deno (`deno run -A --v8-flags=--expose-gc scripts/bench/sync_bench.ts`)
- * and, from the npm build, on Node (`node --expose-gc npm/scripts/bench/sync_bench.js`).
+ * Rows are `measure.ts` comparisons (interleaved ABBA rounds, median ratio with
+ * its min–max, the load average), recorded by `run_all.ts`. Runs on Deno
+ * (`deno task bench sync`) and, from the npm build, on Node
+ * (`node --expose-gc npm/scripts/bench/sync_bench.js`).
  *
  * @module
  */
 
 import type { AsyncBackend } from "../../backend/mod.ts";
 import { AsyncBackendFactory } from "../../factory/mod.ts";
-import { loadavg } from "node:os";
 import process from "node:process";
-import { median } from "./measure.ts";
+import {
+  collectGarbage,
+  compare,
+  type Comparison,
+  QUICK,
+  report,
+  type Result,
+  selfTimed,
+  sized,
+  type Workload,
+} from "./measure.ts";
 
 const backend: AsyncBackend = AsyncBackendFactory.new();
 const runtime = "deno" in process.versions
   ? `Deno ${process.versions.deno} (V8 ${process.versions.v8})`
   : `Node ${process.versions.node} (V8 ${process.versions.v8})`;
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
-const quick = process.argv.includes("--quick");
-const SIZES = quick ? [100, 1_000] : [1_000, 200_000];
-const ROUNDS = quick ? 1 : 5;
-const WARMUPS = quick ? 0 : 1;
 
-/** Ms for N lock hand-offs, from the first release until the last waiter let go. */
-async function lockHandOff(n: number): Promise<number> {
-  const lock = backend.createLock();
+const FEW = sized(1_000, 10);
+const MANY = sized(100_000, 100);
+const FREE_OPS = sized(200_000, 200);
+const HAND_OFFS = sized(10_000, 10);
+const ROUNDS = QUICK ? 1 : 7;
+
+const label = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
+
+/** Something with a hand-off: acquire (resolving once granted) and release. */
+interface Primitive {
+  acquire(): Promise<unknown>;
+  release(): void;
+}
+
+/**
+ * Ms for `n` hand-offs of a primitive held by this task: `n` tasks park on
+ * it; timed from the first release until the last waiter let go.
+ */
+async function handOffs(create: () => Primitive, n: number): Promise<number> {
+  const primitive = create();
   let start = 0;
   let end = 0;
   let left = n;
   await backend.createTaskGroup(async (tg) => {
-    await lock.acquire();
+    await primitive.acquire();
     for (let i = 0; i < n; i++) {
       tg.startSoon(async () => {
-        await lock.acquire();
-        lock.release();
+        await primitive.acquire();
+        primitive.release();
         if (--left === 0) end = performance.now();
       });
     }
     await backend.coroYield();
     await backend.coroYield();
-    collectGarbage?.();
+    collectGarbage();
     start = performance.now();
-    lock.release();
+    primitive.release();
   });
   return end - start;
 }
 
-/** Ms for N `notify()` calls on N waiters. */
-async function conditionNotify(n: number): Promise<number> {
+const lock = (): Primitive => backend.createLock();
+const semaphore = (): Primitive => backend.createSemaphore(1);
+const limiter = (): Primitive => backend.createCapacityLimiter(1);
+
+/** Ms for `n` `notify()` calls on `n` waiting tasks (the drain is not timed). */
+async function notifies(n: number): Promise<number> {
   const cond = backend.createConditionVar();
   let elapsed = 0;
   await backend.createTaskGroup(async (tg) => {
@@ -87,159 +112,131 @@ async function conditionNotify(n: number): Promise<number> {
     await backend.coroYield();
     await backend.coroYield();
     await cond.acquire();
-    collectGarbage?.();
+    collectGarbage();
     const start = performance.now();
     for (let i = 0; i < n; i++) cond.notify();
     elapsed = performance.now() - start;
     cond.release();
   });
+  if (cond.statistics().tasksWaiting !== 0) throw new Error("A waiter was not notified");
   return elapsed;
 }
 
-/** Ms for N hand-offs through a raw FIFO of resolvers (the floor). */
-async function rawHandOff(n: number): Promise<number> {
-  const resolvers: (() => void)[] = [];
-  const done: Promise<void>[] = [];
+/** `n` parked async calls, each resuming on its own resolver. */
+function parkResolvers(n: number, chain: boolean): { resolvers: (() => void)[]; done: Promise<void[]> } {
+  const resolvers = new Array<() => void>(n);
+  const done = new Array<Promise<void>>(n);
   for (let i = 0; i < n; i++) {
-    done.push((async () => {
-      await new Promise<void>((resolve) => resolvers.push(resolve));
-      const next = resolvers[i + 1];
-      if (next !== undefined) next();
-    })());
+    done[i] = (async () => {
+      await new Promise<void>((resolve) => resolvers[i] = resolve);
+      if (chain && i + 1 < n) resolvers[i + 1]();
+    })();
   }
-  collectGarbage?.();
+  return { resolvers, done: Promise.all(done) };
+}
+
+/** Ms for `n` hand-offs through a FIFO of resolvers, each waiter resolving the next. */
+async function resolverHandOffs(n: number): Promise<number> {
+  const { resolvers, done } = parkResolvers(n, true);
+  await null;
+  collectGarbage();
   const start = performance.now();
   resolvers[0]();
-  await Promise.all(done);
+  await done;
   return performance.now() - start;
 }
 
-/** Ms for N hand-offs of a 1-token semaphore, as {@linkcode lockHandOff}. */
-async function semaphoreHandOff(n: number): Promise<number> {
-  const semaphore = backend.createSemaphore(1);
-  let start = 0;
-  let end = 0;
-  let left = n;
-  await backend.createTaskGroup(async (tg) => {
-    await semaphore.acquire();
-    for (let i = 0; i < n; i++) {
-      tg.startSoon(async () => {
-        await semaphore.acquire();
-        semaphore.release();
-        if (--left === 0) end = performance.now();
-      });
-    }
-    await backend.coroYield();
-    await backend.coroYield();
-    collectGarbage?.();
-    start = performance.now();
-    semaphore.release();
-  });
-  return end - start;
+/** Ms for `n` resolver calls waking `n` parked calls (the drain is not timed). */
+async function resolverCalls(n: number): Promise<number> {
+  const { resolvers, done } = parkResolvers(n, false);
+  await null;
+  collectGarbage();
+  const start = performance.now();
+  for (let i = 0; i < n; i++) resolvers[i]();
+  const elapsed = performance.now() - start;
+  await done;
+  return elapsed;
 }
 
-/** Ms for `n` acquire + release() of a free primitive, in this task. */
-async function freeCycles(primitive: { acquire(): Promise<unknown>; release(): void }, n: number): Promise<number> {
-  collectGarbage?.();
-  const start = performance.now();
+/** `run(MANY)` against `MANY / FEW` runs of `run(FEW)`: the cost per op at 100k over the cost at 1k. */
+function flat(name: string, run: (n: number) => Promise<number>): Comparison {
+  const times = Math.max(1, Math.round(MANY / FEW));
+  return {
+    name: `${name}: ${label(MANY)} waiters vs ${times} × ${label(FEW)}`,
+    ops: MANY,
+    ours: selfTimed(() => run(MANY)),
+    rawName: `${times} runs of ${label(FEW)} waiters`,
+    raw: selfTimed(async () => {
+      let total = 0;
+      for (let i = 0; i < times; i++) total += await run(FEW);
+      return total;
+    }),
+    goal: 1.3,
+  };
+}
+
+/** `n` acquire + release() of a free primitive, in this task. */
+async function freeCycles(primitive: Primitive, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     await primitive.acquire();
     primitive.release();
   }
-  return performance.now() - start;
 }
 
-/** Ms for `n` acquire + guard disposal of a free primitive, in this task. */
-async function freeGuards(primitive: { acquire(): Promise<Disposable> }, n: number): Promise<number> {
-  collectGarbage?.();
-  const start = performance.now();
+/** `n` acquire + guard disposal of a free primitive, in this task. */
+async function freeGuards(primitive: { acquire(): Promise<Disposable> }, n: number): Promise<void> {
   for (let i = 0; i < n; i++) (await primitive.acquire())[Symbol.dispose]();
-  return performance.now() - start;
 }
 
-const SEMAPHORE_ROUNDS = quick ? 3 : 9;
-const SEMAPHORE_GOAL = 1.2;
-
-/**
- * Times `ours` and `reference` (each returns its own ms) in interleaved ABBA
- * rounds after a warm-up of each, and returns a row: per-op times and the
- * median ratio with its spread.
- */
-async function versus(
-  name: string,
-  n: number,
-  ours: (n: number) => Promise<number>,
-  reference: (n: number) => Promise<number>,
-): Promise<string> {
-  await ours(n);
-  await reference(n);
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < SEMAPHORE_ROUNDS; i++) {
-    if (i % 2 === 0) {
-      a.push(await ours(n));
-      b.push(await reference(n));
-    } else {
-      b.push(await reference(n));
-      a.push(await ours(n));
-    }
-  }
-  const ratios = a.map((t, i) => t / b[i]);
-  const ratio = median(ratios);
-  const perOp = (times: number[]) => `${((median(times) / n) * 1e6).toFixed(0)} ns`;
-  const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
-  const met = ratio <= SEMAPHORE_GOAL ? "yes" : "**no**";
-  return `| ${name} | ${n.toLocaleString("en-US")} | ${perOp(a)} | ${perOp(b)} | ${
-    ratio.toFixed(2)
-  }× (${spread}) | ${met} |`;
+function semaphoreVsLock(name: string, ops: number, ours: Workload, raw: Workload): Comparison {
+  return { name: `semaphore vs lock: ${name}`, ops, ours, rawName: "the same on a lock", raw, goal: 1.2 };
 }
 
-async function row(name: string, n: number, run: (n: number) => Promise<number>): Promise<string> {
-  const times: number[] = [];
-  for (let i = 0; i < WARMUPS + ROUNDS; i++) {
-    const ms = await run(n);
-    if (i >= WARMUPS) times.push(ms);
-  }
-  const perOp = (median(times) / n) * 1000;
-  const spread = `${((Math.min(...times) / n) * 1000).toFixed(3)}–${((Math.max(...times) / n) * 1000).toFixed(3)}`;
-  return `| ${name} | ${n.toLocaleString("en-US")} | ${perOp.toFixed(3)} µs | ${spread} |`;
-}
-
-const lines: string[] = await backend.bootstrap(async () => {
-  const lines: string[] = [];
-  for (const n of SIZES) lines.push(await row("lock hand-off", n, lockHandOff));
-  for (const n of SIZES) lines.push(await row("condition notify()", n, conditionNotify));
-  for (const n of SIZES) lines.push(await row("(raw) resolver FIFO hand-off", n, rawHandOff));
-  return lines;
-}) as string[];
-
-const FREE_OPS = quick ? 20_000 : 200_000;
-const HAND_OFFS = quick ? 1_000 : 10_000;
-const semaphoreLines: string[] = await backend.bootstrap(async () => [
-  await versus(
-    "acquire + release(), free",
+const comparisons: Comparison[] = [
+  flat("lock hand-off", (n) => handOffs(lock, n)),
+  flat("condition notify()", notifies),
+  flat("semaphore hand-off", (n) => handOffs(semaphore, n)),
+  flat("capacity limiter hand-off", (n) => handOffs(limiter, n)),
+  ...[FEW, MANY].flatMap((n): Comparison[] => [
+    {
+      name: `(reference) lock hand-off, ${label(n)} waiters`,
+      ops: n,
+      ours: selfTimed(() => handOffs(lock, n)),
+      rawName: "resolver FIFO",
+      raw: selfTimed(() => resolverHandOffs(n)),
+    },
+    {
+      name: `(reference) condition notify(), ${label(n)} waiters`,
+      ops: n,
+      ours: selfTimed(() => notifies(n)),
+      rawName: "resolver calls",
+      raw: selfTimed(() => resolverCalls(n)),
+    },
+  ]),
+  semaphoreVsLock(
+    `${label(FREE_OPS)} acquire + release(), free`,
     FREE_OPS,
-    (n) => freeCycles(backend.createSemaphore(1), n),
-    (n) => freeCycles(backend.createLock(), n),
+    () => freeCycles(backend.createSemaphore(1), FREE_OPS),
+    () => freeCycles(backend.createLock(), FREE_OPS),
   ),
-  await versus(
-    "acquire + guard disposal, free",
+  semaphoreVsLock(
+    `${label(FREE_OPS)} acquire + guard disposal, free`,
     FREE_OPS,
-    (n) => freeGuards(backend.createSemaphore(1), n),
-    (n) => freeGuards(backend.createLock(), n),
+    () => freeGuards(backend.createSemaphore(1), FREE_OPS),
+    () => freeGuards(backend.createLock(), FREE_OPS),
   ),
-  await versus("hand-off to waiting tasks", HAND_OFFS, semaphoreHandOff, lockHandOff),
-]) as string[];
+  semaphoreVsLock(
+    `${label(HAND_OFFS)} hand-offs to waiting tasks`,
+    HAND_OFFS,
+    selfTimed(() => handOffs(semaphore, HAND_OFFS)),
+    selfTimed(() => handOffs(lock, HAND_OFFS)),
+  ),
+];
 
-console.log(`\nWait-queue benchmark on ${runtime}: median of ${ROUNDS} rounds after ${WARMUPS} warm-up\n`);
-console.log("| Workload | Waiters | Per op | Min–max (µs) |");
-console.log("|---|---:|---:|---:|");
-for (const line of lines) console.log(line);
+const results: Result[] = await backend.bootstrap(async () => {
+  const results: Result[] = [];
+  for (const comparison of comparisons) results.push(await compare(comparison, { rounds: ROUNDS }));
+  return results;
+});
 
-const load = loadavg().map((l) => l.toFixed(2)).join(", ");
-console.log(
-  `\nSemaphore vs Lock on ${runtime}: median ratio of ${SEMAPHORE_ROUNDS} interleaved rounds (goal ≤ ${SEMAPHORE_GOAL}×), load average ${load}\n`,
-);
-console.log("| Workload | Ops | Semaphore / op | Lock / op | Ratio (min–max) | Met |");
-console.log("|---|---:|---:|---:|---:|---|");
-for (const line of semaphoreLines) console.log(line);
+report(`Wait-queue benchmark on ${runtime}: median of ${ROUNDS} interleaved rounds`, results);

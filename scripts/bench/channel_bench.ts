@@ -30,13 +30,13 @@ import { AsyncBackendFactory } from "../../factory/mod.ts";
 import { loadavg } from "node:os";
 import process from "node:process";
 import { setImmediate } from "node:timers";
-import { compare, type Comparison, report, type Result } from "./measure.ts";
+import { compare, type Comparison, report, type Result, sized } from "./measure.ts";
 
 const backend: AsyncBackend = AsyncBackendFactory.new();
 const runtime = "deno" in process.versions
   ? `Deno ${process.versions.deno} (V8 ${process.versions.v8})`
   : `Node ${process.versions.node} (V8 ${process.versions.v8})`;
-const ITEMS = process.argv.includes("--quick") ? 10_000 : 200_000;
+const ITEMS = sized(200_000, 200);
 
 // ---- Ours ----
 

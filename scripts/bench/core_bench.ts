@@ -34,6 +34,8 @@ import { ContextVariable } from "../../backend/_core/context.ts";
 import { AsyncBackendFactory } from "../../factory/mod.ts";
 import process from "node:process";
 import { compare, type Comparison, formatPerOp, median, report, type Result } from "./measure.ts";
+// The wait-queue block below (helper "suite") uses its own namespace import, apart from the rest.
+import * as harness from "./measure.ts";
 
 // ---- Backend selection: the runtime's own backend, through the factory ----
 
@@ -217,6 +219,117 @@ function countLabel(count: number): string {
   return count >= 1000 ? `${count / 1000}k` : String(count);
 }
 
+// ---- Wait-queue block (issue 13 goal 3; helper "suite"): condition notify and lock hand-off, 1k vs 100k waiters ----
+//
+// A Condition.notify() and a Lock hand-off must cost the same per operation with
+// 1k and 100k waiters (within 1.3×): the wait queue is O(1). The notify rows time
+// the N notify() calls alone (synchronous) against N calls of parked promises'
+// resolvers; the flat-cost rows time 100k waiters against 10 runs of 1k scaled to
+// as many operations.
+
+const WQ_FEW = harness.sized(1_000, 10);
+const WQ_MANY = harness.sized(100_000, 100);
+const wqLabel = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
+
+/** Ms for `n` `notify()` calls on `n` tasks waiting on a condition (the drain is not timed). */
+async function wqNotifies(n: number): Promise<number> {
+  const cond = backend.createConditionVar();
+  let elapsed = 0;
+  await backend.createTaskGroup(async (tg) => {
+    for (let i = 0; i < n; i++) {
+      tg.startSoon(async () => {
+        await cond.acquire();
+        try {
+          await cond.wait();
+        } finally {
+          cond.release();
+        }
+      });
+    }
+    await backend.coroYield();
+    await backend.coroYield();
+    await cond.acquire();
+    harness.collectGarbage();
+    const start = performance.now();
+    for (let i = 0; i < n; i++) cond.notify();
+    elapsed = performance.now() - start;
+    cond.release();
+  });
+  return elapsed;
+}
+
+/** Ms for `n` resolver calls waking `n` parked async calls (the drain is not timed). */
+async function wqResolverCalls(n: number): Promise<number> {
+  const resolvers = new Array<() => void>(n);
+  const done = new Array<Promise<void>>(n);
+  for (let i = 0; i < n; i++) done[i] = new Promise<void>((resolve) => resolvers[i] = resolve).then(noop);
+  await null;
+  harness.collectGarbage();
+  const start = performance.now();
+  for (let i = 0; i < n; i++) resolvers[i]();
+  const elapsed = performance.now() - start;
+  await Promise.all(done);
+  return elapsed;
+}
+
+/** Ms for `n` lock hand-offs, from the first release until the last of `n` waiting tasks let go. */
+async function wqLockHandOffs(n: number): Promise<number> {
+  const lock = backend.createLock();
+  let start = 0;
+  let end = 0;
+  let left = n;
+  await backend.createTaskGroup(async (tg) => {
+    await lock.acquire();
+    for (let i = 0; i < n; i++) {
+      tg.startSoon(async () => {
+        await lock.acquire();
+        lock.release();
+        if (--left === 0) end = performance.now();
+      });
+    }
+    await backend.coroYield();
+    await backend.coroYield();
+    harness.collectGarbage();
+    start = performance.now();
+    lock.release();
+  });
+  return end - start;
+}
+
+/** `run(WQ_MANY)` against 10 runs of `run(WQ_FEW)` scaled to as many ops: cost per op at 100k over cost at 1k. */
+function wqFlat(name: string, run: (n: number) => Promise<number>): Comparison {
+  const runs = harness.QUICK ? 1 : 10;
+  return {
+    name: `${name}: ${wqLabel(WQ_MANY)} vs ${wqLabel(WQ_FEW)} waiters`,
+    ops: WQ_MANY,
+    ours: harness.selfTimed(() => run(WQ_MANY)),
+    rawName: `${wqLabel(WQ_FEW)} waiters (${runs} runs, per op)`,
+    raw: harness.selfTimed(async () => {
+      let total = 0;
+      for (let i = 0; i < runs; i++) total += await run(WQ_FEW);
+      return (total * WQ_MANY) / (WQ_FEW * runs);
+    }),
+    goal: 1.3,
+  };
+}
+
+/** The block's rows, appended to the core bench's comparisons. */
+function waitQueueComparisons(): Comparison[] {
+  return [
+    ...[WQ_FEW, WQ_MANY].map((n): Comparison => ({
+      name: `condition notify(), ${wqLabel(n)} waiters`,
+      ops: n,
+      ours: harness.selfTimed(() => wqNotifies(n)),
+      rawName: "resolver calls",
+      raw: harness.selfTimed(() => wqResolverCalls(n)),
+    })),
+    wqFlat("condition notify()", wqNotifies),
+    wqFlat("lock hand-off", wqLockHandOffs),
+  ];
+}
+
+// ---- End of the wait-queue block ----
+
 // ---- Run ----
 
 const results: Result[] = await backend.bootstrap(async () => {
@@ -279,6 +392,7 @@ const results: Result[] = await backend.bootstrap(async () => {
       rawName: "resolver FIFO",
       raw: () => resolverHandOffs(MANY_WAITERS),
     },
+    ...waitQueueComparisons(),
   ];
   const results: Result[] = [];
   for (const comparison of comparisons) results.push(await compare(comparison));

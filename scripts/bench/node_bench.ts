@@ -35,17 +35,18 @@ import { MessageChannel, Worker } from "node:worker_threads";
 import { AsyncThreadPoolExecutor } from "../../futures/mod.ts";
 import { NodeBackend } from "../../backend/node/mod.ts";
 import { type AsyncStreamSocketAdapter, threadModule } from "../../backend/mod.ts";
-import { compare, type Comparison, report, type Result } from "./measure.ts";
+import { compare, type Comparison, QUICK, report, type Result, sized } from "./measure.ts";
 
-const ROUND_TRIPS = 5_000;
-const BULK = 64 * 1024 * 1024;
+const MIB = 1024 * 1024;
+const ROUND_TRIPS = sized(5_000, 20);
+const BULK = sized(64 * MIB, MIB);
 const CHUNK = 64 * 1024;
-const THREAD_ROUND_TRIPS = 2_000;
-const CALLS = 100_000;
-const PORTAL_CALLS = 5_000;
-const TLS_BYTES = 32 * 1024 * 1024;
-const CONNECTIONS = 64;
-const REQUESTS_PER_CONNECTION = 200;
+const THREAD_ROUND_TRIPS = sized(2_000, 20);
+const CALLS = sized(100_000, 100);
+const PORTAL_CALLS = sized(5_000, 20);
+const TLS_BYTES = sized(32 * MIB, MIB);
+const CONNECTIONS = sized(64, 4);
+const REQUESTS_PER_CONNECTION = sized(200, 5);
 const REQUEST = 100;
 
 const certDir = new URL("../../tests/fixtures/tls/", import.meta.url);
@@ -339,7 +340,7 @@ const results: Result[] = await backend.bootstrap(async () => {
       goal: 1.3,
     },
     {
-      name: `${CALLS / 1000}k tiny calls on 2 workers`,
+      name: `${CALLS.toLocaleString("en-US")} tiny calls on 2 workers`,
       ops: CALLS,
       ours: async () => {
         const pending = new Array<Promise<number>>(CALLS);
@@ -363,10 +364,11 @@ const results: Result[] = await backend.bootstrap(async () => {
       goal: 1.2,
     },
   ];
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+  // BENCH_ROUNDS: another round count (quick mode: one round, no warm-up).
+  const options = QUICK ? {} : { rounds: Number(process.env.BENCH_ROUNDS ?? 7), warmups: 2 };
   const results: Result[] = [];
   try {
-    for (const comparison of comparisons) results.push(await compare(comparison, { rounds, warmups: 2 }));
+    for (const comparison of comparisons) results.push(await compare(comparison, options));
   } finally {
     await ourEchoClient.aclose();
     await ourSinkClient.aclose();

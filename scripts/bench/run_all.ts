@@ -325,16 +325,20 @@ console.log(`\n== ${runs.length} bench runs, ${newRows.length} rows, ${total.toF
 for (const id of runtimes) {
   const mine = runs.filter((run) => run.runtime === id);
   const seconds = mine.reduce((sum, run) => sum + run.seconds, 0);
-  console.log(`${RUNTIME_LABEL[id]}: ${mine.map((run) => `${run.bench} ${run.seconds.toFixed(1)} s`).join(", ")}` +
-    ` (${seconds.toFixed(0)} s)`);
+  console.log(
+    `${RUNTIME_LABEL[id]}: ${mine.map((run) => `${run.bench} ${run.seconds.toFixed(1)} s`).join(", ")}` +
+      ` (${seconds.toFixed(0)} s)`,
+  );
 }
 const silent = runs.filter((run) =>
   run.code === 0 && !newRows.some((row) => row.bench === run.bench && runtimeOf(row) === run.runtime)
 );
 if (silent.length > 0) {
-  console.log(`Recorded no row (not reporting through measure.ts's report()): ${
-    silent.map((run) => `${run.bench} on ${run.runtime}`).join(", ")
-  }`);
+  console.log(
+    `Recorded no row (not reporting through measure.ts's report()): ${
+      silent.map((run) => `${run.bench} on ${run.runtime}`).join(", ")
+    }`,
+  );
 }
 console.log(`Load average: ${loadAtStart.map(fixed).join(" ")} at the start, ${loadavg().map(fixed).join(" ")} now`);
 console.log(`Results: ${join(resultsDir, "results.md")}, ${jsonPath}`);

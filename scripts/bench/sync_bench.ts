@@ -1,22 +1,17 @@
 /**
- * The wait-queue benchmark: does a hand-off of a `Lock`, a `Semaphore` or a
- * `CapacityLimiter`, or a `Condition.notify`, cost the same with 1k and 100k
- * waiters (issue 13 goal 3: within 1.3×)? And is a `Semaphore` as fast as a
- * `Lock` (issue 14: within 1.2×)?
+ * The wait-queue benchmark of the primitives beside the core bench's: does a
+ * hand-off of a `Semaphore` or a `CapacityLimiter` cost the same with 1k and
+ * 100k waiters (issue 13 goal 3: within 1.3×; the `Lock` hand-off and the
+ * `Condition.notify` rows are in `core_bench.ts`, the same measure)? And is a
+ * `Semaphore` as fast as a `Lock` (issue 14: within 1.2×)?
  *
- * - **hand-off** (lock, semaphore of 1 token, limiter of 1 token): N tasks wait
- *   on the held primitive; the holder releases and each waiter, once granted,
+ * - **flat cost** (semaphore of 1 token, limiter of 1 token): N tasks wait on
+ *   the held primitive; the holder releases and each waiter, once granted,
  *   releases at once. Timed from the first release until the last waiter let
  *   go: N hand-offs, each a grant, a task resumption and a release (parking the
- *   waiters is not timed).
- * - **condition notify**: N tasks wait on a condition; the holder calls
- *   `notify()` N times (timed alone: it is synchronous), then lets them drain.
- * - **flat cost** rows (goal ≤ 1.3×): N = 100k waiters against the same
- *   hand-offs or notifies done in 100 runs of 1k waiters: the ratio is the cost
- *   per operation at 100k over the cost at 1k.
- * - **reference** rows: the lock hand-off and the notify at 1k and 100k against
- *   a FIFO of promise resolvers (each waiter resolving the next; for the
- *   notify, N resolver calls): the floor of a hand-off on this runtime.
+ *   waiters is not timed). 100k waiters against 10 runs of 1k, scaled to as
+ *   many operations: the ratio is the cost per hand-off at 100k over the cost
+ *   at 1k.
  * - **Semaphore vs Lock** (goal ≤ 1.2×): 200k `await acquire()` + `release()`
  *   of a free semaphore of 1 token against the same on a free lock; the same
  *   releasing by the guard; 10k hand-offs of each.
@@ -51,6 +46,8 @@ const runtime = "deno" in process.versions
 
 const FEW = sized(1_000, 10);
 const MANY = sized(100_000, 100);
+/** Runs of `FEW` waiters a flat-cost row times (scaled to `MANY` operations). */
+const FEW_RUNS = QUICK ? 1 : 10;
 const FREE_OPS = sized(200_000, 200);
 const HAND_OFFS = sized(10_000, 10);
 const ROUNDS = QUICK ? 1 : 7;
@@ -94,82 +91,21 @@ const lock = (): Primitive => backend.createLock();
 const semaphore = (): Primitive => backend.createSemaphore(1);
 const limiter = (): Primitive => backend.createCapacityLimiter(1);
 
-/** Ms for `n` `notify()` calls on `n` waiting tasks (the drain is not timed). */
-async function notifies(n: number): Promise<number> {
-  const cond = backend.createConditionVar();
-  let elapsed = 0;
-  await backend.createTaskGroup(async (tg) => {
-    for (let i = 0; i < n; i++) {
-      tg.startSoon(async () => {
-        await cond.acquire();
-        try {
-          await cond.wait();
-        } finally {
-          cond.release();
-        }
-      });
-    }
-    await backend.coroYield();
-    await backend.coroYield();
-    await cond.acquire();
-    collectGarbage();
-    const start = performance.now();
-    for (let i = 0; i < n; i++) cond.notify();
-    elapsed = performance.now() - start;
-    cond.release();
-  });
-  if (cond.statistics().tasksWaiting !== 0) throw new Error("A waiter was not notified");
-  return elapsed;
-}
-
-/** `n` parked async calls, each resuming on its own resolver. */
-function parkResolvers(n: number, chain: boolean): { resolvers: (() => void)[]; done: Promise<void[]> } {
-  const resolvers = new Array<() => void>(n);
-  const done = new Array<Promise<void>>(n);
-  for (let i = 0; i < n; i++) {
-    done[i] = (async () => {
-      await new Promise<void>((resolve) => resolvers[i] = resolve);
-      if (chain && i + 1 < n) resolvers[i + 1]();
-    })();
-  }
-  return { resolvers, done: Promise.all(done) };
-}
-
-/** Ms for `n` hand-offs through a FIFO of resolvers, each waiter resolving the next. */
-async function resolverHandOffs(n: number): Promise<number> {
-  const { resolvers, done } = parkResolvers(n, true);
-  await null;
-  collectGarbage();
-  const start = performance.now();
-  resolvers[0]();
-  await done;
-  return performance.now() - start;
-}
-
-/** Ms for `n` resolver calls waking `n` parked calls (the drain is not timed). */
-async function resolverCalls(n: number): Promise<number> {
-  const { resolvers, done } = parkResolvers(n, false);
-  await null;
-  collectGarbage();
-  const start = performance.now();
-  for (let i = 0; i < n; i++) resolvers[i]();
-  const elapsed = performance.now() - start;
-  await done;
-  return elapsed;
-}
-
-/** `run(MANY)` against `MANY / FEW` runs of `run(FEW)`: the cost per op at 100k over the cost at 1k. */
+/**
+ * `run(MANY)` against the same number of operations at `FEW` waiters:
+ * `FEW_RUNS` runs of `run(FEW)`, their time scaled to `MANY` operations. The
+ * ratio is the cost per operation at 100k waiters over the cost at 1k.
+ */
 function flat(name: string, run: (n: number) => Promise<number>): Comparison {
-  const times = Math.max(1, Math.round(MANY / FEW));
   return {
-    name: `${name}: ${label(MANY)} waiters vs ${times} × ${label(FEW)}`,
+    name: `${name}: ${label(MANY)} vs ${label(FEW)} waiters`,
     ops: MANY,
     ours: selfTimed(() => run(MANY)),
-    rawName: `${times} runs of ${label(FEW)} waiters`,
+    rawName: `${label(FEW)} waiters (${FEW_RUNS} runs, per op)`,
     raw: selfTimed(async () => {
       let total = 0;
-      for (let i = 0; i < times; i++) total += await run(FEW);
-      return total;
+      for (let i = 0; i < FEW_RUNS; i++) total += await run(FEW);
+      return (total * MANY) / (FEW * FEW_RUNS);
     }),
     goal: 1.3,
   };
@@ -193,26 +129,8 @@ function semaphoreVsLock(name: string, ops: number, ours: Workload, raw: Workloa
 }
 
 const comparisons: Comparison[] = [
-  flat("lock hand-off", (n) => handOffs(lock, n)),
-  flat("condition notify()", notifies),
   flat("semaphore hand-off", (n) => handOffs(semaphore, n)),
   flat("capacity limiter hand-off", (n) => handOffs(limiter, n)),
-  ...[FEW, MANY].flatMap((n): Comparison[] => [
-    {
-      name: `(reference) lock hand-off, ${label(n)} waiters`,
-      ops: n,
-      ours: selfTimed(() => handOffs(lock, n)),
-      rawName: "resolver FIFO",
-      raw: selfTimed(() => resolverHandOffs(n)),
-    },
-    {
-      name: `(reference) condition notify(), ${label(n)} waiters`,
-      ops: n,
-      ours: selfTimed(() => notifies(n)),
-      rawName: "resolver calls",
-      raw: selfTimed(() => resolverCalls(n)),
-    },
-  ]),
   semaphoreVsLock(
     `${label(FREE_OPS)} acquire + release(), free`,
     FREE_OPS,

@@ -144,6 +144,21 @@ for (const name of names) {
 }
 console.log(names.join(", "));`;
 
+/** The peers' versions pinned in deno.json's imports (what Deno resolves). */
+function pinnedPeers(): string {
+  const imports = (JSON.parse(readFileSync(join(ROOT, "deno.json"), "utf8")) as { imports: Record<string, string> })
+    .imports;
+  return PEERS.map((name) => `${name} ${imports[name]?.replace(/^npm:[^@]+@/, "") ?? "?"}`).join(", ");
+}
+
+/** The peers' versions installed in npm/node_modules (what Node resolves). */
+function installedPeers(): string {
+  return PEERS.map((name) => {
+    const file = join(ROOT, "npm", "node_modules", name, "package.json");
+    return `${name} ${(JSON.parse(readFileSync(file, "utf8")) as { version: string }).version}`;
+  }).join(", ");
+}
+
 // ---- Deno ----
 
 const started = new Date();
@@ -153,7 +168,8 @@ const peers: Record<string, string> = {};
 if (runtimes.includes("deno")) {
   const benches = benchesIn(BENCH_DIR, ".ts").filter((file) => file.endsWith("_bench.ts"));
   // Through the import map, fetched from npm on first use.
-  peers.deno = await output(Deno.execPath(), ["eval", "--ext=ts", PEER_CHECK], ROOT);
+  await output(Deno.execPath(), ["eval", "--ext=ts", PEER_CHECK], ROOT);
+  peers.deno = pinnedPeers();
   console.log(`Peers on Deno ${Deno.version.deno}: ${peers.deno}`);
   for (const file of benches) {
     const args = ["run", "-A", "--unstable-net", "--v8-flags=--expose-gc", join(BENCH_DIR, file)];
@@ -189,7 +205,8 @@ if (nodeRuntimes.length > 0) {
     for (const runtime of nodeRuntimes) {
       const node = await nodeBinary(runtime);
       const version = await output(node, ["--version"], npmDir);
-      peers[runtime] = await output(node, [checkFile], npmDir);
+      await output(node, [checkFile], npmDir);
+      peers[runtime] = installedPeers();
       console.log(`\nPeers on Node ${version}: ${peers[runtime]}`);
       for (const file of benches) {
         const args = ["--expose-gc", join(NPM_BENCH_DIR, file)];

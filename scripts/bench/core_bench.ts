@@ -304,6 +304,9 @@ function wqFlat(name: string, run: (n: number) => Promise<number>): Comparison {
     ops: WQ_MANY,
     ours: harness.selfTimed(() => run(WQ_MANY)),
     rawName: `${wqLabel(WQ_FEW)} waiters (${runs} runs, per op)`,
+    // 100k waiting tasks a run: fewer rounds than the default, to keep the bench short.
+    rounds: 5,
+    warmups: 1,
     raw: harness.selfTimed(async () => {
       let total = 0;
       for (let i = 0; i < runs; i++) total += await run(WQ_FEW);
@@ -322,6 +325,8 @@ function waitQueueComparisons(): Comparison[] {
       ours: harness.selfTimed(() => wqNotifies(n)),
       rawName: "resolver calls",
       raw: harness.selfTimed(() => wqResolverCalls(n)),
+      rounds: 5,
+      warmups: 1,
     })),
     wqFlat("condition notify()", wqNotifies),
     wqFlat("lock hand-off", wqLockHandOffs),

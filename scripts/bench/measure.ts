@@ -56,6 +56,10 @@ export interface Comparison {
   readonly raw: Workload;
   /** The goal: ours / raw must not exceed it. Without one, the row is for reference. */
   readonly goal?: number;
+  /** Timed runs of each side for this row, when {@linkcode compare}'s options give none (not in quick mode). */
+  readonly rounds?: number;
+  /** Untimed runs of each side first, when {@linkcode compare}'s options give none (not in quick mode). */
+  readonly warmups?: number;
 }
 
 /** Options of {@linkcode compare}. */
@@ -134,7 +138,10 @@ export function median(values: readonly number[]): number {
  * @param options Warm-up and round counts.
  */
 export async function compare(comparison: Comparison, options: CompareOptions = {}): Promise<Result> {
-  const { warmups = QUICK ? 0 : 2, rounds = QUICK ? 1 : 7 } = options;
+  const {
+    warmups = QUICK ? 0 : comparison.warmups ?? 2,
+    rounds = QUICK ? 1 : comparison.rounds ?? 7,
+  } = options;
   for (let i = 0; i < warmups; i++) {
     await comparison.ours();
     await comparison.raw();

@@ -14,7 +14,7 @@
  * average) and `scripts/bench/results.json` (the rows, the runs and the
  * machine).
  *
- * Usage: `deno task bench [name...] [--quick] [--runtime=deno,node20,node24] [--no-build]`
+ * Usage: `deno task bench [name...] [--quick] [--runtime=deno,node20,node24] [--no-build] [--out=DIR]`
  *
  * - names pick some benches (`deno task bench core thread`: a prefix of the
  *   area); a partial run (names or `--runtime`) replaces only its own rows in
@@ -25,6 +25,7 @@
  *   command runs it;
  * - `--no-build` uses the npm build already in `npm/` (the test command runs
  *   this after `test:node`, which built it);
+ * - `--out=DIR` writes the results into `DIR` (an existing folder) instead;
  * - `BENCH_TIMEOUT` (seconds; default 900, 180 in quick mode): a bench running
  *   longer is killed and counts as failed.
  *
@@ -54,6 +55,7 @@ const flags = Deno.args.filter((arg) => arg.startsWith("--"));
 const names = Deno.args.filter((arg) => !arg.startsWith("--"));
 const quick = flags.includes("--quick") || Deno.env.get("BENCH_QUICK") === "1";
 const noBuild = flags.includes("--no-build");
+const outFlag = flags.find((flag) => flag.startsWith("--out="));
 const runtimeFlag = flags.find((flag) => flag.startsWith("--runtime="));
 const runtimes: RuntimeId[] = runtimeFlag === undefined
   ? [...RUNTIMES]
@@ -62,8 +64,8 @@ const runtimes: RuntimeId[] = runtimeFlag === undefined
     return id as RuntimeId;
   });
 for (const flag of flags) {
-  if (!["--quick", "--no-build"].includes(flag) && !flag.startsWith("--runtime=")) {
-    throw new Error(`Unknown option ${flag} (--quick, --no-build, --runtime=${RUNTIMES})`);
+  if (!["--quick", "--no-build"].includes(flag) && !/^--(runtime|out)=/.test(flag)) {
+    throw new Error(`Unknown option ${flag} (--quick, --no-build, --runtime=${RUNTIMES}, --out=DIR)`);
   }
 }
 const timeoutMs = Number(Deno.env.get("BENCH_TIMEOUT") ?? (quick ? 180 : 900)) * 1000;
@@ -95,7 +97,11 @@ interface Run {
 }
 
 const runs: Run[] = [];
-const resultsDir = quick ? await Deno.makeTempDir({ prefix: "bench-quick-" }) : BENCH_DIR;
+const resultsDir = outFlag !== undefined
+  ? Deno.realPathSync(outFlag.slice("--out=".length))
+  : quick
+  ? await Deno.makeTempDir({ prefix: "bench-quick-" })
+  : BENCH_DIR;
 const rowsFile = join(await Deno.makeTempDir({ prefix: "bench-rows-" }), "rows.jsonl");
 Deno.writeTextFileSync(rowsFile, "");
 const env = { BENCH_RESULTS: rowsFile, ...(quick ? { BENCH_QUICK: "1" } : {}) };

@@ -337,8 +337,12 @@ function markdown(data: Recorded): string {
   return lines.join("\n") + "\n";
 }
 
+const mdPath = join(resultsDir, "results.md");
 Deno.writeTextFileSync(jsonPath, JSON.stringify(recorded, null, 2) + "\n");
-Deno.writeTextFileSync(join(resultsDir, "results.md"), markdown(recorded));
+Deno.writeTextFileSync(mdPath, markdown(recorded));
+// In the house format, so that `deno fmt --check` passes with the results committed.
+const fmt = await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", mdPath, jsonPath], cwd: ROOT }).output();
+if (!fmt.success) console.error(`deno fmt of the results failed:\n${new TextDecoder().decode(fmt.stderr)}`);
 
 // ---- Summary ----
 
@@ -364,7 +368,7 @@ if (silent.length > 0) {
   );
 }
 console.log(`Load average: ${loadAtStart.map(fixed).join(" ")} at the start, ${loadavg().map(fixed).join(" ")} now`);
-console.log(`Results: ${join(resultsDir, "results.md")}, ${jsonPath}`);
+console.log(`Results: ${mdPath}, ${jsonPath}`);
 if (failed.length > 0) {
   console.error(`Failed: ${failed.map((run) => `${run.bench} on ${run.runtime}`).join(", ")}`);
   Deno.exit(1);

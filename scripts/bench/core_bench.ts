@@ -272,6 +272,23 @@ async function wqResolverCalls(n: number): Promise<number> {
   return elapsed;
 }
 
+/** Ms for `n` hand-offs through a FIFO of resolvers, each parked call resolving the next (the drain is timed). */
+async function wqResolverHandOffs(n: number): Promise<number> {
+  const resolvers = new Array<() => void>(n);
+  const done = new Array<Promise<void>>(n);
+  for (let i = 0; i < n; i++) {
+    done[i] = new Promise<void>((resolve) => resolvers[i] = resolve).then(() => {
+      if (i + 1 < n) resolvers[i + 1]();
+    });
+  }
+  await null;
+  harness.collectGarbage();
+  const start = performance.now();
+  resolvers[0]();
+  await Promise.all(done);
+  return performance.now() - start;
+}
+
 /** Ms for `n` lock hand-offs, from the first release until the last of `n` waiting tasks let go. */
 async function wqLockHandOffs(n: number): Promise<number> {
   const lock = backend.createLock();
@@ -296,8 +313,11 @@ async function wqLockHandOffs(n: number): Promise<number> {
   return end - start;
 }
 
-/** `run(WQ_MANY)` against 10 runs of `run(WQ_FEW)` scaled to as many ops: cost per op at 100k over cost at 1k. */
-function wqFlat(name: string, run: (n: number) => Promise<number>): Comparison {
+/**
+ * `run(WQ_MANY)` against 10 runs of `run(WQ_FEW)` scaled to as many ops: cost per op at 100k over cost at 1k.
+ * Without a goal: a reference row (the raw floor's own growth).
+ */
+function wqFlat(name: string, run: (n: number) => Promise<number>, goal: number | undefined = 1.3): Comparison {
   const runs = harness.QUICK ? 1 : 10;
   return {
     name: `${name}: ${wqLabel(WQ_MANY)} vs ${wqLabel(WQ_FEW)} waiters`,
@@ -312,7 +332,7 @@ function wqFlat(name: string, run: (n: number) => Promise<number>): Comparison {
       for (let i = 0; i < runs; i++) total += await run(WQ_FEW);
       return (total * WQ_MANY) / (WQ_FEW * runs);
     }),
-    goal: 1.3,
+    goal,
   };
 }
 
@@ -329,7 +349,11 @@ function waitQueueComparisons(): Comparison[] {
       warmups: 1,
     })),
     wqFlat("condition notify()", wqNotifies),
+    // The floor's own growth: waking 100k parked promises costs more per op than 1k (cache misses, and the
+    // scavenges copy the pending reaction jobs), with no queue at all.
+    wqFlat("(reference) resolver calls", wqResolverCalls, undefined),
     wqFlat("lock hand-off", wqLockHandOffs),
+    wqFlat("(reference) resolver FIFO hand-off", wqResolverHandOffs, undefined),
   ];
 }
 

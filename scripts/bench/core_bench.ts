@@ -315,9 +315,9 @@ async function wqLockHandOffs(n: number): Promise<number> {
 
 /**
  * `run(WQ_MANY)` against 10 runs of `run(WQ_FEW)` scaled to as many ops: cost per op at 100k over cost at 1k.
- * Without a goal: a reference row (the raw floor's own growth).
+ * With a `null` goal: a reference row (the raw floor's own growth).
  */
-function wqFlat(name: string, run: (n: number) => Promise<number>, goal: number | undefined = 1.3): Comparison {
+function wqFlat(name: string, run: (n: number) => Promise<number>, goal: number | null = 1.3): Comparison {
   const runs = harness.QUICK ? 1 : 10;
   return {
     name: `${name}: ${wqLabel(WQ_MANY)} vs ${wqLabel(WQ_FEW)} waiters`,
@@ -332,7 +332,7 @@ function wqFlat(name: string, run: (n: number) => Promise<number>, goal: number 
       for (let i = 0; i < runs; i++) total += await run(WQ_FEW);
       return (total * WQ_MANY) / (WQ_FEW * runs);
     }),
-    goal,
+    goal: goal ?? undefined,
   };
 }
 
@@ -351,9 +351,9 @@ function waitQueueComparisons(): Comparison[] {
     wqFlat("condition notify()", wqNotifies),
     // The floor's own growth: waking 100k parked promises costs more per op than 1k (cache misses, and the
     // scavenges copy the pending reaction jobs), with no queue at all.
-    wqFlat("(reference) resolver calls", wqResolverCalls, undefined),
+    wqFlat("(reference) resolver calls", wqResolverCalls, null),
     wqFlat("lock hand-off", wqLockHandOffs),
-    wqFlat("(reference) resolver FIFO hand-off", wqResolverHandOffs, undefined),
+    wqFlat("(reference) resolver FIFO hand-off", wqResolverHandOffs, null),
   ];
 }
 

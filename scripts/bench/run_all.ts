@@ -26,7 +26,7 @@
  * - `--no-build` uses the npm build already in `npm/` (the test command runs
  *   this after `test:node`, which built it);
  * - `--out=DIR` writes the results into `DIR` (an existing folder) instead;
- * - `BENCH_TIMEOUT` (seconds; default 900, 180 in quick mode): a bench running
+ * - `BENCH_TIMEOUT` (seconds; default 900, 300 in quick mode): a bench running
  *   longer is killed and counts as failed.
  *
  * A new benchmark needs no registration: name it `<area>_bench.ts`, build it
@@ -68,7 +68,7 @@ for (const flag of flags) {
     throw new Error(`Unknown option ${flag} (--quick, --no-build, --runtime=${RUNTIMES}, --out=DIR)`);
   }
 }
-const timeoutMs = Number(Deno.env.get("BENCH_TIMEOUT") ?? (quick ? 180 : 900)) * 1000;
+const timeoutMs = Number(Deno.env.get("BENCH_TIMEOUT") ?? (quick ? 300 : 900)) * 1000;
 const partial = names.length > 0 || runtimeFlag !== undefined;
 
 // "thread" and "threads" both pick thread_bench.ts.

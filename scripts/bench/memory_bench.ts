@@ -66,15 +66,20 @@ const Deno = (globalThis as { Deno?: RawDeno }).Deno;
 const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Collects garbage until the RSS stops falling, then reads it. */
+/**
+ * Collects garbage until the RSS stops falling, then reads it. The pauses
+ * between collections let V8 see a low allocation rate and shrink its young
+ * generation, which a burst of allocations grew (what is measured is what the
+ * held things keep, not the collector's reaction to how fast they were made).
+ */
 async function settledRss(): Promise<number> {
   let last = Infinity;
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < Number(process.env.MEMORY_BENCH_SETTLE ?? 12); i++) {
     collect();
-    await pause(50);
+    await pause(Number(process.env.MEMORY_BENCH_PAUSE ?? 200));
     const rss = process.memoryUsage().rss;
-    if (rss >= last - 16 * 1024) return rss;
-    last = rss;
+    if (i >= 3 && rss >= last - 16 * 1024) return rss;
+    last = Math.min(last, rss);
   }
   return process.memoryUsage().rss;
 }
@@ -160,8 +165,18 @@ async function ours(backend: AsyncBackend): Promise<Held> {
 
 /** Runs in a child: holds `count` connections of `variant`, prints `{ before, after }` RSS as JSON. */
 async function child(variant: string, kind: Kind | "sleep", count: number): Promise<void> {
-  const report = (before: number, after: number, heap: number) =>
+  const total0 = process.memoryUsage().heapTotal;
+  const report = async (before: number, after: number, heap: number) => {
+    if (process.env.MEMORY_BENCH_DEBUG === "1") {
+      const { heapTotal, external } = process.memoryUsage();
+      console.log(`heapTotal +${((heapTotal - total0) / count).toFixed(0)} B/item, external ${external}`);
+      const v8 = await import("node:v8");
+      for (const space of v8.getHeapSpaceStatistics()) {
+        console.log(`${space.space_name}: size ${space.space_size >> 10} KiB, used ${space.space_used_size >> 10} KiB`);
+      }
+    }
     console.log(`RESULT ${JSON.stringify({ before, after, heap })}`);
+  };
   if (kind === "sleep") {
     if (variant === "raw") {
       const warm = Array.from({ length: 100 }, () => new Promise((r) => setTimeout(r, 1)));
@@ -171,7 +186,7 @@ async function child(variant: string, kind: Kind | "sleep", count: number): Prom
       const timers: ReturnType<typeof setTimeout>[] = [];
       for (let i = 0; i < count; i++) new Promise((r) => timers.push(setTimeout(r, 1e9)));
       const after = await settledRss();
-      report(before, after, process.memoryUsage().heapUsed - heap0);
+      await report(before, after, process.memoryUsage().heapUsed - heap0);
       for (const timer of timers) clearTimeout(timer);
       return;
     }
@@ -187,7 +202,7 @@ async function child(variant: string, kind: Kind | "sleep", count: number): Prom
         for (let i = 0; i < count; i++) tg.startSoon(() => backend.sleep(1e9));
         await backend.sleep(0.05);
         const after = await settledRss();
-        report(before, after, process.memoryUsage().heapUsed - heap0);
+        await report(before, after, process.memoryUsage().heapUsed - heap0);
         tg.cancelScope.cancel();
       });
     });
@@ -207,7 +222,7 @@ async function child(variant: string, kind: Kind | "sleep", count: number): Prom
     if (kind === "read") held.read();
     await pause(200);
     const after = await settledRss();
-    report(before, after, process.memoryUsage().heapUsed - heap0);
+    await report(before, after, process.memoryUsage().heapUsed - heap0);
     await held.close();
   };
   if (variant === "raw-deno") return await run(rawDeno());

@@ -38,7 +38,8 @@ class FakeSocket implements EventSocket {
     return this.on(event, listener);
   }
   emit(event: string, ...args: unknown[]): void {
-    for (const listener of this.listeners.get(event) ?? []) listener(...args);
+    // As an EventEmitter does: the socket is `this` (the adapter's listeners are shared by every socket).
+    for (const listener of this.listeners.get(event) ?? []) listener.apply(this, args);
   }
   pause(): this {
     this.paused = true;

@@ -63,30 +63,22 @@ export class PushStreamIo implements StreamIo {
   /** The caller's buffer of a pending `recvInto`, `null` for a `recv`. */
   #recvTarget: Uint8Array | null = null;
   #eofSent = false;
+  /** This adapter's own listeners, when another adapter already listens to the socket (it was wrapped twice). */
+  // deno-lint-ignore no-explicit-any
+  #own: [string, (...args: any[]) => void][] | null = null;
 
   // The listeners, shared by every socket (`this` is the socket).
   static #onData = function (this: OwnedSocket, chunk: Uint8Array): void {
-    const io = this[IO];
-    if (io !== undefined) io.#push(chunk);
+    this[IO]?.handle(0, chunk);
   };
   static #onEnd = function (this: OwnedSocket): void {
-    const io = this[IO];
-    if (io === undefined) return;
-    io.#eof = true;
-    io.#wake();
+    this[IO]?.handle(1);
   };
   static #onError = function (this: OwnedSocket, error: unknown): void {
-    const io = this[IO];
-    if (io === undefined) return;
-    io.#error ??= io.#mapError(error);
-    io.#wake();
+    this[IO]?.handle(2, error);
   };
   static #onClose = function (this: OwnedSocket): void {
-    const io = this[IO];
-    if (io === undefined) return;
-    io.#eof = true;
-    io.#wake();
-    io.#onSocketClosed();
+    this[IO]?.handle(3);
   };
   // deno-lint-ignore no-explicit-any
   static #listeners: [string, (this: OwnedSocket, ...args: any[]) => void][] = [
@@ -95,6 +87,21 @@ export class PushStreamIo implements StreamIo {
     ["error", PushStreamIo.#onError],
     ["close", PushStreamIo.#onClose],
   ];
+
+  /**
+   * What the socket emitted (for the listeners): 0 `'data'` (`value` the chunk),
+   * 1 `'end'`, 2 `'error'` (`value` the error), 3 `'close'`.
+   *
+   * @param event The event.
+   * @param value Its argument.
+   */
+  handle(event: 0 | 1 | 2 | 3, value?: unknown): void {
+    if (event === 0) return this.#push(value as Uint8Array);
+    if (event === 2) this.#error ??= this.#mapError(value);
+    else this.#eof = true;
+    this.#wake();
+    if (event === 3) this.#onSocketClosed();
+  }
 
   /**
    * Takes ownership of a connected socket; a paused socket is resumed.
@@ -107,8 +114,19 @@ export class PushStreamIo implements StreamIo {
     this.#socket = socket;
     this.#state = state;
     this.#mapRuntimeError = mapError;
-    (socket as OwnedSocket)[IO] = this;
-    for (const [event, listener] of PushStreamIo.#listeners) socket.on(event, listener);
+    const owned = socket as OwnedSocket;
+    if (owned[IO] === undefined) {
+      owned[IO] = this;
+      for (const [event, listener] of PushStreamIo.#listeners) socket.on(event, listener);
+    } else {
+      // Another adapter holds the socket (a raw socket wrapped twice): the shared listeners reach
+      // that one, so this one listens with its own.
+      this.#own = (["data", "end", "error", "close"] as const).map((event, index) => {
+        const listener = (value?: unknown) => this.handle(index as 0 | 1 | 2 | 3, value);
+        socket.on(event, listener);
+        return [event, listener];
+      });
+    }
     if (this.#buffered <= RECEIVE_BOUND) socket.resume();
   }
 
@@ -134,8 +152,12 @@ export class PushStreamIo implements StreamIo {
   /** Puts the bytes received but not consumed back in front of the socket's stream and gives it back, paused. */
   detach(): unknown {
     const socket = this.#socket;
-    for (const [event, listener] of PushStreamIo.#listeners) socket.off(event, listener);
-    socket[IO] = undefined;
+    if (this.#own !== null) {
+      for (const [event, listener] of this.#own) socket.off(event, listener);
+    } else {
+      for (const [event, listener] of PushStreamIo.#listeners) socket.off(event, listener);
+      socket[IO] = undefined;
+    }
     socket.pause();
     const pending = this.#chunks === null ? [] : [...this.#chunks];
     if (pending.length > 0) pending[0] = pending[0].subarray(this.#offset);

@@ -5,7 +5,10 @@
  *   100-byte request/response round trips, client and server on the library's
  *   adapters (`recvInto` + `sendall`) vs both on the runtime's own API
  *   (`Deno.listen`/`Deno.connect` for the Deno backend, `node:net` for the Node
- *   backend), in this process, interleaved rounds (goal ≤ 1.15× time).
+ *   backend), in this process, interleaved rounds (goal ≤ 1.15× time). The
+ *   connections are made once: a round times the round trips, not the setup;
+ *   the servers run all along (tasks of one group on our side), the clients are
+ *   plain async functions on both sides.
  * - **Keep-alive HTTP/1.1 server**: the same minimal HTTP/1.1 server (request
  *   line and headers up to CRLFCRLF, `Content-Length` bodies, keep-alive) once
  *   on the library (`serveTcp`, framing with `receiveUntil` + `receiveExactly`)
@@ -32,7 +35,12 @@ import { spawn } from "node:child_process";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { loadavg } from "node:os";
 import process from "node:process";
-import type { AsyncBackend, AsyncListenerSocketAdapter, AsyncStreamSocketAdapter } from "../../backend/mod.ts";
+import type {
+  AsyncBackend,
+  AsyncHalfCloseableStreamSocketAdapter,
+  AsyncListenerSocketAdapter,
+  AsyncStreamSocketAdapter,
+} from "../../backend/mod.ts";
 import { IncompleteReadError } from "../../backend/errors.ts";
 import { AsyncBackendFactory } from "../../factory/mod.ts";
 import { compare, type Comparison, median, QUICK, report, type Result, sized } from "./measure.ts";
@@ -43,7 +51,7 @@ const runtime = isDeno
   : `Node ${process.versions.node} (V8 ${process.versions.v8})`;
 
 const ECHO_CONNECTIONS = sized(1_000, 20);
-const ECHO_REQUESTS = sized(20, 2);
+const ECHO_REQUESTS = sized(50, 2);
 const REQUEST = 100;
 const HTTP_CONNECTIONS = sized(64, 4);
 const HTTP_WARMUP = sized(10_000, 200);
@@ -73,48 +81,62 @@ async function writeAll(conn: RawConn, data: Uint8Array): Promise<void> {
 
 // ---- Echo at 1,000 connections (in this process) ----
 
-async function rawDenoEcho(): Promise<void> {
-  const listener = Deno!.listen({ hostname: "127.0.0.1", port: 0 });
-  const servers: Promise<void>[] = [];
-  const clients: Promise<void>[] = [];
-  try {
-    for (let i = 0; i < ECHO_CONNECTIONS; i++) {
-      const client = await Deno!.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-      const server = await listener.accept();
-      servers.push((async () => {
-        const buffer = new Uint8Array(4096);
-        try {
-          for (;;) {
-            const n = await server.read(buffer);
-            if (n === null) break;
-            await writeAll(server, buffer.subarray(0, n));
-          }
-        } finally {
-          server.close();
-        }
-      })());
-      clients.push((async () => {
-        const request = new Uint8Array(REQUEST).fill(1);
-        const buffer = new Uint8Array(REQUEST);
-        for (let r = 0; r < ECHO_REQUESTS; r++) {
-          await writeAll(client, request);
-          for (let got = 0; got < REQUEST;) {
-            const n = await client.read(buffer.subarray(got));
-            if (n === null) throw new Error("early end of stream");
-            got += n;
-          }
-        }
-        client.close();
-      })());
-    }
-    await Promise.all(clients);
-    await Promise.all(servers);
-  } finally {
-    listener.close();
-  }
+/**
+ * Connections made once and kept for every round: `run()` makes every client
+ * do its round trips at once (the servers echo all along), so that a round
+ * times the request/response traffic, not the connection setup.
+ */
+interface EchoPairs {
+  run(): Promise<void>;
+  close(): Promise<void>;
 }
 
-async function rawNodeEcho(): Promise<void> {
+const ECHO_REQUEST = new Uint8Array(REQUEST).fill(1);
+
+async function rawDenoPairs(): Promise<EchoPairs> {
+  const listener = Deno!.listen({ hostname: "127.0.0.1", port: 0 });
+  const servers: Promise<void>[] = [];
+  const clients: RawConn[] = [];
+  for (let i = 0; i < ECHO_CONNECTIONS; i++) {
+    clients.push(await Deno!.connect({ hostname: "127.0.0.1", port: listener.addr.port }));
+    const server = await listener.accept();
+    servers.push((async () => {
+      const buffer = new Uint8Array(4096);
+      try {
+        for (;;) {
+          const n = await server.read(buffer);
+          if (n === null) break;
+          await writeAll(server, buffer.subarray(0, n));
+        }
+      } catch {
+        // Closed at the end.
+      } finally {
+        server.close();
+      }
+    })());
+  }
+  listener.close();
+  const client = async (conn: RawConn) => {
+    const buffer = new Uint8Array(REQUEST);
+    for (let r = 0; r < ECHO_REQUESTS; r++) {
+      await writeAll(conn, ECHO_REQUEST);
+      for (let got = 0; got < REQUEST;) {
+        const n = await conn.read(buffer.subarray(got));
+        if (n === null) throw new Error("early end of stream");
+        got += n;
+      }
+    }
+  };
+  return {
+    run: async () => void await Promise.all(clients.map(client)),
+    close: async () => {
+      for (const conn of clients) conn.close();
+      await Promise.all(servers);
+    },
+  };
+}
+
+async function rawNodePairs(): Promise<EchoPairs> {
   const server: Server = createServer({ noDelay: true }, (socket) => {
     socket.on("data", (chunk) => socket.write(chunk));
     socket.on("end", () => socket.end());
@@ -122,79 +144,101 @@ async function rawNodeEcho(): Promise<void> {
   });
   await new Promise<void>((resolve) => server.listen({ host: "127.0.0.1", port: 0 }, resolve));
   const port = (server.address() as { port: number }).port;
-  const request = new Uint8Array(REQUEST).fill(1);
-  const clients: Promise<void>[] = [];
+  const sockets: Socket[] = [];
   for (let i = 0; i < ECHO_CONNECTIONS; i++) {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: "127.0.0.1", port, noDelay: true }, () => resolve(s));
-      s.once("error", reject);
-    });
-    clients.push(
-      new Promise<void>((resolve, reject) => {
-        let got = 0;
-        let done = 0;
-        socket.on("data", (chunk: Uint8Array) => {
-          got += chunk.length;
-          while (got >= REQUEST) {
-            got -= REQUEST;
-            if (++done === ECHO_REQUESTS) {
-              socket.end();
-              return resolve();
-            }
-            socket.write(request);
-          }
-        });
-        socket.on("error", reject);
-        socket.write(request);
+    sockets.push(
+      await new Promise<Socket>((resolve, reject) => {
+        const s = connect({ host: "127.0.0.1", port, noDelay: true }, () => resolve(s));
+        s.once("error", reject);
       }),
     );
   }
-  await Promise.all(clients);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const client = (socket: Socket) =>
+    new Promise<void>((resolve) => {
+      let got = 0;
+      let done = 0;
+      const onData = (chunk: Uint8Array) => {
+        got += chunk.length;
+        while (got >= REQUEST) {
+          got -= REQUEST;
+          if (++done === ECHO_REQUESTS) {
+            socket.off("data", onData);
+            return resolve();
+          }
+          socket.write(ECHO_REQUEST);
+        }
+      };
+      socket.on("data", onData);
+      socket.write(ECHO_REQUEST);
+    });
+  return {
+    run: async () => void await Promise.all(sockets.map(client)),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
-function oursEcho(backend: AsyncBackend): Promise<void> {
-  const serve = async (stream: AsyncStreamSocketAdapter) => {
-    const buffer = new Uint8Array(4096);
-    try {
-      for (;;) {
-        const n = await stream.recvInto(buffer);
-        if (n === 0) break;
-        await stream.sendall(buffer.subarray(0, n));
-      }
-    } finally {
-      await stream.aclose();
-    }
-  };
-  return backend.bootstrap(async () => {
-    const [listener] = await backend.createTcpListeners("127.0.0.1", 0, 4096);
-    try {
-      await backend.createTaskGroup(async (tg) => {
-        for (let i = 0; i < ECHO_CONNECTIONS; i++) {
-          const client = await backend.createTcpConnection("127.0.0.1", listener.getLocalAddress().port);
-          tg.startSoon(serve, await (await listener.accept()).connect());
-          tg.startSoon(async () => {
-            const request = new Uint8Array(REQUEST).fill(1);
-            const buffer = new Uint8Array(REQUEST);
-            try {
-              for (let r = 0; r < ECHO_REQUESTS; r++) {
-                await client.sendall(request);
-                for (let got = 0; got < REQUEST;) {
-                  const n = await client.recvInto(buffer.subarray(got));
-                  if (n === 0) throw new Error("early end of stream");
-                  got += n;
+/** Ours and raw echo pairs, compared inside one run of `backend` (the servers are tasks of one group). */
+async function echoRow(name: "deno" | "node", backend: AsyncBackend): Promise<Result> {
+  const raw = name === "deno" ? await rawDenoPairs() : await rawNodePairs();
+  let result: Result | undefined;
+  try {
+    await backend.bootstrap(async () => {
+      const [listener] = await backend.createTcpListeners("127.0.0.1", 0, 4096);
+      const clients: AsyncStreamSocketAdapter[] = [];
+      try {
+        await backend.createTaskGroup(async (tg) => {
+          for (let i = 0; i < ECHO_CONNECTIONS; i++) {
+            clients.push(await backend.createTcpConnection("127.0.0.1", listener.getLocalAddress().port));
+            tg.startSoon(async (stream: AsyncStreamSocketAdapter) => {
+              const buffer = new Uint8Array(4096);
+              try {
+                for (;;) {
+                  const n = await stream.recvInto(buffer);
+                  if (n === 0) break;
+                  await stream.sendall(buffer.subarray(0, n));
                 }
+              } finally {
+                await stream.aclose();
               }
-            } finally {
-              await client.aclose();
+            }, await (await listener.accept()).connect());
+          }
+          const client = async (stream: AsyncStreamSocketAdapter) => {
+            const buffer = new Uint8Array(REQUEST);
+            for (let r = 0; r < ECHO_REQUESTS; r++) {
+              await stream.sendall(ECHO_REQUEST);
+              for (let got = 0; got < REQUEST;) {
+                const n = await stream.recvInto(buffer.subarray(got));
+                if (n === 0) throw new Error("early end of stream");
+                got += n;
+              }
             }
-          });
-        }
-      });
-    } finally {
-      await listener.aclose();
-    }
-  });
+          };
+          try {
+            result = await compare({
+              name: `${name} backend: ${ECHO_CONNECTIONS} conns × ${ECHO_REQUESTS} ${REQUEST}-byte req/resp`,
+              ops: ECHO_CONNECTIONS * ECHO_REQUESTS,
+              ours: async () => void await Promise.all(clients.map(client)),
+              rawName: name === "deno" ? "Deno.connect read/write" : "node:net",
+              raw: () => raw.run(),
+              goal: 1.15,
+            }, { rounds: Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 7)) });
+          } finally {
+            // The servers read end of stream and end.
+            for (const stream of clients) await (stream as AsyncHalfCloseableStreamSocketAdapter).sendEof();
+          }
+        });
+      } finally {
+        for (const stream of clients) await stream.aclose();
+        await listener.aclose();
+      }
+    });
+  } finally {
+    await raw.close();
+  }
+  return result!;
 }
 
 // ---- The HTTP server (a child process) ----
@@ -477,16 +521,7 @@ async function parent(): Promise<void> {
   for (const name of names) {
     if (!want("echo")) break;
     await AsyncBackendFactory.load(name);
-    const backend = AsyncBackendFactory.new(name);
-    const comparison: Comparison = {
-      name: `${name} backend: ${ECHO_CONNECTIONS} conns × ${ECHO_REQUESTS} ${REQUEST}-byte req/resp`,
-      ops: ECHO_CONNECTIONS * ECHO_REQUESTS,
-      ours: () => oursEcho(backend),
-      rawName: name === "deno" ? "Deno.connect read/write" : "node:net",
-      raw: name === "deno" ? rawDenoEcho : rawNodeEcho,
-      goal: 1.15,
-    };
-    echoResults.push(await compare(comparison, { rounds: Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 7)) }));
+    echoResults.push(await echoRow(name, AsyncBackendFactory.new(name)));
   }
   if (echoResults.length > 0) report(`Echo at load, ${runtime}; ${load}`, echoResults);
 

@@ -30,6 +30,8 @@ export interface ByteConn {
 /**
  * A push-model socket (`net.Socket`, `tls.TLSSocket`, or Deno's `node:net`
  * socket): emits what arrives. The structural subset the stream adapter uses.
+ * Like an `EventEmitter`, it calls a listener with the socket as `this` (the
+ * adapter's listeners are shared by every socket).
  */
 export interface EventSocket {
   // deno-lint-ignore no-explicit-any

@@ -6,7 +6,9 @@
  * `aclose()` gets `ClosedResourceError`, and `aclose()` wakes the calls already
  * waiting), and it sits on the hot path of every `recv` and `sendall`. So the
  * slots are two booleans with pre-bound release hooks (a call passes the hook
- * as its settle callback and allocates nothing for it). A call takes its slot
+ * as its settle callback and allocates nothing for it); the hooks and the wait
+ * queue are made on first use, as thousands of idle connections each holding
+ * them cost RSS (`scripts/bench/memory_bench.ts`). A call takes its slot
  * before it waits and gives it back however it ends, so a cancelled call never
  * leaves the adapter busy.
  *
@@ -47,21 +49,29 @@ export class ResourceGuard {
   #closing = false;
   #receiving = false;
   #sending = false;
-  // The calls waiting for an operation: woken by it, by close() or by cancellation.
-  #waiters: WaitQueue<unknown> = new WaitQueue("resource");
+  // The calls waiting for an operation: woken by it, by close() or by cancellation. Made by the first
+  // wait (most sockets never park a call here: an idle connection holds no queue).
+  #waiters: WaitQueue<unknown> | null = null;
   #what: string;
   // The entry in the leak report of the runner that made the resource, released by close().
   #leak: LeakEntry | null;
+  // The release hooks, made on first use (an idle connection holds none).
+  #releaseRecv: (() => void) | null = null;
+  #releaseSend: (() => void) | null = null;
 
-  /** Gives the receive slot back (pre-bound, to pass as a settle hook). */
-  readonly releaseRecv: () => void = () => {
-    this.#receiving = false;
-  };
+  /** Gives the receive slot back (pre-bound, to pass as a settle hook; the same function each time). */
+  get releaseRecv(): () => void {
+    return this.#releaseRecv ??= () => {
+      this.#receiving = false;
+    };
+  }
 
-  /** Gives the send slot back (pre-bound, to pass as a settle hook). */
-  readonly releaseSend: () => void = () => {
-    this.#sending = false;
-  };
+  /** Gives the send slot back (pre-bound, to pass as a settle hook; the same function each time). */
+  get releaseSend(): () => void {
+    return this.#releaseSend ??= () => {
+      this.#sending = false;
+    };
+  }
 
   /**
    * Registers the resource with the caller's runner, for its leak report,
@@ -110,7 +120,7 @@ export class ResourceGuard {
 
   /** The number of calls parked by {@linkcode ResourceGuard.wait}. */
   get waiting(): number {
-    return this.#waiters.size;
+    return this.#waiters?.size ?? 0;
   }
 
   /**
@@ -126,7 +136,7 @@ export class ResourceGuard {
    */
   wait<T>(start: (call: GuardCall<T>) => void): Promise<T> {
     if (this.#closing) return Promise.reject(this.closedError());
-    const waiters = this.#waiters as WaitQueue<T>;
+    const waiters = (this.#waiters ??= new WaitQueue("resource")) as WaitQueue<T>;
     const before = waiters.size;
     const promise = waiters.park();
     // Not parked: the caller's scope is cancelled, and the promise says so.
@@ -148,7 +158,7 @@ export class ResourceGuard {
     if (this.#closing) return false;
     this.#closing = true;
     this.#leak?.release();
-    if (this.#waiters.size > 0) this.#waiters.abortAll(this.closedError());
+    if (this.#waiters !== null && this.#waiters.size > 0) this.#waiters.abortAll(this.closedError());
     return true;
   }
 }

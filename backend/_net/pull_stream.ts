@@ -16,21 +16,24 @@ import { ReusableWaiter } from "../_core/reusable_waiter.ts";
 import type { ByteConn } from "./driver.ts";
 import { codedError } from "./errors.ts";
 import type { ResourceGuard } from "./guard.ts";
-import { PullReader } from "./pull_reader.ts";
+import { type ByteSource, PullReader } from "./pull_reader.ts";
 import type { StreamIo } from "./stream_socket.ts";
 
-/** {@linkcode StreamIo} over a {@linkcode ByteConn}. */
-export class PullStreamIo implements StreamIo {
+/**
+ * {@linkcode StreamIo} over a {@linkcode ByteConn}; it is its reader's
+ * {@linkcode ByteSource} too. The reader, the send side's waiter and the write
+ * handlers are made by the first receive and the first send: an idle
+ * connection holds this object and its connection, nothing more.
+ */
+export class PullStreamIo implements StreamIo, ByteSource {
   #conn: ByteConn;
   #state: ResourceGuard;
-  #mapError: (error: unknown) => unknown;
-  #reader: PullReader;
+  #mapRuntimeError: (error: unknown) => unknown;
+  #pullReader: PullReader | null = null;
   // The send side: one reusable checkpoint, one runtime write in flight at a time.
-  #sendSlot = new ReusableWaiter<void>(() => {
-    // Cancelled: the write in flight finishes, no other starts for this call.
-    this.#sendData = null;
-    this.#writeIsCurrent = false;
-  }, "send");
+  #slot: ReusableWaiter<void> | null = null;
+  #onWritten: ((n: number) => void) | null = null;
+  #onWriteFailed: ((error: unknown) => void) | null = null;
   #sendData: Uint8Array | null = null;
   #sendOffset = 0;
   #writing = false;
@@ -49,17 +52,35 @@ export class PullStreamIo implements StreamIo {
   constructor(conn: ByteConn, state: ResourceGuard, mapError: (error: unknown) => unknown) {
     this.#conn = conn;
     this.#state = state;
-    this.#mapError = mapError;
-    this.#reader = new PullReader({ read: (view) => conn.read(view), mapError }, state);
+    this.#mapRuntimeError = mapError;
   }
 
-  /** The {@linkcode PullReader} (it gives the guard's receive slot back itself). */
+  /** The {@linkcode PullReader} (it gives the guard's receive slot back itself), made on first use. */
   get reader(): PullReader {
-    return this.#reader;
+    return this.#pullReader ??= new PullReader(this, this.#state);
+  }
+
+  /** Reads into `view` (the reader's {@linkcode ByteSource}). */
+  read(view: Uint8Array): Promise<number | null> {
+    return this.#conn.read(view);
+  }
+
+  /** The error a failed runtime call rejects with: `ClosedResourceError` once closed, else the runtime's, coded. */
+  mapError(error: unknown): unknown {
+    return this.#state.closing ? this.#state.closedError() : this.#mapRuntimeError(error);
+  }
+
+  /** The send side's waiter, made by the first send. */
+  get #sendSlot(): ReusableWaiter<void> {
+    return this.#slot ??= new ReusableWaiter<void>(() => {
+      // Cancelled: the write in flight finishes, no other starts for this call.
+      this.#sendData = null;
+      this.#writeIsCurrent = false;
+    }, "send");
   }
 
   detach(): unknown {
-    if (!this.#reader.idle || this.#writing || this.#eofPending) {
+    if ((this.#pullReader !== null && !this.#pullReader.idle) || this.#writing || this.#eofPending) {
       throw new TypeError(
         "The stream socket cannot be upgraded: a read or write is in flight, or received bytes were not consumed",
       );
@@ -88,16 +109,16 @@ export class PullStreamIo implements StreamIo {
           resolve();
         }, (error) => {
           this.#eofPending = false;
-          reject(this.#mapError(error));
+          reject(this.mapError(error));
         });
       });
     });
   }
 
   close(error: unknown): void {
-    this.#reader.close(error);
+    this.#pullReader?.close(error);
     this.#sendData = null;
-    this.#sendSlot.reject(error);
+    this.#slot?.reject(error);
     try {
       this.#conn.close();
     } catch {
@@ -137,10 +158,13 @@ export class PullStreamIo implements StreamIo {
     } catch (error) {
       written = Promise.reject(error);
     }
-    written.then(this.#onWritten, this.#onWriteFailed);
+    written.then(
+      this.#onWritten ??= (n) => this.#written(n),
+      this.#onWriteFailed ??= (error) => this.#writeFailed(error),
+    );
   }
 
-  #onWritten = (n: number): void => {
+  #written(n: number): void {
     this.#writing = false;
     const data = this.#sendData;
     if (data !== null && !this.#state.closing) {
@@ -158,17 +182,17 @@ export class PullStreamIo implements StreamIo {
       return;
     }
     this.#runIdle();
-  };
+  }
 
-  #onWriteFailed = (error: unknown): void => {
+  #writeFailed(error: unknown): void {
     this.#writing = false;
     if (this.#sendData !== null && !this.#state.closing) {
       // Ours or a cancelled call's: either way the stream is broken.
       this.#sendData = null;
-      this.#sendSlot.reject(this.#mapError(error));
+      this.#sendSlot.reject(this.mapError(error));
     }
     this.#runIdle();
-  };
+  }
 
   /** Runs `callback` once no write is in flight. */
   #whenIdle(callback: () => void): void {

@@ -28,34 +28,80 @@ export const RECEIVE_BOUND = 256 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
-/** {@linkcode StreamIo} over an {@linkcode EventSocket}. */
+/** Where a socket's listeners (shared by every socket) find the socket's {@linkcode PushStreamIo}. */
+const IO: unique symbol = Symbol("PushStreamIo");
+
+/** A socket while an adapter owns it. */
+type OwnedSocket = EventSocket & { [IO]?: PushStreamIo };
+
+/**
+ * {@linkcode StreamIo} over an {@linkcode EventSocket}. An idle connection
+ * holds this object and nothing more: the socket's listeners are functions
+ * shared by every socket (each finds its adapter through a symbol on the
+ * socket), and the queue, the receive and send waiters and the write callback
+ * are made on first use.
+ */
 export class PushStreamIo implements StreamIo {
-  #socket: EventSocket;
+  #socket: OwnedSocket;
   #state: ResourceGuard;
-  #mapError: (error: unknown) => unknown;
-  /** Received chunks, oldest first; the oldest one's first `#offset` bytes are taken. */
-  #chunks: Fifo<Uint8Array> = new Fifo();
+  #mapRuntimeError: (error: unknown) => unknown;
+  /** Received chunks, oldest first; the oldest one's first `#offset` bytes are taken. Made by the first chunk. */
+  #chunks: Fifo<Uint8Array> | null = null;
   #offset = 0;
   #buffered = 0;
   #eof = false;
   #error: unknown = null;
-  // The pending receive, what it wants in fields.
-  #receiver = new PushQueue<unknown>(() => this.#tryRecv(), () => {
-    this.#recvTarget = null;
-  });
+  // The pending receive (made by the first receive), what it wants in fields.
+  #queue: PushQueue<unknown> | null = null;
   #recvSize = 0;
-  // The pending send: a reusable checkpoint, and which write callback it waits for.
-  #sendSlot = new ReusableWaiter<void>(() => {
-    this.#sendWaitFor = 0; // cancelled: Node still sends the bytes it holds
-  }, "send");
+  // The pending send: a reusable checkpoint (made by the first send), and which write callback it waits for.
+  #slot: ReusableWaiter<void> | null = null;
+  #onWritten: ((error?: Error | null) => void) | null = null;
   #writesIssued = 0;
   #writesDone = 0;
   #sendWaitFor = 0;
   /** The caller's buffer of a pending `recvInto`, `null` for a `recv`. */
   #recvTarget: Uint8Array | null = null;
   #eofSent = false;
+  /** This adapter's own listeners, when another adapter already listens to the socket (it was wrapped twice). */
   // deno-lint-ignore no-explicit-any
-  #listeners: [string, (...args: any[]) => void][];
+  #own: [string, (...args: any[]) => void][] | null = null;
+
+  // The listeners, shared by every socket (`this` is the socket).
+  static #onData = function (this: OwnedSocket, chunk: Uint8Array): void {
+    this[IO]?.handle(0, chunk);
+  };
+  static #onEnd = function (this: OwnedSocket): void {
+    this[IO]?.handle(1);
+  };
+  static #onError = function (this: OwnedSocket, error: unknown): void {
+    this[IO]?.handle(2, error);
+  };
+  static #onClose = function (this: OwnedSocket): void {
+    this[IO]?.handle(3);
+  };
+  // deno-lint-ignore no-explicit-any
+  static #listeners: [string, (this: OwnedSocket, ...args: any[]) => void][] = [
+    ["data", PushStreamIo.#onData],
+    ["end", PushStreamIo.#onEnd],
+    ["error", PushStreamIo.#onError],
+    ["close", PushStreamIo.#onClose],
+  ];
+
+  /**
+   * What the socket emitted (for the listeners): 0 `'data'` (`value` the chunk),
+   * 1 `'end'`, 2 `'error'` (`value` the error), 3 `'close'`.
+   *
+   * @param event The event.
+   * @param value Its argument.
+   */
+  handle(event: 0 | 1 | 2 | 3, value?: unknown): void {
+    if (event === 0) return this.#push(value as Uint8Array);
+    if (event === 2) this.#error ??= this.#mapError(value);
+    else this.#eof = true;
+    this.#wake();
+    if (event === 3) this.#onSocketClosed();
+  }
 
   /**
    * Takes ownership of a connected socket; a paused socket is resumed.
@@ -67,36 +113,56 @@ export class PushStreamIo implements StreamIo {
   constructor(socket: EventSocket, state: ResourceGuard, mapError: (error: unknown) => unknown) {
     this.#socket = socket;
     this.#state = state;
-    this.#mapError = mapError;
-    this.#listeners = [
-      ["data", (chunk: Uint8Array) => this.#push(chunk)],
-      ["end", () => {
-        this.#eof = true;
-        this.#wake();
-      }],
-      ["error", (error: unknown) => {
-        this.#error ??= this.#mapError(error);
-        this.#wake();
-      }],
-      ["close", () => {
-        this.#eof = true;
-        this.#wake();
-        this.#onSocketClosed();
-      }],
-    ];
-    for (const [event, listener] of this.#listeners) socket.on(event, listener);
+    this.#mapRuntimeError = mapError;
+    const owned = socket as OwnedSocket;
+    if (owned[IO] === undefined) {
+      owned[IO] = this;
+      for (const [event, listener] of PushStreamIo.#listeners) socket.on(event, listener);
+    } else {
+      // Another adapter holds the socket (a raw socket wrapped twice): the shared listeners reach
+      // that one, so this one listens with its own.
+      this.#own = (["data", "end", "error", "close"] as const).map((event, index) => {
+        const listener = (value?: unknown) => this.handle(index as 0 | 1 | 2 | 3, value);
+        socket.on(event, listener);
+        return [event, listener];
+      });
+    }
     if (this.#buffered <= RECEIVE_BOUND) socket.resume();
+  }
+
+  /** The error a socket error rejects calls with: `ClosedResourceError` once closed, else the runtime's, coded. */
+  #mapError(error: unknown): unknown {
+    return this.#state.closing ? this.#state.closedError() : this.#mapRuntimeError(error);
+  }
+
+  /** The pending receive's waiter, made by the first receive. */
+  get #receiver(): PushQueue<unknown> {
+    return this.#queue ??= new PushQueue<unknown>(() => this.#tryRecv(), () => {
+      this.#recvTarget = null;
+    });
+  }
+
+  /** The send side's waiter, made by the first send. */
+  get #sendSlot(): ReusableWaiter<void> {
+    return this.#slot ??= new ReusableWaiter<void>(() => {
+      this.#sendWaitFor = 0; // cancelled: Node still sends the bytes it holds
+    }, "send");
   }
 
   /** Puts the bytes received but not consumed back in front of the socket's stream and gives it back, paused. */
   detach(): unknown {
     const socket = this.#socket;
-    for (const [event, listener] of this.#listeners) socket.off(event, listener);
+    if (this.#own !== null) {
+      for (const [event, listener] of this.#own) socket.off(event, listener);
+    } else {
+      for (const [event, listener] of PushStreamIo.#listeners) socket.off(event, listener);
+      socket[IO] = undefined;
+    }
     socket.pause();
-    const pending = [...this.#chunks];
+    const pending = this.#chunks === null ? [] : [...this.#chunks];
     if (pending.length > 0) pending[0] = pending[0].subarray(this.#offset);
     for (let i = pending.length - 1; i >= 0; i--) socket.unshift(pending[i]);
-    this.#chunks.clear();
+    this.#chunks?.clear();
     this.#offset = 0;
     this.#buffered = 0;
     return socket;
@@ -150,30 +216,31 @@ export class PushStreamIo implements StreamIo {
   }
 
   close(error: unknown): void {
-    this.#chunks.clear();
+    this.#chunks?.clear();
     this.#offset = 0;
     this.#buffered = 0;
-    this.#receiver.reject(error);
+    this.#queue?.reject(error);
     this.#sendWaitFor = 0;
-    this.#sendSlot.reject(error);
+    this.#slot?.reject(error);
     this.#socket.destroy();
   }
 
   #push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
+    (this.#chunks ??= new Fifo()).push(chunk);
     this.#buffered += chunk.length;
     if (this.#buffered > RECEIVE_BOUND) this.#socket.pause();
     this.#wake();
   }
 
   #wake(): void {
-    this.#receiver.wake();
+    this.#queue?.wake();
   }
 
   /** Takes up to `size` bytes from the queue, resuming the socket once under the bound. */
   #take(size: number): Uint8Array {
-    const chunks = this.#chunks;
+    // Called only with bytes buffered: the queue exists.
+    const chunks = this.#chunks!;
     let result: Uint8Array;
     const first = chunks.peek()!;
     const offset = this.#offset;
@@ -232,7 +299,7 @@ export class PushStreamIo implements StreamIo {
     } else {
       const socket = this.#socket;
       const id = ++this.#writesIssued;
-      socket.write(data, this.#onWritten);
+      socket.write(data, this.#onWritten ??= (error) => this.#written(error));
       if (this.#error !== null) slot.reject(this.#error);
       else if (socket.destroyed) slot.reject(codedError("The connection was closed while sending", "EPIPE"));
       else if (socket.writableLength === 0 || this.#writesDone >= id) slot.resolve();
@@ -241,7 +308,7 @@ export class PushStreamIo implements StreamIo {
     return promise;
   }
 
-  #onWritten = (error?: Error | null): void => {
+  #written(error?: Error | null): void {
     this.#writesDone++;
     if (error && !this.#state.closing) {
       // The writes still queued when the socket is destroyed (by a reset, say) fail with ECANCELED, which
@@ -257,7 +324,7 @@ export class PushStreamIo implements StreamIo {
       else if (this.#error !== null) this.#sendSlot.reject(this.#error);
       else this.#sendSlot.resolve();
     }
-  };
+  }
 
   /** The socket closed: a send waiting for its write callback may never get it. */
   #onSocketClosed(): void {

@@ -58,7 +58,8 @@ function closeIterator(iterator: AsyncIterator<unknown>): void {
  */
 export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #io: StreamIo;
-  #reader: BufferedReader;
+  /** The receive buffer, made by the first receive (an idle connection holds none). */
+  #buffer: BufferedReader | null = null;
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
   #raw: unknown;
@@ -82,11 +83,9 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   constructor(conn: StreamConn, mapError: (error: unknown) => unknown) {
     super();
     const state = this.#state;
-    const map = (error: unknown) => state.closing ? state.closedError() : mapError(error);
     this.#io = conn.kind === "pull"
-      ? new PullStreamIo(conn.conn, state, map)
-      : new PushStreamIo(conn.socket, state, map);
-    this.#reader = new BufferedReader(this.#io.reader);
+      ? new PullStreamIo(conn.conn, state, mapError)
+      : new PushStreamIo(conn.socket, state, mapError);
     this.#raw = conn.raw ?? (conn.kind === "pull" ? conn.conn : conn.socket);
     this.#local = conn.local;
     this.#remote = conn.remote;
@@ -110,7 +109,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
     }
     try {
       if (socket.#eof !== null) throw new TypeError("The stream socket cannot be upgraded after sendEof()");
-      if (socket.#reader.buffered > 0) {
+      if (socket.#buffer !== null && socket.#buffer.buffered > 0) {
         throw new TypeError("The stream socket cannot be upgraded: received bytes were not consumed");
       }
       const transport = socket.#io.detach();
@@ -120,6 +119,11 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
       state.release("recv");
       state.release("send");
     }
+  }
+
+  /** The receive buffer, made on first use. */
+  get #reader(): BufferedReader {
+    return this.#buffer ??= new BufferedReader(this.#io.reader);
   }
 
   /** `true` once `aclose()` was called. */
@@ -245,7 +249,7 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   aclose(): Promise<void> {
     if (this.#state.close()) {
       this.#io.close(this.#state.closedError());
-      this.#reader.clear();
+      this.#buffer?.clear();
     }
     return Promise.resolve();
   }

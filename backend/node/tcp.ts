@@ -93,6 +93,8 @@ export function listen(
   });
 }
 
+function ignoreError(): void {}
+
 function serverConn(server: Server): ListenerConn<Socket> {
   const address = server.address();
   return {
@@ -100,7 +102,8 @@ function serverConn(server: Server): ListenerConn<Socket> {
     subscribe: (onConnection) => {
       server.on("connection", (socket: Socket) => {
         // An error before accept() (a reset) must not crash the process; connect() reports later ones.
-        socket.on("error", () => {});
+        // One function for every socket: a closure per connection is memory an idle server holds.
+        socket.on("error", ignoreError);
         onConnection(socket);
       });
     },

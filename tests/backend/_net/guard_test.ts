@@ -152,3 +152,19 @@ test("guard: a call woken then cancelled in the same tick keeps its result (noth
   assert.equal(p.value, "sent");
   assert.equal(p.error, undefined);
 });
+
+test("guard: the release hooks are made once (the same function each time); close without a parked call", () => {
+  // The hooks and the wait queue are made on first use (an idle socket holds none): each call must still
+  // get the same hook, and close() must work before any call parked.
+  const guard = new ResourceGuard("socket");
+  assert.equal(guard.waiting, 0);
+  assert.equal(guard.releaseRecv, guard.releaseRecv);
+  assert.equal(guard.releaseSend, guard.releaseSend);
+  assert.notEqual(guard.releaseRecv, guard.releaseSend);
+  guard.acquire("recv");
+  guard.releaseRecv();
+  guard.acquire("recv");
+  assert.equal(guard.close(), true);
+  assert.equal(guard.waiting, 0);
+  assert.throws(() => guard.acquire("send"), ClosedResourceError);
+});

@@ -38,7 +38,8 @@ class FakeSocket implements EventSocket {
     return this.on(event, listener);
   }
   emit(event: string, ...args: unknown[]): void {
-    for (const listener of this.listeners.get(event) ?? []) listener(...args);
+    // As an EventEmitter does: the socket is `this` (the adapter's listeners are shared by every socket).
+    for (const listener of this.listeners.get(event) ?? []) listener.apply(this, args);
   }
   pause(): this {
     this.paused = true;
@@ -142,4 +143,24 @@ test("push stream: close rejects the pending receive and drops what was queued",
   await flush();
   assert.ok(p.error instanceof ClosedResourceError);
   assert.equal(socket.destroyed, true);
+});
+
+test("push stream: a socket wrapped twice feeds both adapters once each; detaching one leaves the other listening", async () => {
+  // The adapters share their listeners between sockets (found through a symbol on the socket): a second
+  // adapter on the same socket must listen with its own, or the first would get every chunk twice.
+  const socket = new FakeSocket();
+  const first = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
+  const second = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
+  socket.emit("data", bytes("once"));
+  assert.equal(text(await first.recv(100, NOOP)), "once");
+  assert.equal(text(await second.recv(100, NOOP)), "once");
+  const p = probe(first.recv(100, NOOP));
+  await flush();
+  assert.equal(p.settled, false); // nothing more: the chunk came once
+  second.detach();
+  socket.emit("data", bytes("more"));
+  await flush();
+  assert.equal(text(p.value!), "more");
+  first.detach();
+  assert.equal([...socket.listeners.values()].flat().length, 0); // every listener removed
 });

@@ -4,6 +4,24 @@
  * holds the calls: queueing, dispatch, and what the workers report about them;
  * the threads' life-cycle is `pool_workers.ts`, a call's parts `pool_job.ts`.
  *
+ * Design (issue 13): a worker holds up to `CALL_SLOTS` (16) calls at once, runs
+ * them one at a time in order, and the calls submitted in one tick travel in
+ * one message (results come back the same way). One call per worker at a time
+ * cost a round trip per call: 100k tiny calls on 2 workers ran at 4.5-9x raw
+ * pipelined `postMessage` (piscina, which does the same, no better). What
+ * pipelining must not lose:
+ * - a call waiting in a worker's inbox is still dropped exactly when its
+ *   caller is cancelled: its slot in a `SharedArrayBuffer` holds its id; the
+ *   worker swaps it to `-id` before running the call, the loop swaps it to 0
+ *   to take it back, and whoever swaps first decides (`PoolWorker.takeBack`);
+ * - a short call never waits behind a long one while another worker is idle:
+ *   calls are spread over the workers with the fewest calls, and a worker left
+ *   with nothing takes back half of the calls that have not started from the
+ *   busiest worker's inbox (work stealing, `#steal`);
+ * - a worker that dies or is terminated gives back the calls that have not
+ *   started: they run on another worker; the started one gets the error.
+ * Measured figures: PERF_NOTES / README "Threads" (thread_pool_bench.ts).
+ *
  * @module
  */
 
@@ -15,8 +33,7 @@ import { Fifo } from "../_util/fifo.ts";
 import { trackResource } from "../_core/leaks.ts";
 import {
   describeThreadFunction,
-  dispatchJob,
-  INIT,
+  dispatchJobs,
   knownError,
   PoolJob,
   PoolWorker,
@@ -24,7 +41,7 @@ import {
   type ThreadWorker,
   type WorkerEvents,
 } from "./pool_job.ts";
-import { cloneError, type FromWorker, reviveError, type SerializedError } from "./protocol.ts";
+import { CALL_SLOTS, cloneError, type FromWorker, reviveError, type SerializedError } from "./protocol.ts";
 import { WorkerSet } from "./pool_workers.ts";
 
 /** Options of {@linkcode WorkerPool}. */
@@ -49,6 +66,8 @@ export { describeThreadFunction, PoolJob, type SpawnWorker, type ThreadWorker, t
 export { activeThreadWorkers } from "./pool_workers.ts";
 
 const UNREADABLE = "could not be deserialized in its worker thread";
+/** Job ids stay positive 31-bit integers: they are stored in the call slots. */
+const MAX_JOB_ID = 0x3fffffff;
 
 /** The pool. */
 export class WorkerPool {
@@ -63,6 +82,7 @@ export class WorkerPool {
   #nextJob = 1;
   #nextName = 0;
   #accepting = true;
+  #scheduled = false;
   #error: Error | null = null;
   #drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
@@ -87,9 +107,9 @@ export class WorkerPool {
   }
 
   /**
-   * Submits a call. `onDone(ok, value)` receives the result or the error (it
-   * may be called before `submit` returns, when the arguments cannot be sent).
-   * Throws when the pool no longer accepts calls.
+   * Submits a call; the calls of one tick are sent together, from a microtask.
+   * `onDone(ok, value)` receives the result or the error, once. Throws when
+   * the pool no longer accepts calls.
    *
    * @param ref The function.
    * @param args Its arguments.
@@ -103,33 +123,48 @@ export class WorkerPool {
     scope: CancelScope | null = null,
   ): PoolJob {
     if (!this.#accepting) throw this.#error ?? new ClosedResourceError("The thread pool is shut down");
-    const job = new PoolJob(this.#nextJob++, ref, args, onDone, scope);
-    const worker = this.#workers.takeIdle();
-    if (worker !== undefined) {
-      // A failed post leaves the worker unused: give it back (or the next queued job).
-      if (!dispatchJob(worker, job)) this.#free(worker);
-      return job;
-    }
+    const id = this.#nextJob;
+    this.#nextJob = id === MAX_JOB_ID ? 1 : id + 1;
+    const job = new PoolJob(id, ref, args, onDone, scope);
     this.#queue.push(job);
     this.#queued++;
-    if (this.#workers.size < this.#max) this.#startWorker();
+    // Started here, not from the microtask: the leak report names the caller's frame.
+    this.#grow();
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => {
+        this.#scheduled = false;
+        this.#dispatch();
+      });
+    }
     return job;
   }
 
-  /** Removes a queued job; it never runs. */
-  dequeue(job: PoolJob): void {
-    if (!job.queued) return;
+  /**
+   * Drops a call that has not started (queued here, or waiting in a worker's
+   * inbox): it never runs and its `onDone` is not called. `false` when it had
+   * started (or settled) already.
+   */
+  dequeue(job: PoolJob): boolean {
+    if (job.pending) {
+      this.#queued--;
+    } else if (!job.sent || !job.worker!.takeBack(job)) {
+      return false;
+    } else {
+      const worker = job.worker!;
+      if (worker.jobs.size === 0 || this.#queued > 0) queueMicrotask(() => this.#ready(worker));
+    }
     job.detach();
     job.finish(false, undefined);
-    this.#queued--;
+    return true;
   }
 
   /** Sets the running job's cancel flag and aborts its worker-side signal. */
   signalCancel(job: PoolJob): void {
     const worker = job.worker;
-    if (!job.running || worker === null) return;
+    if (!job.sent || worker === null) return;
     job.cancelled = true;
-    Atomics.store(worker.flag, 0, 1);
+    Atomics.store(worker.slots, CALL_SLOTS + job.slot, 1);
     try {
       worker.handle.postMessage({ t: "cancel", id: job.id }, []);
     } catch {
@@ -137,26 +172,35 @@ export class WorkerPool {
     }
   }
 
-  /** Terminates the worker running `job` and replaces it when calls wait. */
+  /** Terminates the worker running `job`; its calls that have not started move to other workers. */
   terminateJob(job: PoolJob): void {
     const worker = job.worker;
     job.detach();
     job.finish(false, undefined);
-    if (worker === null || worker.job !== job) return;
-    worker.job = null;
-    this.#workers.remove(worker);
-    this.#fill();
-    this.#checkDrained();
+    if (worker === null || worker.dead || !worker.jobs.has(job.id)) return;
+    worker.release(job);
+    this.#retire(worker, (other) =>
+      new BrokenWorkerError(
+        `The worker thread running ${describeThreadFunction(other.ref)} was terminated (onCancel "terminate" ` +
+          `of the call before it)`,
+      ));
   }
 
   /**
-   * Stops accepting calls. With `cancelPending`, queued calls reject with
-   * `CancelledError`; otherwise they still run. Workers are terminated as they
-   * become idle. Resolves once every worker is gone.
+   * Stops accepting calls. With `cancelPending`, calls that have not started
+   * reject with `CancelledError`; otherwise they still run. Workers are
+   * terminated as they become idle. Resolves once every worker is gone.
    */
   shutdown(cancelPending: boolean): Promise<void> {
     this.#accepting = false;
-    if (cancelPending) this.#rejectQueued(() => new CancelledError("The thread pool was shut down"));
+    if (cancelPending) {
+      const error = () => new CancelledError("The thread pool was shut down");
+      this.#rejectQueued(error);
+      for (const worker of this.#workers.list()) {
+        for (const job of [...worker.jobs.values()]) if (worker.takeBack(job)) job.finish(false, error());
+        if (worker.jobs.size === 0) this.#ready(worker);
+      }
+    }
     this.#workers.removeIdle();
     if (this.#drained === null) {
       let resolve!: () => void;
@@ -170,15 +214,17 @@ export class WorkerPool {
   /** Terminates every worker now; pending calls reject. Never hangs. */
   async close(): Promise<void> {
     this.#accepting = false;
-    this.#rejectQueued(() => new ClosedResourceError("The thread pool was closed before the call started"));
+    const notStarted = () => new ClosedResourceError("The thread pool was closed before the call started");
+    this.#rejectQueued(notStarted);
     for (const worker of this.#workers.list()) {
-      const job = worker.job;
-      worker.job = null;
-      if (job instanceof PoolJob) {
-        job.finish(
-          false,
-          new ClosedResourceError(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`),
-        );
+      for (const job of [...worker.jobs.values()]) {
+        if (worker.takeBack(job)) {
+          job.finish(false, notStarted());
+        } else {
+          worker.release(job);
+          const name = describeThreadFunction(job.ref);
+          job.finish(false, new ClosedResourceError(`The thread pool was closed while ${name} ran`));
+        }
       }
       this.#workers.remove(worker);
     }
@@ -189,14 +235,13 @@ export class WorkerPool {
 
   #rejectQueued(error: () => Error): void {
     for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
-      if (job.queued) job.finish(false, error());
+      if (job.pending) job.finish(false, error());
     }
     this.#queued = 0;
   }
 
   #startWorker(): void {
     const name = `${this.#prefix}_${this.#nextName++}`;
-    const flag = new Int32Array(new SharedArrayBuffer(4));
     let worker: PoolWorker | undefined = undefined;
     const events: WorkerEvents = {
       message: (message) => {
@@ -216,7 +261,7 @@ export class WorkerPool {
       this.#fail(error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    worker = new PoolWorker(name, handle, flag);
+    worker = new PoolWorker(name, handle);
     worker.leak = trackResource("worker", `worker thread ${name}`);
     this.#workers.add(worker);
     const initializer = this.#initializer;
@@ -224,7 +269,7 @@ export class WorkerPool {
       handle.postMessage({
         t: "init",
         name,
-        flag: flag.buffer as SharedArrayBuffer,
+        flag: worker.slots.buffer as SharedArrayBuffer,
         initializer: initializer === undefined
           ? undefined
           : { url: initializer.moduleUrl, name: initializer.exportName, args: this.#initargs },
@@ -242,8 +287,7 @@ export class WorkerPool {
       );
       return;
     }
-    if (initializer !== undefined) worker.job = INIT;
-    else this.#free(worker);
+    worker.initializing = initializer !== undefined;
   }
 
   #onMessage(worker: PoolWorker, message: FromWorker): void {
@@ -253,93 +297,117 @@ export class WorkerPool {
       else if (message.t === "lost") this.#onLost(worker, message.reason);
       return;
     }
-    const [id, ok, payload] = message;
-    const job = worker.job;
-    if (id === 0 && job === INIT) {
-      worker.job = null;
-      if (ok) {
-        this.#free(worker);
+    if (worker.initializing) {
+      if (message[0] !== 0) return;
+      worker.initializing = false;
+      if (message[1] === true) {
+        this.#ready(worker);
       } else {
-        const cause = reviveError(payload as SerializedError, knownError);
+        const cause = reviveError(message[2] as SerializedError, knownError);
         this.#workers.remove(worker);
         const name = describeThreadFunction(this.#initializer!);
         this.#fail(new Error(`The thread pool's initializer ${name} failed: ${cause.message}`, { cause }));
       }
       return;
     }
-    if (!(job instanceof PoolJob) || job.id !== id) return;
-    worker.job = null;
-    job.worker = null;
-    if (ok) job.finish(true, payload);
-    else job.finish(false, reviveError(payload as SerializedError, knownError));
-    this.#free(worker);
+    const jobs = worker.jobs;
+    for (let i = 0; i < message.length; i += 3) {
+      const job = jobs.get(message[i] as number);
+      if (job === undefined) continue;
+      worker.release(job);
+      if (message[i + 1] === true) job.finish(true, message[i + 2]);
+      else job.finish(false, reviveError(message[i + 2] as SerializedError, knownError));
+    }
+    this.#ready(worker);
   }
 
   #onDeath(worker: PoolWorker, reason: string, code?: string): void {
     if (worker.dead) return;
-    const job = worker.job;
-    worker.job = null;
-    this.#workers.remove(worker);
-    if (job === INIT) {
+    if (worker.initializing) {
+      this.#workers.remove(worker);
       this.#fail(new BrokenWorkerError(`A worker died while running the thread pool's initializer: ${reason}`, code));
-    } else if (job !== null) {
-      job.finish(
-        false,
-        new BrokenWorkerError(`The worker thread running ${describeThreadFunction(job.ref)} died: ${reason}`, code),
-      );
+      return;
     }
-    this.#fill();
-    this.#checkDrained();
+    this.#retire(worker, (job) =>
+      new BrokenWorkerError(`The worker thread running ${describeThreadFunction(job.ref)} died: ${reason}`, code));
   }
 
   /**
-   * The worker could not deserialize the message of its call (or initializer):
-   * the call never started; it rejects. The worker is replaced: after a
-   * `messageerror`, Deno's ports deliver nothing more.
+   * The worker could not deserialize a message of calls (or the initializer's):
+   * those calls never start. The worker is replaced (after a `messageerror`,
+   * Deno's ports deliver nothing more). When one call had not started, it is
+   * the lost one: it rejects; when several, they go back to the queue to be
+   * sent one per message to a worker holding nothing else, until the lost
+   * one is alone.
    */
   #onLost(worker: PoolWorker, reason: string): void {
-    const job = worker.job;
-    worker.job = null;
-    this.#workers.remove(worker);
-    if (job === INIT) {
+    if (worker.initializing) {
+      this.#workers.remove(worker);
       const name = describeThreadFunction(this.#initializer!);
       this.#fail(new TypeError(`The arguments of the thread pool's initializer ${name} ${UNREADABLE}: ${reason}`));
       return;
     }
-    if (job instanceof PoolJob) {
-      job.worker = null;
-      // The worker never saw the portals' channels.
-      if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
-      job.finish(false, new TypeError(`The arguments of ${describeThreadFunction(job.ref)} ${UNREADABLE}: ${reason}`));
-    }
-    this.#fill();
-    this.#checkDrained();
+    let unstarted = 0;
+    for (const job of worker.jobs.values()) if (job.queued) unstarted++;
+    this.#retire(
+      worker,
+      (job) => new BrokenWorkerError(`The worker thread running ${describeThreadFunction(job.ref)} was replaced: ${reason}`),
+      unstarted === 1
+        ? (job) => new TypeError(`The arguments of ${describeThreadFunction(job.ref)} ${UNREADABLE}: ${reason}`)
+        : undefined,
+      true,
+    );
   }
 
   /**
-   * A message from `worker` could not be deserialized here: the result of its
-   * call is lost; the call rejects and the worker is replaced (see `#onLost`).
+   * A message from `worker` could not be deserialized here: the results it
+   * carried are lost; those calls reject and the worker is replaced.
    */
   #onUndeliverable(worker: PoolWorker, error: unknown): void {
     if (worker.dead) return;
-    const job = worker.job;
-    worker.job = null;
-    this.#workers.remove(worker);
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    if (job instanceof PoolJob) {
-      job.worker = null;
-      job.finish(
-        false,
-        new TypeError(
-          `The result of ${describeThreadFunction(job.ref)} could not be deserialized on the loop's thread: ${reason}`,
-          { cause: error },
-        ),
-      );
-    } else if (job === INIT) {
+    if (worker.initializing) {
+      this.#workers.remove(worker);
       this.#fail(new Error(`A worker's message could not be deserialized while it ran the initializer: ${reason}`));
       return;
     }
-    this.#fill();
+    this.#retire(worker, (job) =>
+      new TypeError(
+        `The result of ${describeThreadFunction(job.ref)} could not be deserialized on the loop's thread: ${reason}`,
+        { cause: error },
+      ));
+  }
+
+  /**
+   * Terminates `worker`. Its calls that have not started go back to the front
+   * of the queue (or, with `lost`, reject with it); the others reject with
+   * `started(job)`. Replacements start while calls wait.
+   */
+  #retire(worker: PoolWorker, started: (job: PoolJob) => Error, lost?: (job: PoolJob) => Error, solo = false): void {
+    const back: PoolJob[] = [];
+    for (const job of [...worker.jobs.values()]) {
+      if (!worker.takeBack(job)) {
+        worker.release(job);
+        job.finish(false, started(job));
+      } else if (lost !== undefined) {
+        job.finish(false, lost(job));
+      } else {
+        // The worker never saw the portals' channels (or will never use them).
+        if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
+        job.requeue();
+        job.solo ||= solo;
+        back.push(job);
+      }
+    }
+    this.#workers.remove(worker);
+    if (back.length > 0) {
+      const rest = this.#queue;
+      this.#queue = new Fifo();
+      for (const job of back) this.#queue.push(job);
+      for (let job = rest.shift(); job !== undefined; job = rest.shift()) this.#queue.push(job);
+      this.#queued += back.length;
+    }
+    this.#dispatch();
     this.#checkDrained();
   }
 
@@ -352,27 +420,87 @@ export class WorkerPool {
     this.#checkDrained();
   }
 
-  /** Gives `worker` the next queued job, or parks it. */
-  #free(worker: PoolWorker): void {
-    while (this.#queued > 0) {
-      const job = this.#queue.shift()!;
-      if (!job.queued) continue;
-      this.#queued--;
-      if (dispatchJob(worker, job)) return;
+  /**
+   * Sends queued calls: starts workers while calls wait and no worker is free,
+   * then spreads the calls over the workers with room, fewest calls first.
+   */
+  #dispatch(): void {
+    this.#grow();
+    if (this.#queued === 0) return;
+    const workers = this.#workers;
+    const ready: PoolWorker[] = [];
+    for (const worker of workers.all) if (!worker.initializing && worker.free.length > 0) ready.push(worker);
+    if (ready.length > 1) ready.sort((a, b) => a.jobs.size - b.jobs.size);
+    let left = ready.length;
+    for (const worker of ready) {
+      if (this.#queued === 0) break;
+      this.#send(worker, Math.min(worker.free.length, Math.ceil(this.#queued / left--)));
     }
-    if (!this.#accepting) {
+  }
+
+  /** Starts workers while more calls wait than workers are free, up to the maximum. */
+  #grow(): void {
+    const workers = this.#workers;
+    while (this.#accepting && this.#queued > 0 && workers.size < this.#max) {
+      let spare = 0;
+      for (const worker of workers.all) if (worker.initializing || worker.jobs.size === 0) spare++;
+      if (this.#queued <= spare) break;
+      this.#startWorker();
+    }
+  }
+
+  /** Sends `worker` up to `n` queued calls in one message; a call that lost its message goes alone. */
+  #send(worker: PoolWorker, n: number): void {
+    const batch: PoolJob[] = [];
+    while (batch.length < n && this.#queued > 0) {
+      const job = this.#queue.peek()!;
+      if (job.pending && job.solo && (batch.length > 0 || worker.jobs.size > 0)) break;
+      this.#queue.shift();
+      if (!job.pending) continue;
+      this.#queued--;
+      batch.push(job);
+      if (job.solo) break;
+    }
+    if (batch.length === 0) return;
+    if (worker.parked) this.#workers.unpark(worker);
+    dispatchJobs(worker, batch);
+    if (worker.jobs.size === 0) this.#ready(worker);
+  }
+
+  /** `worker` has room: give it queued calls, or calls taken back from a busy worker, or park it. */
+  #ready(worker: PoolWorker): void {
+    if (worker.dead || worker.initializing) return;
+    if (this.#queued > 0) this.#dispatch();
+    if (worker.jobs.size > 0 || worker.dead) return;
+    if (!this.#accepting && this.#queued === 0) {
       this.#workers.remove(worker);
       this.#checkDrained();
       return;
     }
-    this.#workers.park(worker);
+    if (!this.#steal(worker)) this.#workers.park(worker);
   }
 
-  /** Starts workers while calls wait and room is left. */
-  #fill(): void {
-    while (this.#accepting && this.#queued > this.#workers.starting() && this.#workers.size < this.#max) {
-      this.#startWorker();
+  /** Moves half the calls waiting in the busiest worker's inbox (the latest sent) to `thief`. */
+  #steal(thief: PoolWorker): boolean {
+    let victim: PoolWorker | null = null;
+    for (const worker of this.#workers.all) {
+      if (worker !== thief && worker.jobs.size > (victim?.jobs.size ?? 1)) victim = worker;
     }
+    if (victim === null) return false;
+    const jobs = [...victim.jobs.values()];
+    let waiting = 0;
+    for (const job of jobs) if (job.queued && !job.solo) waiting++;
+    const stolen: PoolJob[] = [];
+    for (let i = jobs.length - 1; i >= 0 && stolen.length < Math.ceil(waiting / 2); i--) {
+      const job = jobs[i];
+      if (job.solo || !victim.takeBack(job)) continue;
+      job.requeue();
+      stolen.push(job);
+    }
+    if (stolen.length === 0) return false;
+    if (thief.parked) this.#workers.unpark(thief);
+    dispatchJobs(thief, stolen.reverse());
+    return thief.jobs.size > 0;
   }
 
   #checkDrained(): void {

@@ -12,6 +12,7 @@ import type { ThreadFunction } from "../abc/threads.ts";
 import { CancelledError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
 import {
+  CALL_SLOTS,
   cloneError,
   type FromWorker,
   type PortalCaller,
@@ -55,7 +56,7 @@ export function describeThreadFunction(ref: ThreadFunction): string {
 
 enum JobState {
   Queued,
-  Running,
+  Sent,
   Done,
 }
 
@@ -68,9 +69,15 @@ export class PoolJob implements PortalCaller {
   readonly scope: CancelScope | null;
   /** `true` once the caller was cancelled ({@linkcode WorkerPool.signalCancel}). */
   cancelled = false;
-  /** Where the job is: queued, running, done. */
+  /** Where the job is: queued in the pool, sent to a worker, done. */
   state: JobState = JobState.Queued;
+  /** The worker it was sent to, and its slot there. */
   worker: PoolWorker | null = null;
+  slot = -1;
+  /** `true` once a message carrying it was lost: it travels alone, to a worker holding nothing else. */
+  solo = false;
+  /** `true` when its message named the function in full (the worker learns the key). */
+  fnSpec = false;
   /** Undo the encoding of the arguments that travel differently (portals), should the call message be lost. */
   rollbacks: (() => void)[] | null = null;
   #onDone: ((ok: boolean, value: unknown) => void) | null;
@@ -89,14 +96,25 @@ export class PoolJob implements PortalCaller {
     this.scope = scope;
   }
 
-  /** `true` while the job waits in the queue. */
+  /** `true` while the job has not started: queued in the pool, or waiting in a worker's inbox. */
   get queued(): boolean {
+    if (this.state === JobState.Queued) return true;
+    return this.state === JobState.Sent && Atomics.load(this.worker!.slots, this.slot) === this.id;
+  }
+
+  /** `true` while the job waits in the pool's queue. */
+  get pending(): boolean {
     return this.state === JobState.Queued;
+  }
+
+  /** `true` once sent to a worker and until it settles (it may still wait in the worker's inbox). */
+  get sent(): boolean {
+    return this.state === JobState.Sent;
   }
 
   /** `true` while a worker runs the job. */
   get running(): boolean {
-    return this.state === JobState.Running;
+    return this.state === JobState.Sent && Atomics.load(this.worker!.slots, this.slot) !== this.id;
   }
 
   /** Settles the job; later calls are ignored. */
@@ -108,9 +126,19 @@ export class PoolJob implements PortalCaller {
     onDone?.(ok, value);
   }
 
-  /** A worker started the job. */
-  markRunning(): void {
-    this.state = JobState.Running;
+  /** Back to the pool's queue (taken back from a worker's inbox). */
+  requeue(): void {
+    this.state = JobState.Queued;
+    this.worker = null;
+    this.slot = -1;
+  }
+
+  /** Sent to `worker` in `slot`. */
+  markSent(worker: PoolWorker, slot: number, rollbacks: (() => void)[] | null): void {
+    this.state = JobState.Sent;
+    this.worker = worker;
+    this.slot = slot;
+    this.rollbacks = rollbacks;
   }
 
   /** Drops the result: the caller left. */
@@ -123,30 +151,46 @@ export class PoolJob implements PortalCaller {
 export class PoolWorker implements PortalWorker {
   readonly name: string;
   readonly handle: ThreadWorker;
-  readonly flag: Int32Array;
-  /** The running job; `INIT` while the initializer runs. */
-  job: PoolJob | typeof INIT | null = null;
+  /** The call slots and their cancel flags (see `InitMessage.flag`). */
+  readonly slots: Int32Array;
+  /** The jobs sent to it, by id, oldest first: running or waiting in its inbox. */
+  readonly jobs: Map<number, PoolJob> = new Map();
+  /** Its free slots. */
+  readonly free: number[] = Array.from({ length: CALL_SLOTS }, (_, i) => CALL_SLOTS - 1 - i);
+  /** `true` while it runs the pool's initializer. */
+  initializing = false;
   idleSince = 0;
+  /** `true` while parked in the idle list. */
+  parked = false;
   dead = false;
   /** Keys of the functions this worker was told about. */
   functions: Set<number> = new Set();
   /** The worker in its runner's leak report, until terminated. */
   leak: LeakEntry | null = null;
 
-  constructor(name: string, handle: ThreadWorker, flag: Int32Array) {
+  constructor(name: string, handle: ThreadWorker) {
     this.name = name;
     this.handle = handle;
-    this.flag = flag;
+    this.slots = new Int32Array(new SharedArrayBuffer(CALL_SLOTS * 8));
   }
 
   callerOf(id: number): PortalCaller | undefined {
-    const job = this.job;
-    return job instanceof PoolJob && job.id === id && job.running ? job : undefined;
+    const job = this.jobs.get(id);
+    return job !== undefined && job.running ? job : undefined;
+  }
+
+  /** Forgets `job` (settled, dropped or moved) and frees its slot. */
+  release(job: PoolJob): void {
+    if (this.jobs.delete(job.id)) this.free.push(job.slot);
+  }
+
+  /** Takes back `job` from the inbox, if it has not started: `true` when taken. */
+  takeBack(job: PoolJob): boolean {
+    if (Atomics.compareExchange(this.slots, job.slot, job.id, 0) !== job.id) return false;
+    this.release(job);
+    return true;
   }
 }
-
-/** The job of a worker while it runs the pool's initializer. */
-export const INIT: unique symbol = Symbol("init");
 
 const keysByRef = new WeakMap<ThreadFunction, number>();
 const keysByName = new Map<string, number>();
@@ -168,16 +212,60 @@ export function knownError(name: string, message: string): Error | undefined {
   return name === "CancelledError" ? new CancelledError(message) : undefined;
 }
 
-const NO_TRANSFER: TransferItem[] = [];
-
 /**
- * Posts `job` to `worker`; `false` when the post failed (arguments that
- * cannot be cloned): the job is settled with the error and `worker` is left
- * as it was, for the caller to reuse.
+ * Posts `jobs` to `worker` in one message, in order; when that fails
+ * (arguments that cannot be cloned), one message each, so that only the
+ * faulty calls are settled with the error. `worker` must have a free slot per
+ * job.
  */
-export function dispatchJob(worker: PoolWorker, job: PoolJob): boolean {
+export function dispatchJobs(worker: PoolWorker, jobs: PoolJob[]): void {
+  const message: unknown[] = [];
+  let transfer: TransferItem[] = [];
+  for (const job of jobs) encode(worker, job, message, transfer);
+  try {
+    worker.handle.postMessage(message as ToWorker, transfer);
+  } catch {
+    if (jobs.length === 1) {
+      fail(worker, jobs[0], message, transfer);
+      return;
+    }
+    for (const job of jobs) unsend(worker, job);
+    for (const job of jobs) {
+      message.length = 0;
+      transfer = [];
+      encode(worker, job, message, transfer);
+      fail(worker, job, message, transfer);
+    }
+    return;
+  }
+}
+
+/** Posts one job alone; on failure, settles it with the error. */
+function fail(worker: PoolWorker, job: PoolJob, message: unknown[], transfer: TransferItem[]): void {
+  try {
+    worker.handle.postMessage(message as ToWorker, transfer);
+  } catch (error) {
+    unsend(worker, job);
+    job.finish(
+      false,
+      cloneError(`The arguments of ${describeThreadFunction(job.ref)}`, "to a worker thread", error),
+    );
+  }
+}
+
+/** Undoes {@linkcode encode}: the job was not posted. */
+function unsend(worker: PoolWorker, job: PoolJob): void {
+  if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
+  job.rollbacks = null;
+  if (job.fnSpec) worker.functions.delete(functionKey(job.ref));
+  Atomics.store(worker.slots, job.slot, 0);
+  worker.release(job);
+  job.requeue();
+}
+
+/** Appends `job`'s four items to `message` and gives it a slot of `worker`. */
+function encode(worker: PoolWorker, job: PoolJob, message: unknown[], transfer: TransferItem[]): void {
   let args = job.args;
-  let transfer: TransferItem[] = NO_TRANSFER;
   let rollbacks: (() => void)[] | null = null;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -185,7 +273,6 @@ export function dispatchJob(worker: PoolWorker, job: PoolJob): boolean {
       const encoded = (arg as WorkerTransferable)[TO_WORKER](worker);
       if (rollbacks === null) {
         args = args.slice();
-        transfer = [];
         rollbacks = [];
       }
       args[i] = encoded.value;
@@ -193,24 +280,13 @@ export function dispatchJob(worker: PoolWorker, job: PoolJob): boolean {
       rollbacks.push(encoded.rollback);
     }
   }
-  Atomics.store(worker.flag, 0, 0);
   const key = functionKey(job.ref);
-  const known = worker.functions.has(key);
-  const fn = known ? key : { key, url: job.ref.moduleUrl, name: job.ref.exportName };
-  try {
-    worker.handle.postMessage([job.id, fn, args], transfer);
-    if (!known) worker.functions.add(key);
-  } catch (error) {
-    if (rollbacks !== null) { for (const rollback of rollbacks) rollback(); }
-    job.finish(
-      false,
-      cloneError(`The arguments of ${describeThreadFunction(job.ref)}`, "to a worker thread", error),
-    );
-    return false;
-  }
-  job.markRunning();
-  job.rollbacks = rollbacks;
-  job.worker = worker;
-  worker.job = job;
-  return true;
+  job.fnSpec = !worker.functions.has(key);
+  if (job.fnSpec) worker.functions.add(key);
+  const slot = worker.free.pop()!;
+  Atomics.store(worker.slots, CALL_SLOTS + slot, 0);
+  Atomics.store(worker.slots, slot, job.id);
+  message.push(job.id, slot, job.fnSpec ? { key, url: job.ref.moduleUrl, name: job.ref.exportName } : key, args);
+  job.markSent(worker, slot, rollbacks);
+  worker.jobs.set(job.id, job);
 }

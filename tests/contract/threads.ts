@@ -481,6 +481,8 @@ export function register({ name, create }: BackendUnderTest): void {
     const backend = create();
     await backend.bootstrap(async () => {
       const portal = backend.createThreadsPortal(loopFunctions(backend));
+      // The worker up first: a call still waiting in its inbox at the deadline would be dropped, never run.
+      assert.equal(await backend.runInThread(work.add, 1, 2), 3);
       const { buffer } = startedSignal();
       const before = backend.currentTime();
       const result = await backend.moveOnAfter(100, async () => {

@@ -28,44 +28,25 @@
 import type { ThreadFunction } from "../abc/threads.ts";
 import { BrokenWorkerError, CancelledError, ClosedResourceError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
-import type { TimerHost } from "../_core/timers.ts";
-import { Fifo } from "../_util/fifo.ts";
-import { trackResource } from "../_core/leaks.ts";
 import {
   describeThreadFunction,
   dispatchJobs,
   knownError,
   PoolJob,
-  PoolWorker,
+  type PoolWorker,
+  type PoolWorkerEvents,
   type SpawnWorker,
-  type ThreadWorker,
-  type WorkerEvents,
+  startPoolWorker,
 } from "./pool_job.ts";
-import { CALL_SLOTS, cloneError, type FromWorker, reviveError, type SerializedError } from "./protocol.ts";
-import { WorkerSet } from "./pool_workers.ts";
-
-/** Options of {@linkcode WorkerPool}. */
-export interface WorkerPoolOptions {
-  /** Starts a worker. */
-  spawn: SpawnWorker;
-  /** Timers for idle retirement (timers are unref'd). */
-  timers: TimerHost;
-  /** Most workers alive at once; default `navigator.hardwareConcurrency`. */
-  maxWorkers?: number;
-  /** How long an idle worker lives, in ms; default 10 000. */
-  idleTimeout?: number;
-  /** Worker names are `${namePrefix}_${n}`. */
-  namePrefix?: string;
-  /** Runs once in every new worker before its first call. */
-  initializer?: ThreadFunction;
-  /** The initializer's arguments. */
-  initargs?: unknown[];
-}
+import { type FromWorker, reviveError, type SerializedError } from "./protocol.ts";
+import { type WorkerPoolOptions, WorkerSet } from "./pool_workers.ts";
+import { CallQueue } from "./pool_queue.ts";
 
 export { describeThreadFunction, PoolJob, type SpawnWorker, type ThreadWorker, type WorkerEvents } from "./pool_job.ts";
-export { activeThreadWorkers } from "./pool_workers.ts";
+export { activeThreadWorkers, type WorkerPoolOptions } from "./pool_workers.ts";
 
 const UNREADABLE = "could not be deserialized in its worker thread";
+const named = (job: PoolJob): string => describeThreadFunction(job.ref);
 /** Job ids stay positive 31-bit integers: they are stored in the call slots. */
 const MAX_JOB_ID = 0x3fffffff;
 
@@ -77,8 +58,7 @@ export class WorkerPool {
   #initializer: ThreadFunction | undefined;
   #initargs: unknown[];
   #workers: WorkerSet;
-  #queue: Fifo<PoolJob> = new Fifo();
-  #queued = 0;
+  #queue: CallQueue = new CallQueue();
   #nextJob = 1;
   #nextName = 0;
   #accepting = true;
@@ -127,7 +107,6 @@ export class WorkerPool {
     this.#nextJob = id === MAX_JOB_ID ? 1 : id + 1;
     const job = new PoolJob(id, ref, args, onDone, scope);
     this.#queue.push(job);
-    this.#queued++;
     // Started here, not from the microtask: the leak report names the caller's frame.
     this.#grow();
     if (!this.#scheduled) {
@@ -147,12 +126,12 @@ export class WorkerPool {
    */
   dequeue(job: PoolJob): boolean {
     if (job.pending) {
-      this.#queued--;
+      this.#queue.dropped();
     } else if (!job.sent || !job.worker!.takeBack(job)) {
       return false;
     } else {
       const worker = job.worker!;
-      if (worker.jobs.size === 0 || this.#queued > 0) queueMicrotask(() => this.#ready(worker));
+      if (worker.jobs.size === 0 || this.#queue.size > 0) queueMicrotask(() => this.#ready(worker));
     }
     job.detach();
     job.finish(false, undefined);
@@ -161,15 +140,7 @@ export class WorkerPool {
 
   /** Sets the running job's cancel flag and aborts its worker-side signal. */
   signalCancel(job: PoolJob): void {
-    const worker = job.worker;
-    if (!job.sent || worker === null) return;
-    job.cancelled = true;
-    Atomics.store(worker.slots, CALL_SLOTS + job.slot, 1);
-    try {
-      worker.handle.postMessage({ t: "cancel", id: job.id }, []);
-    } catch {
-      // The worker is going away; its death settles the job.
-    }
+    if (job.sent) job.worker!.signalCancel(job);
   }
 
   /** Terminates the worker running `job`; its calls that have not started move to other workers. */
@@ -181,7 +152,7 @@ export class WorkerPool {
     worker.release(job);
     this.#retire(worker, (other) =>
       new BrokenWorkerError(
-        `The worker thread running ${describeThreadFunction(other.ref)} was terminated (onCancel "terminate" ` +
+        `The worker thread running ${named(other)} was terminated (onCancel "terminate" ` +
           `of the call before it)`,
       ));
   }
@@ -195,9 +166,9 @@ export class WorkerPool {
     this.#accepting = false;
     if (cancelPending) {
       const error = () => new CancelledError("The thread pool was shut down");
-      this.#rejectQueued(error);
+      this.#queue.rejectAll(error);
       for (const worker of this.#workers.list()) {
-        for (const job of [...worker.jobs.values()]) if (worker.takeBack(job)) job.finish(false, error());
+        worker.empty(error);
         if (worker.jobs.size === 0) this.#ready(worker);
       }
     }
@@ -215,17 +186,12 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.#accepting = false;
     const notStarted = () => new ClosedResourceError("The thread pool was closed before the call started");
-    this.#rejectQueued(notStarted);
+    this.#queue.rejectAll(notStarted);
     for (const worker of this.#workers.list()) {
-      for (const job of [...worker.jobs.values()]) {
-        if (worker.takeBack(job)) {
-          job.finish(false, notStarted());
-        } else {
-          worker.release(job);
-          const name = describeThreadFunction(job.ref);
-          job.finish(false, new ClosedResourceError(`The thread pool was closed while ${name} ran`));
-        }
-      }
+      worker.empty(
+        notStarted,
+        (job) => new ClosedResourceError(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`),
+      );
       this.#workers.remove(worker);
     }
     this.#workers.clearSweep();
@@ -233,62 +199,18 @@ export class WorkerPool {
     this.#drained?.resolve();
   }
 
-  #rejectQueued(error: () => Error): void {
-    for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
-      if (job.pending) job.finish(false, error());
-    }
-    this.#queued = 0;
-  }
-
   #startWorker(): void {
     const name = `${this.#prefix}_${this.#nextName++}`;
-    let worker: PoolWorker | undefined = undefined;
-    const events: WorkerEvents = {
-      message: (message) => {
-        if (worker !== undefined) this.#onMessage(worker, message);
-      },
-      died: (reason, code) => {
-        if (worker !== undefined) this.#onDeath(worker, reason, code);
-      },
-      undeliverable: (error) => {
-        if (worker !== undefined) this.#onUndeliverable(worker, error);
-      },
-    };
-    let handle: ThreadWorker;
-    try {
-      handle = this.#spawn(name, events);
-    } catch (error) {
-      this.#fail(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    worker = new PoolWorker(name, handle);
-    worker.leak = trackResource("worker", `worker thread ${name}`);
-    this.#workers.add(worker);
-    const initializer = this.#initializer;
-    try {
-      handle.postMessage({
-        t: "init",
-        name,
-        flag: worker.slots.buffer as SharedArrayBuffer,
-        initializer: initializer === undefined
-          ? undefined
-          : { url: initializer.moduleUrl, name: initializer.exportName, args: this.#initargs },
-      }, []);
-    } catch (error) {
-      this.#workers.remove(worker);
-      this.#fail(
-        initializer === undefined
-          ? new Error(`Cannot start a worker: ${error instanceof Error ? error.message : error}`, { cause: error })
-          : cloneError(
-            `The arguments of the thread pool's initializer ${describeThreadFunction(initializer)}`,
-            "to a worker thread",
-            error,
-          ),
-      );
-      return;
-    }
-    worker.initializing = initializer !== undefined;
+    const started = startPoolWorker(this.#spawn, name, this.#events, this.#initializer, this.#initargs);
+    if (started instanceof Error) this.#fail(started);
+    else this.#workers.add(started);
   }
+
+  #events: PoolWorkerEvents = {
+    message: (worker, message) => this.#onMessage(worker, message),
+    died: (worker, reason, code) => this.#onDeath(worker, reason, code),
+    undeliverable: (worker, error) => this.#onUndeliverable(worker, error),
+  };
 
   #onMessage(worker: PoolWorker, message: FromWorker): void {
     if (worker.dead) return;
@@ -324,56 +246,53 @@ export class WorkerPool {
   #onDeath(worker: PoolWorker, reason: string, code?: string): void {
     if (worker.dead) return;
     if (worker.initializing) {
-      this.#workers.remove(worker);
-      this.#fail(new BrokenWorkerError(`A worker died while running the thread pool's initializer: ${reason}`, code));
-      return;
+      return this.#initFailed(
+        worker,
+        new BrokenWorkerError(`A worker died while running the pool's initializer: ${reason}`, code),
+      );
     }
-    this.#retire(worker, (job) =>
-      new BrokenWorkerError(`The worker thread running ${describeThreadFunction(job.ref)} died: ${reason}`, code));
+    this.#retire(
+      worker,
+      (job) => new BrokenWorkerError(`The worker thread running ${named(job)} died: ${reason}`, code),
+    );
   }
 
   /**
-   * The worker could not deserialize a message of calls (or the initializer's):
-   * those calls never start. The worker is replaced (after a `messageerror`,
-   * Deno's ports deliver nothing more). When one call had not started, it is
-   * the lost one: it rejects; when several, they go back to the queue to be
-   * sent one per message to a worker holding nothing else, until the lost
-   * one is alone.
+   * The worker could not deserialize a message: its calls never start; the
+   * worker is replaced (Deno's ports deliver nothing more). One call not started
+   * is the lost one: it rejects; several go back, to travel alone (`solo`).
    */
   #onLost(worker: PoolWorker, reason: string): void {
     if (worker.initializing) {
-      this.#workers.remove(worker);
       const name = describeThreadFunction(this.#initializer!);
-      this.#fail(new TypeError(`The arguments of the thread pool's initializer ${name} ${UNREADABLE}: ${reason}`));
-      return;
+      return this.#initFailed(
+        worker,
+        new TypeError(`The arguments of the thread pool's initializer ${name} ${UNREADABLE}: ${reason}`),
+      );
     }
     let unstarted = 0;
     for (const job of worker.jobs.values()) if (job.queued) unstarted++;
     this.#retire(
       worker,
-      (job) => new BrokenWorkerError(`The worker thread running ${describeThreadFunction(job.ref)} was replaced: ${reason}`),
-      unstarted === 1
-        ? (job) => new TypeError(`The arguments of ${describeThreadFunction(job.ref)} ${UNREADABLE}: ${reason}`)
-        : undefined,
+      (job) => new BrokenWorkerError(`The worker thread running ${named(job)} was replaced: ${reason}`),
+      unstarted === 1 ? (job) => new TypeError(`The arguments of ${named(job)} ${UNREADABLE}: ${reason}`) : undefined,
       true,
     );
   }
 
-  /**
-   * A message from `worker` could not be deserialized here: the results it
-   * carried are lost; those calls reject and the worker is replaced.
-   */
+  /** A message from `worker` could not be deserialized here: its results are lost; the worker is replaced. */
   #onUndeliverable(worker: PoolWorker, error: unknown): void {
     if (worker.dead) return;
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (worker.initializing) {
-      this.#workers.remove(worker);
-      this.#fail(new Error(`A worker's message could not be deserialized while it ran the initializer: ${reason}`));
-      return;
+      return this.#initFailed(
+        worker,
+        new Error(`A worker's message could not be deserialized while it ran the initializer: ${reason}`),
+      );
     }
     this.#retire(worker, (job) =>
       new TypeError(
-        `The result of ${describeThreadFunction(job.ref)} could not be deserialized on the loop's thread: ${reason}`,
+        `The result of ${named(job)} could not be deserialized on the loop's thread: ${reason}`,
         { cause: error },
       ));
   }
@@ -384,38 +303,29 @@ export class WorkerPool {
    * `started(job)`. Replacements start while calls wait.
    */
   #retire(worker: PoolWorker, started: (job: PoolJob) => Error, lost?: (job: PoolJob) => Error, solo = false): void {
-    const back: PoolJob[] = [];
-    for (const job of [...worker.jobs.values()]) {
-      if (!worker.takeBack(job)) {
-        worker.release(job);
-        job.finish(false, started(job));
-      } else if (lost !== undefined) {
-        job.finish(false, lost(job));
-      } else {
-        // The worker never saw the portals' channels (or will never use them).
-        if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
-        job.requeue();
-        job.solo ||= solo;
-        back.push(job);
-      }
+    const back = worker.empty(lost, started);
+    for (const job of back) {
+      // The worker never saw the portals' channels (or will never use them).
+      if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
+      job.requeue();
+      job.solo ||= solo;
     }
     this.#workers.remove(worker);
-    if (back.length > 0) {
-      const rest = this.#queue;
-      this.#queue = new Fifo();
-      for (const job of back) this.#queue.push(job);
-      for (let job = rest.shift(); job !== undefined; job = rest.shift()) this.#queue.push(job);
-      this.#queued += back.length;
-    }
+    this.#queue.putBack(back);
     this.#dispatch();
     this.#checkDrained();
+  }
+
+  #initFailed(worker: PoolWorker, error: Error): void {
+    this.#workers.remove(worker);
+    this.#fail(error);
   }
 
   /** The pool cannot work (initializer failure, spawn failure): reject everything queued. */
   #fail(error: Error): void {
     this.#error = error;
     this.#accepting = false;
-    this.#rejectQueued(() => error);
+    this.#queue.rejectAll(() => error);
     this.#workers.removeIdle();
     this.#checkDrained();
   }
@@ -426,41 +336,32 @@ export class WorkerPool {
    */
   #dispatch(): void {
     this.#grow();
-    if (this.#queued === 0) return;
+    if (this.#queue.size === 0) return;
     const workers = this.#workers;
     const ready: PoolWorker[] = [];
     for (const worker of workers.all) if (!worker.initializing && worker.free.length > 0) ready.push(worker);
     if (ready.length > 1) ready.sort((a, b) => a.jobs.size - b.jobs.size);
     let left = ready.length;
     for (const worker of ready) {
-      if (this.#queued === 0) break;
-      this.#send(worker, Math.min(worker.free.length, Math.ceil(this.#queued / left--)));
+      if (this.#queue.size === 0) break;
+      this.#send(worker, Math.min(worker.free.length, Math.ceil(this.#queue.size / left--)));
     }
   }
 
   /** Starts workers while more calls wait than workers are free, up to the maximum. */
   #grow(): void {
     const workers = this.#workers;
-    while (this.#accepting && this.#queued > 0 && workers.size < this.#max) {
+    while (this.#accepting && this.#queue.size > 0 && workers.size < this.#max) {
       let spare = 0;
       for (const worker of workers.all) if (worker.initializing || worker.jobs.size === 0) spare++;
-      if (this.#queued <= spare) break;
+      if (this.#queue.size <= spare) break;
       this.#startWorker();
     }
   }
 
   /** Sends `worker` up to `n` queued calls in one message; a call that lost its message goes alone. */
   #send(worker: PoolWorker, n: number): void {
-    const batch: PoolJob[] = [];
-    while (batch.length < n && this.#queued > 0) {
-      const job = this.#queue.peek()!;
-      if (job.pending && job.solo && (batch.length > 0 || worker.jobs.size > 0)) break;
-      this.#queue.shift();
-      if (!job.pending) continue;
-      this.#queued--;
-      batch.push(job);
-      if (job.solo) break;
-    }
+    const batch = this.#queue.take(n, worker.jobs.size);
     if (batch.length === 0) return;
     if (worker.parked) this.#workers.unpark(worker);
     dispatchJobs(worker, batch);
@@ -470,9 +371,9 @@ export class WorkerPool {
   /** `worker` has room: give it queued calls, or calls taken back from a busy worker, or park it. */
   #ready(worker: PoolWorker): void {
     if (worker.dead || worker.initializing) return;
-    if (this.#queued > 0) this.#dispatch();
+    if (this.#queue.size > 0) this.#dispatch();
     if (worker.jobs.size > 0 || worker.dead) return;
-    if (!this.#accepting && this.#queued === 0) {
+    if (!this.#accepting && this.#queue.size === 0) {
       this.#workers.remove(worker);
       this.#checkDrained();
       return;
@@ -482,24 +383,10 @@ export class WorkerPool {
 
   /** Moves half the calls waiting in the busiest worker's inbox (the latest sent) to `thief`. */
   #steal(thief: PoolWorker): boolean {
-    let victim: PoolWorker | null = null;
-    for (const worker of this.#workers.all) {
-      if (worker !== thief && worker.jobs.size > (victim?.jobs.size ?? 1)) victim = worker;
-    }
-    if (victim === null) return false;
-    const jobs = [...victim.jobs.values()];
-    let waiting = 0;
-    for (const job of jobs) if (job.queued && !job.solo) waiting++;
-    const stolen: PoolJob[] = [];
-    for (let i = jobs.length - 1; i >= 0 && stolen.length < Math.ceil(waiting / 2); i--) {
-      const job = jobs[i];
-      if (job.solo || !victim.takeBack(job)) continue;
-      job.requeue();
-      stolen.push(job);
-    }
+    const stolen = this.#workers.takeWaiting(thief);
     if (stolen.length === 0) return false;
     if (thief.parked) this.#workers.unpark(thief);
-    dispatchJobs(thief, stolen.reverse());
+    dispatchJobs(thief, stolen);
     return thief.jobs.size > 0;
   }
 

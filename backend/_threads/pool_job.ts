@@ -22,7 +22,7 @@ import {
   type TransferItem,
   type WorkerTransferable,
 } from "./protocol.ts";
-import type { LeakEntry } from "../_core/leaks.ts";
+import { type LeakEntry, trackResource } from "../_core/leaks.ts";
 
 /** A started worker, as the pool drives it. */
 export interface ThreadWorker {
@@ -48,6 +48,61 @@ export interface WorkerEvents {
 
 /** Starts a worker running the backend's worker entry script. */
 export type SpawnWorker = (name: string, events: WorkerEvents) => ThreadWorker;
+
+/** What a pool hears about its workers ({@linkcode WorkerEvents}, naming the worker). */
+export interface PoolWorkerEvents {
+  message(worker: PoolWorker, message: FromWorker): void;
+  died(worker: PoolWorker, reason: string, code?: string): void;
+  undeliverable(worker: PoolWorker, error: unknown): void;
+}
+
+/**
+ * Starts worker `name` and posts its init message (the initializer, if any,
+ * runs first: `initializing`). The error when it cannot start.
+ */
+export function startPoolWorker(
+  spawn: SpawnWorker,
+  name: string,
+  events: PoolWorkerEvents,
+  initializer: ThreadFunction | undefined,
+  initargs: unknown[],
+): PoolWorker | Error {
+  let worker: PoolWorker | undefined = undefined;
+  let handle: ThreadWorker;
+  try {
+    handle = spawn(name, {
+      message: (message) => worker === undefined || events.message(worker, message),
+      died: (reason, code) => worker === undefined || events.died(worker, reason, code),
+      undeliverable: (error) => worker === undefined || events.undeliverable(worker, error),
+    });
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+  worker = new PoolWorker(name, handle);
+  try {
+    handle.postMessage({
+      t: "init",
+      name,
+      flag: worker.slots.buffer as SharedArrayBuffer,
+      initializer: initializer === undefined
+        ? undefined
+        : { url: initializer.moduleUrl, name: initializer.exportName, args: initargs },
+    }, []);
+  } catch (error) {
+    worker.dead = true;
+    Promise.resolve().then(() => handle.terminate()).catch(() => {}); // Nothing ran on it.
+    return initializer === undefined
+      ? new Error(`Cannot start a worker: ${error instanceof Error ? error.message : error}`, { cause: error })
+      : cloneError(
+        `The arguments of the thread pool's initializer ${describeThreadFunction(initializer)}`,
+        "to a worker thread",
+        error,
+      );
+  }
+  worker.initializing = initializer !== undefined;
+  worker.leak = trackResource("worker", `worker thread ${name}`);
+  return worker;
+}
 
 /** Describes a thread function for error messages. */
 export function describeThreadFunction(ref: ThreadFunction): string {
@@ -182,6 +237,36 @@ export class PoolWorker implements PortalWorker {
   /** Forgets `job` (settled, dropped or moved) and frees its slot. */
   release(job: PoolJob): void {
     if (this.jobs.delete(job.id)) this.free.push(job.slot);
+  }
+
+  /**
+   * Empties the worker: a call that has not started is taken back and
+   * settled with `waiting(job)`, or returned (without `waiting`); a started
+   * one is settled with `started(job)`, or left running (without `started`).
+   */
+  empty(waiting?: (job: PoolJob) => Error, started?: (job: PoolJob) => Error): PoolJob[] {
+    const back: PoolJob[] = [];
+    for (const job of [...this.jobs.values()]) {
+      if (this.takeBack(job)) {
+        if (waiting === undefined) back.push(job);
+        else job.finish(false, waiting(job));
+      } else if (started !== undefined) {
+        this.release(job);
+        job.finish(false, started(job));
+      }
+    }
+    return back;
+  }
+
+  /** Sets the cancel flag of `job`, sent to this worker, and aborts its worker-side signal. */
+  signalCancel(job: PoolJob): void {
+    job.cancelled = true;
+    Atomics.store(this.slots, CALL_SLOTS + job.slot, 1);
+    try {
+      this.handle.postMessage({ t: "cancel", id: job.id }, []);
+    } catch {
+      // The worker is going away; its death settles the job.
+    }
   }
 
   /** Takes back `job` from the inbox, if it has not started: `true` when taken. */

@@ -8,9 +8,28 @@
  * @module
  */
 
+import type { ThreadFunction } from "../abc/threads.ts";
 import { type LeakEntry, trackResource } from "../_core/leaks.ts";
 import { clampDelay, type TimerHost } from "../_core/timers.ts";
-import type { PoolWorker } from "./pool_job.ts";
+import type { PoolJob, PoolWorker, SpawnWorker } from "./pool_job.ts";
+
+/** Options of {@linkcode WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Starts a worker. */
+  spawn: SpawnWorker;
+  /** Timers for idle retirement (timers are unref'd). */
+  timers: TimerHost;
+  /** Most workers alive at once; default `navigator.hardwareConcurrency`. */
+  maxWorkers?: number;
+  /** How long an idle worker lives, in ms; default 10 000. */
+  idleTimeout?: number;
+  /** Worker names are `${namePrefix}_${n}`. */
+  namePrefix?: string;
+  /** Runs once in every new worker before its first call. */
+  initializer?: ThreadFunction;
+  /** The initializer's arguments. */
+  initargs?: unknown[];
+}
 
 let liveWorkers = 0;
 
@@ -104,6 +123,30 @@ export class WorkerSet {
   /** Resolves once every termination under way has settled. */
   async settled(): Promise<void> {
     while (this.#terminating.size > 0) await Promise.all(this.#terminating);
+  }
+
+  /**
+   * Takes back, for `thief`, half the calls waiting in the inbox of the
+   * worker holding the most calls (the latest sent; none that travel alone),
+   * in the order they were sent. Each is back in the queued state.
+   */
+  takeWaiting(thief: PoolWorker): PoolJob[] {
+    let victim: PoolWorker | null = null;
+    for (const worker of this.#workers) {
+      if (worker !== thief && worker.jobs.size > (victim?.jobs.size ?? 1)) victim = worker;
+    }
+    if (victim === null) return [];
+    const jobs = [...victim.jobs.values()];
+    let waiting = 0;
+    for (const job of jobs) if (job.queued && !job.solo) waiting++;
+    const stolen: PoolJob[] = [];
+    for (let i = jobs.length - 1; i >= 0 && stolen.length < Math.ceil(waiting / 2); i--) {
+      const job = jobs[i];
+      if (job.solo || !victim.takeBack(job)) continue;
+      job.requeue();
+      stolen.push(job);
+    }
+    return stolen.reverse();
   }
 
   /** Workers busy with their initializer: they will take queued jobs. */

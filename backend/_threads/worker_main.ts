@@ -108,7 +108,9 @@ export function startWorkerRuntime(host: WorkerHost): void {
     try {
       host.post(batch);
     } catch {
-      for (let i = 0; i < batch.length; i += 3) postOne(batch[i] as number, batch[i + 1] as boolean, batch[i + 2], entries[i / 3]);
+      for (let i = 0; i < batch.length; i += 3) {
+        postOne(batch[i] as number, batch[i + 1] as boolean, batch[i + 2], entries[i / 3]);
+      }
     }
   };
 
@@ -274,7 +276,9 @@ export function startWorkerRuntime(host: WorkerHost): void {
         slots = new Int32Array(init.flag);
         flags = Array.from({ length: CALL_SLOTS }, (_, i) => new Int32Array(init.flag, (CALL_SLOTS + i) * 4, 1));
         const initializer = init.initializer;
-        if (initializer !== undefined) start(0, null, { url: initializer.url, name: initializer.name, fn: null }, initializer.args);
+        if (initializer !== undefined) {
+          start(0, null, { url: initializer.url, name: initializer.name, fn: null }, initializer.args);
+        }
         return;
       }
     }

@@ -87,7 +87,7 @@ export class WorkerPool {
   }
 
   /**
-   * Submits a call; the calls of one tick are sent together, from a microtask.
+   * Submits a call; the calls of one tick after the first are sent together, from a microtask.
    * `onDone(ok, value)` receives the result or the error, once. Throws when
    * the pool no longer accepts calls.
    *
@@ -110,7 +110,9 @@ export class WorkerPool {
     // Started here, not from the microtask: the leak report names the caller's frame.
     this.#grow();
     if (!this.#scheduled) {
+      // The first call of a tick goes at once (a round trip waits for no microtask), the rest together.
       this.#scheduled = true;
+      this.#dispatch();
       queueMicrotask(() => {
         this.#scheduled = false;
         this.#dispatch();

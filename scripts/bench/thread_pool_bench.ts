@@ -171,7 +171,11 @@ const results: Result[] = await backend.bootstrap(async () => {
   }
   const results: Result[] = [];
   try {
-    for (const comparison of comparisons) results.push(await compare(comparison, { rounds: ROUNDS }));
+    // BENCH_ONLY=<regex> runs the matching rows only (for profiling one of them).
+    const only = new RegExp(process.env.BENCH_ONLY ?? "");
+    for (const comparison of comparisons) {
+      if (only.test(comparison.name)) results.push(await compare(comparison, { rounds: ROUNDS }));
+    }
   } finally {
     for (const worker of raw) await worker.worker.terminate();
     await piscina?.destroy();
@@ -191,6 +195,8 @@ if (ours !== undefined) {
   console.log(`\nOurs: ${(1000 / ours).toFixed(0)} calls/s (${formatPerOp(ours)} per call)`);
   for (const name of ["piscina 5", "tinypool 2"]) {
     const theirs = perOp(name);
-    if (theirs !== undefined) console.log(`${name}: ${(1000 / theirs).toFixed(0)} calls/s; ours ${(theirs / ours).toFixed(2)}× its rate`);
+    if (theirs !== undefined) {
+      console.log(`${name}: ${(1000 / theirs).toFixed(0)} calls/s; ours ${(theirs / ours).toFixed(2)}× its rate`);
+    }
   }
 }

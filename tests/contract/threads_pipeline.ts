@@ -102,7 +102,10 @@ export function register({ name, create }: BackendUnderTest): void {
       await using executor = new AsyncThreadPoolExecutor(backend, { maxWorkers: 2 });
       const counts = new SharedArrayBuffer(4 * 4);
       // Both workers up and their module loaded.
-      assert.deepEqual(await Promise.all([executor.run(work.mark, counts, 3), executor.run(work.mark, counts, 3)]), [3, 3]);
+      assert.deepEqual(await Promise.all([executor.run(work.mark, counts, 3), executor.run(work.mark, counts, 3)]), [
+        3,
+        3,
+      ]);
       const long = blocker();
       // One tick: the first worker gets [long, short], the second the two others.
       const first = executor.run(work.blockUntilReleased, long.shared, 30_000);

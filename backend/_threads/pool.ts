@@ -341,7 +341,7 @@ export class WorkerPool {
     if (this.#queue.size === 0) return;
     const workers = this.#workers;
     const ready: PoolWorker[] = [];
-    for (const worker of workers.all) if (!worker.initializing && worker.free.length > 0) ready.push(worker);
+    for (const worker of workers.all) if (worker.open) ready.push(worker);
     if (ready.length > 1) ready.sort((a, b) => a.jobs.size - b.jobs.size);
     let left = ready.length;
     for (const worker of ready) {

@@ -129,8 +129,12 @@ export class PoolJob implements PortalCaller {
   /** The worker it was sent to, and its slot there. */
   worker: PoolWorker | null = null;
   slot = -1;
-  /** `true` once a message carrying it was lost: it travels alone, to a worker holding nothing else. */
-  solo = false;
+  /**
+   * Travels alone, to a worker holding nothing else, which gets nothing more
+   * until it settles: a call whose message was lost once, and a call whose
+   * cancellation terminates its worker (no other call may share its fate).
+   */
+  solo: boolean;
   /** `true` when its message named the function in full (the worker learns the key). */
   fnSpec = false;
   /** Undo the encoding of the arguments that travel differently (portals), should the call message be lost. */
@@ -149,6 +153,7 @@ export class PoolJob implements PortalCaller {
     this.args = args;
     this.#onDone = onDone;
     this.scope = scope;
+    this.solo = ref.options?.onCancel === "terminate";
   }
 
   /** `true` while the job has not started: queued in the pool, or waiting in a worker's inbox. */
@@ -212,6 +217,8 @@ export class PoolWorker implements PortalWorker {
   readonly jobs: Map<number, PoolJob> = new Map();
   /** Its free slots. */
   readonly free: number[] = Array.from({ length: CALL_SLOTS }, (_, i) => CALL_SLOTS - 1 - i);
+  /** The call it holds alone (see `PoolJob.solo`): it gets no other call meanwhile. */
+  soloJob: PoolJob | null = null;
   /** `true` while it runs the pool's initializer. */
   initializing = false;
   idleSince = 0;
@@ -229,6 +236,11 @@ export class PoolWorker implements PortalWorker {
     this.slots = new Int32Array(new SharedArrayBuffer(CALL_SLOTS * 8));
   }
 
+  /** `true` when it takes calls now: initialized, a free slot, no call held alone. */
+  get open(): boolean {
+    return !this.initializing && this.free.length > 0 && this.soloJob === null;
+  }
+
   callerOf(id: number): PortalCaller | undefined {
     const job = this.jobs.get(id);
     return job !== undefined && job.running ? job : undefined;
@@ -236,6 +248,7 @@ export class PoolWorker implements PortalWorker {
 
   /** Forgets `job` (settled, dropped or moved) and frees its slot. */
   release(job: PoolJob): void {
+    if (this.soloJob === job) this.soloJob = null;
     if (this.jobs.delete(job.id)) this.free.push(job.slot);
   }
 
@@ -373,5 +386,6 @@ function encode(worker: PoolWorker, job: PoolJob, message: unknown[], transfer: 
   Atomics.store(worker.slots, slot, job.id);
   message.push(job.id, slot, job.fnSpec ? { key, url: job.ref.moduleUrl, name: job.ref.exportName } : key, args);
   job.markSent(worker, slot, rollbacks);
+  if (job.solo) worker.soloJob = job;
   worker.jobs.set(job.id, job);
 }

@@ -50,8 +50,8 @@ export class CallQueue {
 
   /**
    * Takes up to `n` calls, oldest first, for a worker holding `held` calls. A
-   * call whose message was lost once (`solo`) travels alone, to a worker that
-   * holds nothing else: it waits otherwise.
+   * `solo` call (see `PoolJob.solo`) travels alone, to a worker that holds
+   * nothing else: it waits otherwise.
    */
   take(n: number, held: number): PoolJob[] {
     const batch: PoolJob[] = [];

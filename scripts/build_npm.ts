@@ -184,7 +184,8 @@ export function buildNpm(): number {
   const denoOnlyTests = tests.filter(isDenoOnlyTest);
   // The Node column of the benchmarks (`deno task bench:node`); worker modules (`*_work.ts`) are roots too.
   const benches = walk(join(ROOT, "scripts", "bench")).filter((path) =>
-    /[\\/](core_bench|node_bench|sync_bench|thread_pool_bench|channel_bench|stream_bench|diagnostics_bench|\w+_work)\.ts$/.test(path)
+    /[\\/](core_bench|node_bench|sync_bench|thread_pool_bench|channel_bench|stream_bench|diagnostics_bench|\w+_work)\.ts$/
+      .test(path)
   );
 
   const options: ts.CompilerOptions = {

@@ -44,9 +44,9 @@ class PoolExecutor implements Executor {
     return {
       then: (onFulfilled, onRejected) => promise.then(onFulfilled, onRejected),
       cancel: () => {
-        if (!job.queued) return false;
+        // A worker may start the call between the two: dequeue() decides.
+        if (!job.queued || !this.pool.dequeue(job)) return false;
         cancelled = true;
-        this.pool.dequeue(job);
         settle.reject(new CancelledError());
         return true;
       },

@@ -4,51 +4,51 @@
  * holds the calls: queueing, dispatch, and what the workers report about them;
  * the threads' life-cycle is `pool_workers.ts`, a call's parts `pool_job.ts`.
  *
+ * Design (issue 13): a worker holds up to `CALL_SLOTS` (16) calls at once, runs
+ * them one at a time in order, and the calls submitted in one tick travel in
+ * one message (results come back the same way). One call per worker at a time
+ * cost a round trip per call: 100k tiny calls on 2 workers ran at 4.5-9x raw
+ * pipelined `postMessage` (piscina, which does the same, no better). What
+ * pipelining must not lose:
+ * - a call waiting in a worker's inbox is still dropped exactly when its
+ *   caller is cancelled: its slot in a `SharedArrayBuffer` holds its id; the
+ *   worker swaps it to `-id` before running the call, the loop swaps it to 0
+ *   to take it back, and whoever swaps first decides (`PoolWorker.takeBack`);
+ * - a short call never waits behind a long one while another worker is idle:
+ *   calls are spread over the workers with the fewest calls, and a worker left
+ *   with nothing takes back half of the calls that have not started from the
+ *   busiest worker's inbox (work stealing, `#steal`);
+ * - a worker that dies or is terminated gives back the calls that have not
+ *   started: they run on another worker; the started one gets the error.
+ * Measured figures: PERF_NOTES / README "Threads" (thread_pool_bench.ts).
+ *
  * @module
  */
 
 import type { ThreadFunction } from "../abc/threads.ts";
 import { BrokenWorkerError, CancelledError, ClosedResourceError } from "../errors.ts";
 import type { CancelScope } from "../_core/cancel_scope.ts";
-import type { TimerHost } from "../_core/timers.ts";
-import { Fifo } from "../_util/fifo.ts";
-import { trackResource } from "../_core/leaks.ts";
 import {
   describeThreadFunction,
-  dispatchJob,
-  INIT,
+  dispatchJobs,
   knownError,
   PoolJob,
-  PoolWorker,
+  type PoolWorker,
+  type PoolWorkerEvents,
   type SpawnWorker,
-  type ThreadWorker,
-  type WorkerEvents,
+  startPoolWorker,
 } from "./pool_job.ts";
-import { cloneError, type FromWorker, reviveError, type SerializedError } from "./protocol.ts";
-import { WorkerSet } from "./pool_workers.ts";
-
-/** Options of {@linkcode WorkerPool}. */
-export interface WorkerPoolOptions {
-  /** Starts a worker. */
-  spawn: SpawnWorker;
-  /** Timers for idle retirement (timers are unref'd). */
-  timers: TimerHost;
-  /** Most workers alive at once; default `navigator.hardwareConcurrency`. */
-  maxWorkers?: number;
-  /** How long an idle worker lives, in ms; default 10 000. */
-  idleTimeout?: number;
-  /** Worker names are `${namePrefix}_${n}`. */
-  namePrefix?: string;
-  /** Runs once in every new worker before its first call. */
-  initializer?: ThreadFunction;
-  /** The initializer's arguments. */
-  initargs?: unknown[];
-}
+import { type FromWorker, reviveError, type SerializedError } from "./protocol.ts";
+import { type WorkerPoolOptions, WorkerSet } from "./pool_workers.ts";
+import { CallQueue } from "./pool_queue.ts";
 
 export { describeThreadFunction, PoolJob, type SpawnWorker, type ThreadWorker, type WorkerEvents } from "./pool_job.ts";
-export { activeThreadWorkers } from "./pool_workers.ts";
+export { activeThreadWorkers, type WorkerPoolOptions } from "./pool_workers.ts";
 
 const UNREADABLE = "could not be deserialized in its worker thread";
+const named = (job: PoolJob): string => describeThreadFunction(job.ref);
+/** Job ids stay positive 31-bit integers: they are stored in the call slots. */
+const MAX_JOB_ID = 0x3fffffff;
 
 /** The pool. */
 export class WorkerPool {
@@ -58,11 +58,11 @@ export class WorkerPool {
   #initializer: ThreadFunction | undefined;
   #initargs: unknown[];
   #workers: WorkerSet;
-  #queue: Fifo<PoolJob> = new Fifo();
-  #queued = 0;
+  #queue: CallQueue = new CallQueue();
   #nextJob = 1;
   #nextName = 0;
   #accepting = true;
+  #scheduled = false;
   #error: Error | null = null;
   #drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
@@ -87,9 +87,9 @@ export class WorkerPool {
   }
 
   /**
-   * Submits a call. `onDone(ok, value)` receives the result or the error (it
-   * may be called before `submit` returns, when the arguments cannot be sent).
-   * Throws when the pool no longer accepts calls.
+   * Submits a call; the calls of one tick after the first are sent together, from a microtask.
+   * `onDone(ok, value)` receives the result or the error, once. Throws when
+   * the pool no longer accepts calls.
    *
    * @param ref The function.
    * @param args Its arguments.
@@ -103,60 +103,77 @@ export class WorkerPool {
     scope: CancelScope | null = null,
   ): PoolJob {
     if (!this.#accepting) throw this.#error ?? new ClosedResourceError("The thread pool is shut down");
-    const job = new PoolJob(this.#nextJob++, ref, args, onDone, scope);
-    const worker = this.#workers.takeIdle();
-    if (worker !== undefined) {
-      // A failed post leaves the worker unused: give it back (or the next queued job).
-      if (!dispatchJob(worker, job)) this.#free(worker);
-      return job;
-    }
+    const id = this.#nextJob;
+    this.#nextJob = id === MAX_JOB_ID ? 1 : id + 1;
+    const job = new PoolJob(id, ref, args, onDone, scope);
     this.#queue.push(job);
-    this.#queued++;
-    if (this.#workers.size < this.#max) this.#startWorker();
+    // Started here, not from the microtask: the leak report names the caller's frame.
+    this.#grow();
+    if (!this.#scheduled) {
+      // The first call of a tick goes at once (a round trip waits for no microtask), the rest together.
+      this.#scheduled = true;
+      this.#dispatch();
+      queueMicrotask(() => {
+        this.#scheduled = false;
+        this.#dispatch();
+      });
+    }
     return job;
   }
 
-  /** Removes a queued job; it never runs. */
-  dequeue(job: PoolJob): void {
-    if (!job.queued) return;
+  /**
+   * Drops a call that has not started (queued here, or waiting in a worker's
+   * inbox): it never runs and its `onDone` is not called. `false` when it had
+   * started (or settled) already.
+   */
+  dequeue(job: PoolJob): boolean {
+    if (job.pending) {
+      this.#queue.dropped();
+    } else if (!job.sent || !job.worker!.takeBack(job)) {
+      return false;
+    } else {
+      const worker = job.worker!;
+      if (worker.jobs.size === 0 || this.#queue.size > 0) queueMicrotask(() => this.#ready(worker));
+    }
     job.detach();
     job.finish(false, undefined);
-    this.#queued--;
+    return true;
   }
 
   /** Sets the running job's cancel flag and aborts its worker-side signal. */
   signalCancel(job: PoolJob): void {
-    const worker = job.worker;
-    if (!job.running || worker === null) return;
-    job.cancelled = true;
-    Atomics.store(worker.flag, 0, 1);
-    try {
-      worker.handle.postMessage({ t: "cancel", id: job.id }, []);
-    } catch {
-      // The worker is going away; its death settles the job.
-    }
+    if (job.sent) job.worker!.signalCancel(job);
   }
 
-  /** Terminates the worker running `job` and replaces it when calls wait. */
+  /** Terminates the worker running `job`; its calls that have not started move to other workers. */
   terminateJob(job: PoolJob): void {
     const worker = job.worker;
     job.detach();
     job.finish(false, undefined);
-    if (worker === null || worker.job !== job) return;
-    worker.job = null;
-    this.#workers.remove(worker);
-    this.#fill();
-    this.#checkDrained();
+    if (worker === null || worker.dead || !worker.jobs.has(job.id)) return;
+    worker.release(job);
+    this.#retire(worker, (other) =>
+      new BrokenWorkerError(
+        `The worker thread running ${named(other)} was terminated (onCancel "terminate" ` +
+          `of the call before it)`,
+      ));
   }
 
   /**
-   * Stops accepting calls. With `cancelPending`, queued calls reject with
-   * `CancelledError`; otherwise they still run. Workers are terminated as they
-   * become idle. Resolves once every worker is gone.
+   * Stops accepting calls. With `cancelPending`, calls that have not started
+   * reject with `CancelledError`; otherwise they still run. Workers are
+   * terminated as they become idle. Resolves once every worker is gone.
    */
   shutdown(cancelPending: boolean): Promise<void> {
     this.#accepting = false;
-    if (cancelPending) this.#rejectQueued(() => new CancelledError("The thread pool was shut down"));
+    if (cancelPending) {
+      const error = () => new CancelledError("The thread pool was shut down");
+      this.#queue.rejectAll(error);
+      for (const worker of this.#workers.list()) {
+        worker.empty(error);
+        if (worker.jobs.size === 0) this.#ready(worker);
+      }
+    }
     this.#workers.removeIdle();
     if (this.#drained === null) {
       let resolve!: () => void;
@@ -170,16 +187,13 @@ export class WorkerPool {
   /** Terminates every worker now; pending calls reject. Never hangs. */
   async close(): Promise<void> {
     this.#accepting = false;
-    this.#rejectQueued(() => new ClosedResourceError("The thread pool was closed before the call started"));
+    const notStarted = () => new ClosedResourceError("The thread pool was closed before the call started");
+    this.#queue.rejectAll(notStarted);
     for (const worker of this.#workers.list()) {
-      const job = worker.job;
-      worker.job = null;
-      if (job instanceof PoolJob) {
-        job.finish(
-          false,
-          new ClosedResourceError(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`),
-        );
-      }
+      worker.empty(
+        notStarted,
+        (job) => new ClosedResourceError(`The thread pool was closed while ${describeThreadFunction(job.ref)} ran`),
+      );
       this.#workers.remove(worker);
     }
     this.#workers.clearSweep();
@@ -187,64 +201,18 @@ export class WorkerPool {
     this.#drained?.resolve();
   }
 
-  #rejectQueued(error: () => Error): void {
-    for (let job = this.#queue.shift(); job !== undefined; job = this.#queue.shift()) {
-      if (job.queued) job.finish(false, error());
-    }
-    this.#queued = 0;
-  }
-
   #startWorker(): void {
     const name = `${this.#prefix}_${this.#nextName++}`;
-    const flag = new Int32Array(new SharedArrayBuffer(4));
-    let worker: PoolWorker | undefined = undefined;
-    const events: WorkerEvents = {
-      message: (message) => {
-        if (worker !== undefined) this.#onMessage(worker, message);
-      },
-      died: (reason, code) => {
-        if (worker !== undefined) this.#onDeath(worker, reason, code);
-      },
-      undeliverable: (error) => {
-        if (worker !== undefined) this.#onUndeliverable(worker, error);
-      },
-    };
-    let handle: ThreadWorker;
-    try {
-      handle = this.#spawn(name, events);
-    } catch (error) {
-      this.#fail(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    worker = new PoolWorker(name, handle, flag);
-    worker.leak = trackResource("worker", `worker thread ${name}`);
-    this.#workers.add(worker);
-    const initializer = this.#initializer;
-    try {
-      handle.postMessage({
-        t: "init",
-        name,
-        flag: flag.buffer as SharedArrayBuffer,
-        initializer: initializer === undefined
-          ? undefined
-          : { url: initializer.moduleUrl, name: initializer.exportName, args: this.#initargs },
-      }, []);
-    } catch (error) {
-      this.#workers.remove(worker);
-      this.#fail(
-        initializer === undefined
-          ? new Error(`Cannot start a worker: ${error instanceof Error ? error.message : error}`, { cause: error })
-          : cloneError(
-            `The arguments of the thread pool's initializer ${describeThreadFunction(initializer)}`,
-            "to a worker thread",
-            error,
-          ),
-      );
-      return;
-    }
-    if (initializer !== undefined) worker.job = INIT;
-    else this.#free(worker);
+    const started = startPoolWorker(this.#spawn, name, this.#events, this.#initializer, this.#initargs);
+    if (started instanceof Error) this.#fail(started);
+    else this.#workers.add(started);
   }
+
+  #events: PoolWorkerEvents = {
+    message: (worker, message) => this.#onMessage(worker, message),
+    died: (worker, reason, code) => this.#onDeath(worker, reason, code),
+    undeliverable: (worker, error) => this.#onUndeliverable(worker, error),
+  };
 
   #onMessage(worker: PoolWorker, message: FromWorker): void {
     if (worker.dead) return;
@@ -253,126 +221,175 @@ export class WorkerPool {
       else if (message.t === "lost") this.#onLost(worker, message.reason);
       return;
     }
-    const [id, ok, payload] = message;
-    const job = worker.job;
-    if (id === 0 && job === INIT) {
-      worker.job = null;
-      if (ok) {
-        this.#free(worker);
+    if (worker.initializing) {
+      if (message[0] !== 0) return;
+      worker.initializing = false;
+      if (message[1] === true) {
+        this.#ready(worker);
       } else {
-        const cause = reviveError(payload as SerializedError, knownError);
+        const cause = reviveError(message[2] as SerializedError, knownError);
         this.#workers.remove(worker);
         const name = describeThreadFunction(this.#initializer!);
         this.#fail(new Error(`The thread pool's initializer ${name} failed: ${cause.message}`, { cause }));
       }
       return;
     }
-    if (!(job instanceof PoolJob) || job.id !== id) return;
-    worker.job = null;
-    job.worker = null;
-    if (ok) job.finish(true, payload);
-    else job.finish(false, reviveError(payload as SerializedError, knownError));
-    this.#free(worker);
+    const jobs = worker.jobs;
+    for (let i = 0; i < message.length; i += 3) {
+      const job = jobs.get(message[i] as number);
+      if (job === undefined) continue;
+      worker.release(job);
+      if (message[i + 1] === true) job.finish(true, message[i + 2]);
+      else job.finish(false, reviveError(message[i + 2] as SerializedError, knownError));
+    }
+    this.#ready(worker);
   }
 
   #onDeath(worker: PoolWorker, reason: string, code?: string): void {
     if (worker.dead) return;
-    const job = worker.job;
-    worker.job = null;
-    this.#workers.remove(worker);
-    if (job === INIT) {
-      this.#fail(new BrokenWorkerError(`A worker died while running the thread pool's initializer: ${reason}`, code));
-    } else if (job !== null) {
-      job.finish(
-        false,
-        new BrokenWorkerError(`The worker thread running ${describeThreadFunction(job.ref)} died: ${reason}`, code),
+    if (worker.initializing) {
+      return this.#initFailed(
+        worker,
+        new BrokenWorkerError(`A worker died while running the pool's initializer: ${reason}`, code),
       );
     }
-    this.#fill();
-    this.#checkDrained();
+    this.#retire(
+      worker,
+      (job) => new BrokenWorkerError(`The worker thread running ${named(job)} died: ${reason}`, code),
+    );
   }
 
   /**
-   * The worker could not deserialize the message of its call (or initializer):
-   * the call never started; it rejects. The worker is replaced: after a
-   * `messageerror`, Deno's ports deliver nothing more.
+   * The worker could not deserialize a message: its calls never start; the
+   * worker is replaced (Deno's ports deliver nothing more). One call not started
+   * is the lost one: it rejects; several go back, to travel alone (`solo`).
    */
   #onLost(worker: PoolWorker, reason: string): void {
-    const job = worker.job;
-    worker.job = null;
-    this.#workers.remove(worker);
-    if (job === INIT) {
+    if (worker.initializing) {
       const name = describeThreadFunction(this.#initializer!);
-      this.#fail(new TypeError(`The arguments of the thread pool's initializer ${name} ${UNREADABLE}: ${reason}`));
-      return;
+      return this.#initFailed(
+        worker,
+        new TypeError(`The arguments of the thread pool's initializer ${name} ${UNREADABLE}: ${reason}`),
+      );
     }
-    if (job instanceof PoolJob) {
-      job.worker = null;
-      // The worker never saw the portals' channels.
-      if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
-      job.finish(false, new TypeError(`The arguments of ${describeThreadFunction(job.ref)} ${UNREADABLE}: ${reason}`));
+    let unstarted = 0;
+    for (const job of worker.jobs.values()) if (job.queued) unstarted++;
+    this.#retire(
+      worker,
+      (job) => new BrokenWorkerError(`The worker thread running ${named(job)} was replaced: ${reason}`),
+      unstarted === 1 ? (job) => new TypeError(`The arguments of ${named(job)} ${UNREADABLE}: ${reason}`) : undefined,
+      true,
+    );
+  }
+
+  /** A message from `worker` could not be deserialized here: its results are lost; the worker is replaced. */
+  #onUndeliverable(worker: PoolWorker, error: unknown): void {
+    if (worker.dead) return;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (worker.initializing) {
+      return this.#initFailed(
+        worker,
+        new Error(`A worker's message could not be deserialized while it ran the initializer: ${reason}`),
+      );
     }
-    this.#fill();
-    this.#checkDrained();
+    this.#retire(worker, (job) =>
+      new TypeError(
+        `The result of ${named(job)} could not be deserialized on the loop's thread: ${reason}`,
+        { cause: error },
+      ));
   }
 
   /**
-   * A message from `worker` could not be deserialized here: the result of its
-   * call is lost; the call rejects and the worker is replaced (see `#onLost`).
+   * Terminates `worker`. Its calls that have not started go back to the front
+   * of the queue (or, with `lost`, reject with it); the others reject with
+   * `started(job)`. Replacements start while calls wait.
    */
-  #onUndeliverable(worker: PoolWorker, error: unknown): void {
-    if (worker.dead) return;
-    const job = worker.job;
-    worker.job = null;
-    this.#workers.remove(worker);
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    if (job instanceof PoolJob) {
-      job.worker = null;
-      job.finish(
-        false,
-        new TypeError(
-          `The result of ${describeThreadFunction(job.ref)} could not be deserialized on the loop's thread: ${reason}`,
-          { cause: error },
-        ),
-      );
-    } else if (job === INIT) {
-      this.#fail(new Error(`A worker's message could not be deserialized while it ran the initializer: ${reason}`));
-      return;
+  #retire(worker: PoolWorker, started: (job: PoolJob) => Error, lost?: (job: PoolJob) => Error, solo = false): void {
+    const back = worker.empty(lost, started);
+    for (const job of back) {
+      // The worker never saw the portals' channels (or will never use them).
+      if (job.rollbacks !== null) { for (const rollback of job.rollbacks) rollback(); }
+      job.requeue();
+      job.solo ||= solo;
     }
-    this.#fill();
+    this.#workers.remove(worker);
+    this.#queue.putBack(back);
+    this.#dispatch();
     this.#checkDrained();
+  }
+
+  #initFailed(worker: PoolWorker, error: Error): void {
+    this.#workers.remove(worker);
+    this.#fail(error);
   }
 
   /** The pool cannot work (initializer failure, spawn failure): reject everything queued. */
   #fail(error: Error): void {
     this.#error = error;
     this.#accepting = false;
-    this.#rejectQueued(() => error);
+    this.#queue.rejectAll(() => error);
     this.#workers.removeIdle();
     this.#checkDrained();
   }
 
-  /** Gives `worker` the next queued job, or parks it. */
-  #free(worker: PoolWorker): void {
-    while (this.#queued > 0) {
-      const job = this.#queue.shift()!;
-      if (!job.queued) continue;
-      this.#queued--;
-      if (dispatchJob(worker, job)) return;
+  /**
+   * Sends queued calls: starts workers while calls wait and no worker is free,
+   * then spreads the calls over the workers with room, fewest calls first.
+   */
+  #dispatch(): void {
+    this.#grow();
+    if (this.#queue.size === 0) return;
+    const workers = this.#workers;
+    const ready: PoolWorker[] = [];
+    for (const worker of workers.all) if (worker.open) ready.push(worker);
+    if (ready.length > 1) ready.sort((a, b) => a.jobs.size - b.jobs.size);
+    let left = ready.length;
+    for (const worker of ready) {
+      if (this.#queue.size === 0) break;
+      this.#send(worker, Math.min(worker.free.length, Math.ceil(this.#queue.size / left--)));
     }
-    if (!this.#accepting) {
+  }
+
+  /** Starts workers while more calls wait than workers are free, up to the maximum. */
+  #grow(): void {
+    const workers = this.#workers;
+    while (this.#accepting && this.#queue.size > 0 && workers.size < this.#max) {
+      let spare = 0;
+      for (const worker of workers.all) if (worker.initializing || worker.jobs.size === 0) spare++;
+      if (this.#queue.size <= spare) break;
+      this.#startWorker();
+    }
+  }
+
+  /** Sends `worker` up to `n` queued calls in one message; a call that lost its message goes alone. */
+  #send(worker: PoolWorker, n: number): void {
+    const batch = this.#queue.take(n, worker.jobs.size);
+    if (batch.length === 0) return;
+    if (worker.parked) this.#workers.unpark(worker);
+    dispatchJobs(worker, batch);
+    if (worker.jobs.size === 0) this.#ready(worker);
+  }
+
+  /** `worker` has room: give it queued calls, or calls taken back from a busy worker, or park it. */
+  #ready(worker: PoolWorker): void {
+    if (worker.dead || worker.initializing) return;
+    if (this.#queue.size > 0) this.#dispatch();
+    if (worker.jobs.size > 0 || worker.dead) return;
+    if (!this.#accepting && this.#queue.size === 0) {
       this.#workers.remove(worker);
       this.#checkDrained();
       return;
     }
-    this.#workers.park(worker);
+    if (!this.#steal(worker)) this.#workers.park(worker);
   }
 
-  /** Starts workers while calls wait and room is left. */
-  #fill(): void {
-    while (this.#accepting && this.#queued > this.#workers.starting() && this.#workers.size < this.#max) {
-      this.#startWorker();
-    }
+  /** Moves half the calls waiting in the busiest worker's inbox (the latest sent) to `thief`. */
+  #steal(thief: PoolWorker): boolean {
+    const stolen = this.#workers.takeWaiting(thief);
+    if (stolen.length === 0) return false;
+    if (thief.parked) this.#workers.unpark(thief);
+    dispatchJobs(thief, stolen);
+    return thief.jobs.size > 0;
   }
 
   #checkDrained(): void {

@@ -8,9 +8,28 @@
  * @module
  */
 
+import type { ThreadFunction } from "../abc/threads.ts";
 import { type LeakEntry, trackResource } from "../_core/leaks.ts";
 import { clampDelay, type TimerHost } from "../_core/timers.ts";
-import { INIT, type PoolWorker } from "./pool_job.ts";
+import type { PoolJob, PoolWorker, SpawnWorker } from "./pool_job.ts";
+
+/** Options of {@linkcode WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Starts a worker. */
+  spawn: SpawnWorker;
+  /** Timers for idle retirement (timers are unref'd). */
+  timers: TimerHost;
+  /** Most workers alive at once; default `navigator.hardwareConcurrency`. */
+  maxWorkers?: number;
+  /** How long an idle worker lives, in ms; default 10 000. */
+  idleTimeout?: number;
+  /** Worker names are `${namePrefix}_${n}`. */
+  namePrefix?: string;
+  /** Runs once in every new worker before its first call. */
+  initializer?: ThreadFunction;
+  /** The initializer's arguments. */
+  initargs?: unknown[];
+}
 
 let liveWorkers = 0;
 
@@ -61,6 +80,11 @@ export class WorkerSet {
     return this.#terminating.size > 0;
   }
 
+  /** The live workers (do not change the set while iterating). */
+  get all(): ReadonlySet<PoolWorker> {
+    return this.#workers;
+  }
+
   /** Every live worker. */
   list(): PoolWorker[] {
     return Array.from(this.#workers);
@@ -72,13 +96,17 @@ export class WorkerSet {
     this.#workers.add(worker);
   }
 
-  /** The idle worker parked last, taken out of the idle list. */
-  takeIdle(): PoolWorker | undefined {
-    return this.#idle.pop();
+  /** Takes `worker` out of the idle list: it has calls again. */
+  unpark(worker: PoolWorker): void {
+    worker.parked = false;
+    const index = this.#idle.indexOf(worker);
+    if (index >= 0) this.#idle.splice(index, 1);
   }
 
   /** Parks `worker` as idle; it retires after the idle timeout. */
   park(worker: PoolWorker): void {
+    if (worker.parked) return;
+    worker.parked = true;
     worker.idleSince = this.#timers.now();
     this.#idle.push(worker);
     if (this.#sweep === undefined) this.#armSweep(this.#idleTimeout);
@@ -86,7 +114,10 @@ export class WorkerSet {
 
   /** Terminates every idle worker. */
   removeIdle(): void {
-    for (const worker of this.#idle.splice(0)) this.remove(worker);
+    for (const worker of this.#idle.splice(0)) {
+      worker.parked = false;
+      this.remove(worker);
+    }
   }
 
   /** Resolves once every termination under way has settled. */
@@ -94,10 +125,34 @@ export class WorkerSet {
     while (this.#terminating.size > 0) await Promise.all(this.#terminating);
   }
 
+  /**
+   * Takes back, for `thief`, half the calls waiting in the inbox of the
+   * worker holding the most calls (the latest sent; none that travel alone),
+   * in the order they were sent. Each is back in the queued state.
+   */
+  takeWaiting(thief: PoolWorker): PoolJob[] {
+    let victim: PoolWorker | null = null;
+    for (const worker of this.#workers) {
+      if (worker !== thief && worker.jobs.size > (victim?.jobs.size ?? 1)) victim = worker;
+    }
+    if (victim === null) return [];
+    const jobs = [...victim.jobs.values()];
+    let waiting = 0;
+    for (const job of jobs) if (job.queued && !job.solo) waiting++;
+    const stolen: PoolJob[] = [];
+    for (let i = jobs.length - 1; i >= 0 && stolen.length < Math.ceil(waiting / 2); i--) {
+      const job = jobs[i];
+      if (job.solo || !victim.takeBack(job)) continue;
+      job.requeue();
+      stolen.push(job);
+    }
+    return stolen.reverse();
+  }
+
   /** Workers busy with their initializer: they will take queued jobs. */
   starting(): number {
     let n = 0;
-    for (const worker of this.#workers) if (worker.job === INIT) n++;
+    for (const worker of this.#workers) if (worker.initializing) n++;
     return n;
   }
 
@@ -107,8 +162,7 @@ export class WorkerSet {
     worker.dead = true;
     worker.leak?.release();
     this.#workers.delete(worker);
-    const index = this.#idle.indexOf(worker);
-    if (index >= 0) this.#idle.splice(index, 1);
+    if (worker.parked) this.unpark(worker);
     let result: void | Promise<void>;
     try {
       result = worker.handle.terminate();
@@ -152,7 +206,10 @@ export class WorkerSet {
     const idle = this.#idle;
     let retired = 0;
     while (retired < idle.length && now - idle[retired].idleSince >= this.#idleTimeout) retired++;
-    for (const worker of idle.splice(0, retired)) this.remove(worker);
+    for (const worker of idle.splice(0, retired)) {
+      worker.parked = false;
+      this.remove(worker);
+    }
     if (idle.length > 0) this.#armSweep(Math.max(1, idle[0].idleSince + this.#idleTimeout - now));
   }
 }

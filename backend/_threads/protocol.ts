@@ -31,11 +31,21 @@ export interface InitMessage {
   t: "init";
   /** The worker's name. */
   name: string;
-  /** One `Int32Array` slot: non-zero while the caller of the running call is cancelled. */
+  /**
+   * The call slots ({@linkcode CALL_SLOTS} `Int32Array` slots, then as many
+   * cancel flags): a slot holds the id of the call sent in it while the call
+   * waits in the worker's inbox; the worker claims it (`id` to `-id`) before
+   * running the call, the loop takes it back (`id` to `0`) to drop or move the
+   * call. Whoever swaps first decides. A cancel flag is non-zero once the
+   * caller of the call running in its slot was cancelled.
+   */
   flag: SharedArrayBuffer;
   /** A function to run once before any call (an executor's initializer). */
   initializer?: { url: string; name: string; args: unknown[] };
 }
+
+/** How many calls a worker holds at once (running or waiting in its inbox). */
+export const CALL_SLOTS = 16;
 
 /** Names a function the first time a worker sees it; later calls send `key` alone. */
 export interface FunctionSpec {
@@ -48,10 +58,11 @@ export interface FunctionSpec {
 }
 
 /**
- * Runs a function: `[call id, function, arguments]`. A tuple, not an object:
- * the hot path clones as little as possible.
+ * Runs functions: `[call id, slot, function, arguments, ...]`, one call per
+ * four items, run in order. Flat, not objects: the hot path clones as little
+ * as possible, and the calls of one tick travel in one message.
  */
-export type CallMessage = [id: number, fn: number | FunctionSpec, args: unknown[]];
+export type CallMessage = (number | FunctionSpec | unknown[])[];
 
 /** The caller of call `id` was cancelled: abort the worker-side signal. */
 export interface CancelMessage {
@@ -74,10 +85,10 @@ export interface PortMessage {
 export type ToWorker = InitMessage | CallMessage | CancelMessage | PortMessage;
 
 /**
- * The result of call `id` (`id` 0 is the initializer): `[id, true, value]` or
- * `[id, false, serialized error]`.
+ * Results, `[id, ok, payload, ...]`, three items per call (`id` 0 is the
+ * initializer): `ok` and the value, or not `ok` and the serialized error.
  */
-export type DoneMessage = [id: number, ok: boolean, payload: unknown] & {
+export type DoneMessage = unknown[] & {
   /** Absent: lets `message.t === "exit"` tell the two kinds apart. */
   readonly t?: undefined;
 };

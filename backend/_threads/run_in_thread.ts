@@ -42,7 +42,7 @@ export function currentRunState(method: string): RunState {
 
 /**
  * Runs `ref(...args)` in `pool` as a checkpoint. When the caller is cancelled:
- * a queued call is dropped; a running one follows `ref.options.onCancel`.
+ * a call that has not started is dropped; a running one follows `ref.options.onCancel`.
  * Portal calls the worker makes during the call run in the caller's scope.
  *
  * @param pool The pool.
@@ -58,10 +58,10 @@ export function runInPool<T>(pool: WorkerPool, ref: ThreadFunction, args: unknow
     let job: ReturnType<WorkerPool["submit"]> | undefined;
     const waiter = new CallbackWaiter((error) => {
       if (job === undefined) return;
-      if (job.queued) {
-        pool.dequeue(job);
+      // Not started (queued, or waiting in a worker's inbox): dropped; it never runs.
+      if (pool.dequeue(job)) {
         reject(error);
-      } else if (job.running) {
+      } else if (job.sent) {
         cancelled = true;
         if (mode === "wait") {
           pool.signalCancel(job);

@@ -12,7 +12,10 @@ import { runInPool, threadHostOf } from "./run_in_thread.ts";
 
 /** A call submitted to a {@linkcode ThreadPool}. */
 export interface ThreadPoolJob {
-  /** `true` while the call waits for a worker (it can still be dequeued). */
+  /**
+   * `true` while the call has not started: it waits for a worker, or in a
+   * worker's inbox (it can still be dequeued; a worker may start it any time).
+   */
   readonly queued: boolean;
 }
 
@@ -40,8 +43,11 @@ export interface ThreadPool {
    * cannot be sent). Throws once the pool is shut down.
    */
   submit(fn: ThreadFunction, args: unknown[], done: (ok: boolean, value: unknown) => void): ThreadPoolJob;
-  /** Removes a call that is still queued: it never runs and `done` is not called. */
-  dequeue(job: ThreadPoolJob): void;
+  /**
+   * Removes a call that has not started: it never runs and `done` is not
+   * called. `false` when it had started (a worker took it first).
+   */
+  dequeue(job: ThreadPoolJob): boolean;
   /** Stops accepting calls; resolves once every worker is gone. With `cancelQueued`, queued calls are dropped. */
   shutdown(cancelQueued: boolean): Promise<void>;
   /** Runs a call as a checkpoint of the caller's scope, with the cancellation of `runInThread()`. */
@@ -63,8 +69,8 @@ class PoolFace implements ThreadPool {
     return this.#pool.submit(fn, args, done);
   }
 
-  dequeue(job: ThreadPoolJob): void {
-    this.#pool.dequeue(job as PoolJob);
+  dequeue(job: ThreadPoolJob): boolean {
+    return this.#pool.dequeue(job as PoolJob);
   }
 
   shutdown(cancelQueued: boolean): Promise<void> {

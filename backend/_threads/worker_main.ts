@@ -10,13 +10,15 @@ import { threadState } from "./thread_state.ts";
 import { type ReceiveMessageOnPort, WorkerPortal } from "./portal_worker.ts";
 import { CancelledError } from "../errors.ts";
 import {
-  type CallMessage,
+  CALL_SLOTS,
   cloneError,
   type FromWorker,
+  type FunctionSpec,
   type InitMessage,
   PORTAL_KEY,
   type PortalDescriptor,
   type PortMessage,
+  type SerializedError,
   serializeError,
   serializeUncloneable,
   type ToWorker,
@@ -54,6 +56,20 @@ export function startWorkerRuntime(host: WorkerHost): void {
   const functions = new Map<number, FunctionEntry>();
   const portals = new Map<number, WorkerPortal<Record<string, never>>>();
   const importModule = host.importModule ?? ((url: string) => import(url) as Promise<Module>);
+  const schedule = host.schedule ?? ((callback: () => void) => callback());
+  let slots: Int32Array | null = null;
+  /** One view per call slot's cancel flag, for `threadState().flag`. */
+  let flags: Int32Array[] = [];
+  /** The inbox: calls received, four items each, run in order. */
+  let inbox: unknown[] = [];
+  let head = 0;
+  /** An asynchronous call (or the initializer, or a module load) is under way. */
+  let busy = false;
+  let pumping = false;
+  /** Results not posted yet, three items each, and the function of each (for error messages). */
+  let out: unknown[] = [];
+  let outEntries: (FunctionEntry | undefined)[] = [];
+  let outSince = 0;
 
   const load = (url: string): Promise<Module> => {
     let promise = loading.get(url);
@@ -65,25 +81,49 @@ export function startWorkerRuntime(host: WorkerHost): void {
     return promise;
   };
 
-  /** Posts the outcome of call `id` of `entry` to the loop. */
-  const finish = (id: number, ok: boolean, value: unknown, entry?: FunctionEntry): void => {
-    if (state.callId === id) {
-      state.callId = 0;
-      state.controller = null;
-    }
+  /** Posts one result; a value that cannot be cloned becomes an error naming the function. */
+  const postOne = (id: number, ok: boolean, payload: unknown, entry: FunctionEntry | undefined): void => {
     try {
-      // The initializer's failure becomes an error the pool wraps; a call's thrown value travels as itself.
-      host.post(ok ? [id, true, value] : [id, false, serializeError(value, id !== 0)]);
+      host.post([id, ok, payload]);
     } catch (error) {
+      const thrown = payload as SerializedError;
       if (!ok) {
         // A thrown value that is not an Error and cannot be cloned: say what it was.
-        host.post([id, false, serializeUncloneable(value, "back from its worker thread", error)]);
+        host.post([id, false, serializeUncloneable(thrown.value, "back from its worker thread", error)]);
         return;
       }
       // The result cannot be cloned: say so, naming the function; the pool frees this worker as usual.
       const what = entry === undefined ? "The result" : `The result of ${entry.name} (${entry.url})`;
       host.post([id, false, serializeError(cloneError(what, "back from its worker thread", error))]);
     }
+  };
+
+  /** Posts the results gathered so far, in one message (one by one when it cannot be cloned). */
+  const flush = (): void => {
+    if (out.length === 0) return;
+    const batch = out;
+    const entries = outEntries;
+    out = [];
+    outEntries = [];
+    try {
+      host.post(batch);
+    } catch {
+      for (let i = 0; i < batch.length; i += 3) {
+        postOne(batch[i] as number, batch[i + 1] as boolean, batch[i + 2], entries[i / 3]);
+      }
+    }
+  };
+
+  /** Records the outcome of call `id` of `entry`. */
+  const finish = (id: number, ok: boolean, value: unknown, entry?: FunctionEntry): void => {
+    if (state.callId === id) {
+      state.callId = 0;
+      state.controller = null;
+    }
+    if (out.length === 0) outSince = performance.now();
+    // The initializer's failure becomes an error the pool wraps; a call's thrown value travels as itself.
+    out.push(id, ok, ok ? value : serializeError(value, id !== 0));
+    outEntries.push(entry);
   };
 
   const revive = (arg: unknown): unknown => {
@@ -98,9 +138,26 @@ export function startWorkerRuntime(host: WorkerHost): void {
     return portal;
   };
 
+  /** Keeps the portal channels of a call that will not run here: later calls name them by id. */
+  const keepPortals = (args: unknown[]): void => {
+    for (const arg of args) {
+      if (arg !== null && typeof arg === "object" && (arg as PortalDescriptor).port !== undefined) revive(arg);
+    }
+  };
+
+  /** Runs the inbox from the host's scheduler (on Deno, a worker out of memory is reported only from a tick). */
+  const kick = (): void => {
+    if (busy || pumping) return;
+    pumping = true;
+    schedule(pump);
+  };
+
+  const settled = (): void => {
+    busy = false;
+    kick();
+  };
+
   const invoke = (id: number, entry: FunctionEntry, fn: (...args: unknown[]) => unknown, args: unknown[]): void => {
-    state.callId = id;
-    state.controller = null;
     let result: unknown;
     try {
       for (let i = 0; i < args.length; i++) {
@@ -113,34 +170,87 @@ export function startWorkerRuntime(host: WorkerHost): void {
       return;
     }
     if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
+      busy = true;
+      flush();
       (result as PromiseLike<unknown>).then(
-        (value) => finish(id, true, value, entry),
-        (error) => finish(id, false, error, entry),
+        (value) => {
+          finish(id, true, value, entry);
+          settled();
+        },
+        (error) => {
+          finish(id, false, error, entry);
+          settled();
+        },
       );
     } else {
       finish(id, true, result, entry);
     }
   };
 
-  const schedule = host.schedule;
-  const start = schedule === undefined
-    ? invoke
-    : (id: number, entry: FunctionEntry, fn: (...args: unknown[]) => unknown, args: unknown[]) =>
-      schedule(() => invoke(id, entry, fn, args));
-
-  const run = (id: number, entry: FunctionEntry, args: unknown[]): void => {
+  /** Starts call `id` (its slot claimed): at once when its function is loaded. */
+  const start = (id: number, flag: Int32Array | null, entry: FunctionEntry, args: unknown[]): void => {
+    state.callId = id;
+    state.flag = flag;
+    state.controller = null;
     if (entry.fn !== null) {
-      start(id, entry, entry.fn, args);
+      invoke(id, entry, entry.fn, args);
       return;
     }
+    busy = true;
+    flush();
     load(entry.url).then((module) => {
       const fn = module[entry.name];
       if (typeof fn !== "function") {
         throw new TypeError(`The module ${entry.url} has no exported function named '${entry.name}'`);
       }
       entry.fn = fn as (...args: unknown[]) => unknown;
-      start(id, entry, entry.fn, args);
-    }).catch((error) => finish(id, false, error, entry));
+      schedule(() => {
+        busy = false;
+        state.callId = id;
+        state.flag = flag;
+        invoke(id, entry, entry.fn!, args);
+        if (!busy) kick();
+      });
+    }).catch((error) => {
+      finish(id, false, error, entry);
+      settled();
+    });
+  };
+
+  /**
+   * Runs the inbox in order, one call at a time (an asynchronous call holds
+   * the next ones until it settles). A call whose slot the loop took back is
+   * skipped. Results go out together, or after 1 ms of calls.
+   */
+  const pump = (): void => {
+    pumping = false;
+    while (!busy && head < inbox.length) {
+      const id = inbox[head] as number;
+      const slot = inbox[head + 1] as number;
+      const fn = inbox[head + 2] as number | FunctionSpec;
+      const args = inbox[head + 3] as unknown[];
+      inbox[head + 2] = inbox[head + 3] = undefined;
+      head += 4;
+      let entry: FunctionEntry | undefined;
+      if (typeof fn === "number") {
+        entry = functions.get(fn);
+      } else {
+        entry = { url: fn.url, name: fn.name, fn: null };
+        functions.set(fn.key, entry);
+      }
+      if (Atomics.compareExchange(slots!, slot, id, -id) !== id) {
+        keepPortals(args);
+        continue;
+      }
+      if (entry === undefined) finish(id, false, new Error("This worker received an unknown function key"));
+      else start(id, flags[slot], entry, args);
+      if (out.length > 0 && performance.now() - outSince >= 1) flush();
+    }
+    if (head === inbox.length) {
+      inbox = [];
+      head = 0;
+    }
+    flush();
   };
 
   // A call that could not be deserialized here never starts: say so, or its caller waits forever.
@@ -151,16 +261,8 @@ export function startWorkerRuntime(host: WorkerHost): void {
 
   host.listen((message: ToWorker) => {
     if (Array.isArray(message)) {
-      const [id, fn, args] = message as CallMessage;
-      let entry: FunctionEntry | undefined;
-      if (typeof fn === "number") {
-        entry = functions.get(fn);
-      } else {
-        entry = { url: fn.url, name: fn.name, fn: null };
-        functions.set(fn.key, entry);
-      }
-      if (entry === undefined) finish(id, false, new Error("This worker received an unknown function key"));
-      else run(id, entry, args);
+      for (let i = 0; i < message.length; i++) inbox.push(message[i]);
+      kick();
       return;
     }
     switch (message.t) {
@@ -171,10 +273,11 @@ export function startWorkerRuntime(host: WorkerHost): void {
       case "init": {
         const init = message as InitMessage;
         state.name = init.name;
-        state.flag = new Int32Array(init.flag);
+        slots = new Int32Array(init.flag);
+        flags = Array.from({ length: CALL_SLOTS }, (_, i) => new Int32Array(init.flag, (CALL_SLOTS + i) * 4, 1));
         const initializer = init.initializer;
         if (initializer !== undefined) {
-          run(0, { url: initializer.url, name: initializer.name, fn: null }, initializer.args);
+          start(0, null, { url: initializer.url, name: initializer.name, fn: null }, initializer.args);
         }
         return;
       }

@@ -13,6 +13,7 @@ import { AsyncThreadPoolExecutor } from "../../futures/mod.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { type LoopFunctions, PortalOutcome } from "../fixtures/work.ts";
 import { test } from "../harness.ts";
+import * as pipeline from "./threads_pipeline.ts";
 
 const work = threadModule<typeof import("../fixtures/work.ts")>(new URL("../fixtures/work.ts", import.meta.url));
 
@@ -71,7 +72,10 @@ async function pollSlot(backend: AsyncBackend, shared: SharedArrayBuffer, slot: 
 }
 
 /** Registers this area's tests for `backend`. */
-export function register({ name, create }: BackendUnderTest): void {
+export function register(backend: BackendUnderTest): void {
+  const { name, create } = backend;
+  // The pipelined pool's own tests (inbox cancellation, stealing, order) live next door.
+  pipeline.register(backend);
   test(`${name}: threads: results of sync and async functions, structured-cloned`, async () => {
     const backend = create();
     await backend.bootstrap(async () => {
@@ -481,6 +485,8 @@ export function register({ name, create }: BackendUnderTest): void {
     const backend = create();
     await backend.bootstrap(async () => {
       const portal = backend.createThreadsPortal(loopFunctions(backend));
+      // The worker up first: a call still waiting in its inbox at the deadline would be dropped, never run.
+      assert.equal(await backend.runInThread(work.add, 1, 2), 3);
       const { buffer } = startedSignal();
       const before = backend.currentTime();
       const result = await backend.moveOnAfter(100, async () => {

@@ -1,6 +1,17 @@
 /**
  * Cancel scopes: nesting, shielding, level-triggered delivery and deadlines.
  *
+ * ## A checkpoint is O(1) at any depth
+ *
+ * Walking the chain to learn whether a checkpoint's scope is cancelled made a
+ * checkpoint at depth 1,000 cost 4–10× one at depth 1 (`core_bench.ts`). As in
+ * Trio, each scope of the live tree ("tracked": entered under a tracked parent,
+ * not exited) keeps whether it is effectively cancelled, set on entering, on
+ * delivery (which walks the subtree anyway) and on a shield toggle (subtree
+ * recomputed); exiting untracks the live scopes left inside (normally none).
+ * Untracked scopes walk. A deadline that passed while its timer could not fire
+ * is caught by {@linkcode CancelScope.isCancelledNow} where it matters.
+ *
  * @module
  */
 
@@ -8,24 +19,11 @@ import type { TimeoutHandle } from "../abc/cancel_scope.ts";
 import type { Task } from "../abc/tasks.ts";
 import { CancelledError } from "../errors.ts";
 import { ContextVariable } from "./context.ts";
-import { type DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
-import type { Instruments } from "./instruments.ts";
-import { webTimers } from "./timers.ts";
-import type { Waiter } from "./waiter.ts";
+import { type DeadlineEntry, queueOf, type ScopeRunState } from "./deadline_queue.ts";
+import { type Waiter, WaiterList } from "./waiter.ts";
 
 export { CallbackWaiter, Waiter } from "./waiter.ts";
-
-/** What a scope knows about the runner it belongs to. */
-export interface ScopeRunState {
-  /** The runner's deadline queue (its `timers` are the runner's clock). */
-  readonly deadlines: DeadlineQueue;
-  /** The runner's instruments, `null` when nothing listens. */
-  readonly instruments?: Instruments | null;
-  /** Debug mode: tasks record where they were started. */
-  readonly debug?: boolean;
-  /** Bumped by every checkpoint that starts a wait or a yield: what a mock clock's idle check reads. */
-  activity: number;
-}
+export type { ScopeRunState } from "./deadline_queue.ts";
 
 /** How a scope got cancelled. */
 const enum Cause {
@@ -47,7 +45,7 @@ export function currentScope(): CancelScope | undefined {
  * group scopes and timeout scopes. The innermost scope of the running code is
  * the value of {@linkcode currentScopeVar}.
  */
-export class CancelScope implements TimeoutHandle, DeadlineEntry {
+export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEntry {
   /** The enclosing scope, `null` for a root. */
   parent: CancelScope | null;
   /** The runner this scope belongs to, `null` outside any runner. */
@@ -63,13 +61,15 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   #caught = false;
   #entered = false;
   #exited = false;
+  /** In the live tree: {@linkcode #effective} is kept up to date. */
+  #tracked = false;
+  /** Tracked scopes: this or an unshielded enclosing scope is cancelled. */
+  #effective = false;
   // The entered scopes inside this one, in entering order (intrusive: no allocation).
   #firstChild: CancelScope | null = null;
   #lastChild: CancelScope | null = null;
   #prevSibling: CancelScope | null = null;
   #nextSibling: CancelScope | null = null;
-  #firstWaiter: Waiter | null = null;
-  #lastWaiter: Waiter | null = null;
   #controller: AbortController | null = null;
 
   /**
@@ -84,6 +84,7 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     shield = false,
     loop: ScopeRunState | null = parent?.loop ?? null,
   ) {
+    super();
     this.parent = parent;
     this.task = task;
     this.#shield = shield;
@@ -118,7 +119,15 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     }
     const was = this.#shield;
     this.#shield = value;
-    if (was && !value && this.#entered && !this.#exited && this.isCancelled()) this.#deliver();
+    if (!this.#tracked) {
+      if (was && !value && this.#entered && !this.#exited && this.isCancelled()) this.#deliver();
+      return;
+    }
+    const parent = this.parent;
+    const effective = this.#cause !== Cause.None || (!value && parent !== null && parent.#effective);
+    if (effective === this.#effective) return;
+    if (effective) this.#deliver();
+    else this.#clearEffective();
   }
 
   /** An `AbortSignal` aborted when the scope is cancelled. */
@@ -177,6 +186,7 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
 
   /** `true` when a checkpoint in this scope must reject: this or an unshielded enclosing scope is cancelled. */
   isCancelled(): boolean {
+    if (this.#tracked) return this.#effective;
     // deno-lint-ignore no-this-alias
     let scope: CancelScope | null = this;
     do {
@@ -202,7 +212,16 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   enter(now?: number): void {
     this.#entered = true;
     const parent = this.parent;
-    if (parent !== null && !parent.#exited) parent.#link(this);
+    if (parent === null) {
+      this.#tracked = true;
+      this.#effective = this.#cause !== Cause.None;
+    } else if (!parent.#exited) {
+      parent.#link(this);
+      if (parent.#tracked) {
+        this.#tracked = true;
+        this.#effective = this.#cause !== Cause.None || (!this.#shield && parent.#effective);
+      }
+    }
     if (this.#deadline !== Infinity && this.#cause === Cause.None) this.#syncDeadline(now);
     // A signal read before entering (a standalone scope's) learns of a cancelled enclosing scope.
     const controller = this.#controller;
@@ -214,9 +233,26 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
   /** Unlinks the scope and disarms its deadline; nothing reaches it afterwards. */
   exit(): void {
     this.#exited = true;
+    if (this.#tracked) this.#untrack();
     if (this.heapIndex >= 0) queueOf(this).remove(this);
     const parent = this.parent;
     if (parent !== null && (this.#prevSibling !== null || parent.#firstChild === this)) parent.#unlink(this);
+  }
+
+  /** Leaves the live tree with every live scope inside (none, when scopes nest as they should). */
+  #untrack(): void {
+    this.#tracked = false;
+    for (let child = this.#firstChild; child !== null; child = child.#nextSibling) {
+      if (child.#tracked) child.#untrack();
+    }
+  }
+
+  /** A shield raised in a cancelled chain: this scope and the unshielded, uncancelled ones inside are not cancelled any more. */
+  #clearEffective(): void {
+    this.#effective = false;
+    for (let child = this.#firstChild; child !== null; child = child.#nextSibling) {
+      if (child.#tracked && !child.#shield && child.#cause === Cause.None) child.#clearEffective();
+    }
   }
 
   #link(child: CancelScope): void {
@@ -307,39 +343,13 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     return deadline;
   }
 
-  /** Registers a pending checkpoint. */
-  addWaiter(waiter: Waiter): void {
-    if (waiter.waiterScope !== null) waiter.waiterScope.removeWaiter(waiter);
-    waiter.waiterScope = this;
-    const last = this.#lastWaiter;
-    waiter.prevWaiter = last;
-    waiter.nextWaiter = null;
-    if (last === null) this.#firstWaiter = waiter;
-    else last.nextWaiter = waiter;
-    this.#lastWaiter = waiter;
-  }
-
-  /** Unregisters a pending checkpoint; does nothing when it is not registered here. */
-  removeWaiter(waiter: Waiter): void {
-    if (waiter.waiterScope !== this) return;
-    const prev = waiter.prevWaiter;
-    const next = waiter.nextWaiter;
-    if (prev === null) this.#firstWaiter = next;
-    else prev.nextWaiter = next;
-    if (next === null) this.#lastWaiter = prev;
-    else next.prevWaiter = prev;
-    waiter.waiterScope = null;
-    waiter.prevWaiter = null;
-    waiter.nextWaiter = null;
-  }
-
   /**
    * For diagnostics (the task tree): calls `onScope` for every entered scope
    * directly inside this one and `onWaiter` for every checkpoint pending in it.
    */
   inspect(onScope: (scope: CancelScope) => void, onWaiter: (waiter: Waiter) => void): void {
     for (let child = this.#firstChild; child !== null; child = child.#nextSibling) onScope(child);
-    for (let waiter = this.#firstWaiter; waiter !== null; waiter = waiter.nextWaiter) onWaiter(waiter);
+    for (let waiter = this.firstWaiter; waiter !== null; waiter = waiter.nextWaiter) onWaiter(waiter);
   }
 
   #syncDeadline(now?: number): void {
@@ -367,15 +377,16 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
     }
     if (this.heapIndex >= 0) queueOf(this).remove(this);
     // Before entering, only a signal already read can be waiting.
-    if (this.#entered ? !this.#exited && this.isCancelled() : this.#controller !== null) this.#deliver();
+    if (this.#entered ? !this.#exited : this.#controller !== null) this.#deliver();
   }
 
   /** Wakes every checkpoint pending in this scope and in unshielded scopes inside it. */
   #deliver(): void {
+    this.#effective = true;
     const controller = this.#controller;
     if (controller !== null && !controller.signal.aborted) controller.abort(this.cancelledError());
     // From the head each time: an abort may unregister other waiters.
-    for (let waiter = this.#firstWaiter; waiter !== null; waiter = this.#firstWaiter) {
+    for (let waiter = this.firstWaiter; waiter !== null; waiter = this.firstWaiter) {
       this.removeWaiter(waiter);
       waiter.abort(this.cancelledError());
     }
@@ -383,12 +394,4 @@ export class CancelScope implements TimeoutHandle, DeadlineEntry {
       if (!child.#exited && !child.#shield && child.#cause === Cause.None) child.#deliver();
     }
   }
-}
-
-// Scopes created outside any runner run on the web platform's timers (timers.ts).
-let fallbackDeadlines: DeadlineQueue | undefined;
-
-/** The deadline queue of a scope: its runner's, or an eager one outside runners. */
-function queueOf(scope: CancelScope): DeadlineQueue {
-  return scope.loop?.deadlines ?? (fallbackDeadlines ??= new DeadlineQueue(webTimers, false));
 }

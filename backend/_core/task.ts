@@ -28,6 +28,15 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 /** The last task id given (ids are given when a task is first inspected). */
 let lastTaskId = 0;
+/** Task ids, given on first use (diagnostics only: no field on every task). */
+const taskIds: WeakMap<object, number> = new WeakMap();
+/** Where each task was started, in debug mode; the stacks are formatted only when read. */
+const startSites: WeakMap<object, Error> = new WeakMap();
+
+/** Calls the task's function: a module function, so that the context run needs no closure. */
+function callTask(task: TaskCore<unknown>): unknown {
+  return TaskCore.invoke(task);
+}
 
 const enum State {
   Pending,
@@ -45,20 +54,19 @@ export type TaskObserver = (task: TaskCore<unknown>) => void;
  */
 export class TaskCore<T> extends CancelScope implements SystemTask<T> {
   #state: State = State.Pending;
-  #value: T | undefined = undefined;
-  #error: unknown = undefined;
+  /** The value, or the error, the task ended with. */
+  #result: unknown = undefined;
   #observer: TaskObserver | null;
   #escaped = false;
   /** `true` once someone called `wait()`, `join()` or `joinOrCancel()`: the task's outcome has a taker. */
   #joined = false;
   /** Who waits for the task to finish (`wait()`, `join()`, `settled()`); made on first use. */
   #waiters: WaitQueue | null = null;
-  /** The function the task runs, for its name. */
+  /** The function the task runs (kept for its name). */
   // deno-lint-ignore no-explicit-any
   #fn: ((...args: any[]) => unknown) | null = null;
-  #id = 0;
-  /** Where the task was started, in debug mode: its stack is formatted only when read. */
-  #started: Error | undefined = undefined;
+  /** Its arguments, until it starts. */
+  #args: unknown[] | null = null;
 
   /**
    * @param parent The scope the task runs under.
@@ -69,7 +77,7 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
     super(parent, null, false, loop);
     this.task = this;
     this.#observer = observer;
-    if (loop?.debug === true) this.#started = new Error("Task started");
+    if (loop?.debug === true) startSites.set(this, new Error("Task started"));
   }
 
   /** The task's own scope: the task itself. */
@@ -79,7 +87,7 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
 
   /** Where the task was started, in debug mode. */
   get stack(): string | undefined {
-    return this.#started?.stack;
+    return startSites.get(this)?.stack;
   }
 
   /** The name of the task's function (see `named()`), or `"<anonymous>"`. */
@@ -89,55 +97,71 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
 
   /** A number that identifies the task, given on first use (diagnostics only). */
   get id(): number {
-    return this.#id === 0 ? (this.#id = ++lastTaskId) : this.#id;
+    let id = taskIds.get(this);
+    if (id === undefined) taskIds.set(this, id = ++lastTaskId);
+    return id;
   }
 
   /** Runs `fn(...args)` on a microtask (in the caller's async context). */
   // deno-lint-ignore no-explicit-any
   start(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[]): void {
     this.#fn = fn;
-    const instruments = this.scope.loop?.instruments;
+    this.#args = args;
+    const instruments = this.loop?.instruments;
     if (instruments != null) instruments.taskSpawned(this as TaskCore<unknown>);
-    void this.#run(fn, args);
+    // A reaction on a settled promise, not queueMicrotask(): Node wraps every
+    // queueMicrotask() callback in an AsyncResource, and Deno's costs twice this.
+    // It runs in the caller's context, which every task of the caller shares.
+    RESOLVED.then(() => void this.#run());
   }
 
-  // deno-lint-ignore no-explicit-any
-  async #run(fn: (...args: any[]) => T | PromiseLike<T>, args: unknown[]): Promise<void> {
-    // One microtask after the spawner's synchronous code, in its context: a
-    // reaction on a settled promise, not queueMicrotask() (Node wraps every
-    // queueMicrotask() callback in an AsyncResource, and Deno's costs twice this).
-    await RESOLVED;
-    // deno-lint-ignore no-this-alias
-    const scope: CancelScope = this;
-    scope.enter();
+  /** The task's body: its function in its scope, then {@linkcode #finish}. Few locals: a small frame. */
+  async #run(): Promise<void> {
+    this.enter();
+    let outcome: unknown;
+    let failed = false;
     try {
-      this.#value = await (args.length === 0
-        ? currentScopeVar.run(scope, fn)
-        : currentScopeVar.run(scope, () => fn(...args)));
-      this.#state = State.Fulfilled;
+      outcome = await currentScopeVar.runWith(this, callTask, this);
     } catch (error) {
-      this.#error = error;
-      if (error instanceof CancelledError) {
-        this.#state = State.Cancelled;
-        // The task's own scope catches its own cancellation (`task.cancel()`); a
-        // cancellation of the group or an enclosing scope goes on to the group.
-        this.#escaped = !scope.catches(error) && scope.parent !== null && scope.parent.isCancelledNow();
-      } else {
-        this.#state = State.Rejected;
-      }
+      outcome = error;
+      failed = true;
     }
-    scope.exit();
+    this.#finish(outcome, failed);
+  }
+
+  /** Calls the task's function (in the task's context: see {@linkcode callTask}). */
+  static invoke(task: TaskCore<unknown>): unknown {
+    const fn = task.#fn!;
+    const args = task.#args!;
+    task.#args = null;
+    return args.length === 0 ? fn() : fn(...args);
+  }
+
+  /** Records the outcome, leaves the scope, wakes the joiners and tells the observer. */
+  #finish(outcome: unknown, failed: boolean): void {
+    this.#result = outcome;
+    if (!failed) {
+      this.#state = State.Fulfilled;
+    } else if (outcome instanceof CancelledError) {
+      this.#state = State.Cancelled;
+      // The task's own scope catches its own cancellation (`task.cancel()`); a
+      // cancellation of the group or an enclosing scope goes on to the group.
+      this.#escaped = !this.catches(outcome) && this.parent !== null && this.parent.isCancelledNow();
+    } else {
+      this.#state = State.Rejected;
+    }
+    this.exit();
     const waiters = this.#waiters;
     this.#waiters = null;
     if (waiters !== null) waiters.unparkAll();
-    const instruments = scope.loop?.instruments;
+    const instruments = this.loop?.instruments;
     if (instruments != null) instruments.taskExited(this as TaskCore<unknown>);
     this.#observer?.(this as TaskCore<unknown>);
   }
 
   /** The error the task failed with, when it failed with something other than a cancellation. */
   failure(): { error: unknown } | undefined {
-    return this.#state === State.Rejected ? { error: this.#error } : undefined;
+    return this.#state === State.Rejected ? { error: this.#result } : undefined;
   }
 
   /**
@@ -164,9 +188,9 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
   unwrap(): T {
     switch (this.#state) {
       case State.Fulfilled:
-        return this.#value as T;
+        return this.#result as T;
       case State.Rejected:
-        throw this.#error;
+        throw this.#result;
       case State.Cancelled:
         throw new CancelledError("The task was cancelled");
       default:

@@ -592,8 +592,9 @@ export function register({ name, create }: BackendUnderTest): void {
     fn: () => Promise<T>,
   ): Promise<T | undefined> {
     if (depth === 0) return fn();
-    return backend.moveOnAfter(Infinity, (handle) => {
+    return backend.moveOnAfter(Infinity, async (handle) => {
       handles.push(handle);
+      await null; // Not one deep synchronous stack.
       return nested(backend, depth - 1, handles, fn);
     });
   }

@@ -25,11 +25,20 @@ import { type Waiter, WaiterList } from "./waiter.ts";
 export { CallbackWaiter, Waiter } from "./waiter.ts";
 export type { ScopeRunState } from "./deadline_queue.ts";
 
-/** How a scope got cancelled. */
-const enum Cause {
-  None,
-  Manual,
-  Deadline,
+/** The flags of a scope. The cause of its cancellation (`Manual`, `Deadline`) is in the `Cause` bits. */
+const enum F {
+  Manual = 1,
+  Deadline = 2,
+  Cause = 3,
+  Shield = 4,
+  /** It caught its own cancellation. */
+  Caught = 8,
+  Entered = 16,
+  Exited = 32,
+  /** In the live tree: `Effective` is kept up to date. */
+  Tracked = 64,
+  /** Tracked scopes: this or an unshielded enclosing scope is cancelled. */
+  Effective = 128,
 }
 
 /** The innermost cancel scope of the current task, carried across `await`. */
@@ -54,17 +63,10 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
   task: object | null;
   /** Position in the deadline queue; owned by the queue. */
   heapIndex = -1;
-  #cause: Cause = Cause.None;
+  /** The cause of the cancellation (`F.Cause` bits) and the flags: one field, a smaller object. */
+  #flags = 0;
   #reason: unknown = undefined;
-  #shield: boolean;
   #deadline = Infinity;
-  #caught = false;
-  #entered = false;
-  #exited = false;
-  /** In the live tree: {@linkcode #effective} is kept up to date. */
-  #tracked = false;
-  /** Tracked scopes: this or an unshielded enclosing scope is cancelled. */
-  #effective = false;
   // The entered scopes inside this one, in entering order (intrusive: no allocation).
   #firstChild: CancelScope | null = null;
   #lastChild: CancelScope | null = null;
@@ -87,45 +89,45 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
     super();
     this.parent = parent;
     this.task = task;
-    this.#shield = shield;
+    if (shield) this.#flags = F.Shield;
     this.loop = loop;
   }
 
-  // ---- Public handle ----
-
   /** Cancels the scope (see {@linkcode TimeoutHandle.cancel}). */
   cancel(reason?: unknown): void {
-    this.#cancel(Cause.Manual, reason);
+    this.#cancel(F.Manual, reason);
   }
 
   /** `true` once the scope was cancelled. */
   get cancelCalled(): boolean {
-    return this.#cause !== Cause.None;
+    return (this.#flags & F.Cause) !== 0;
   }
 
   /** `true` once the scope caught its own cancellation. */
   get cancelledCaught(): boolean {
-    return this.#caught;
+    return (this.#flags & F.Caught) !== 0;
   }
 
   /** Whether enclosing cancellations are kept out. */
   get shield(): boolean {
-    return this.#shield;
+    return (this.#flags & F.Shield) !== 0;
   }
 
   set shield(value: boolean) {
     if (typeof value !== "boolean") {
       throw new TypeError(`The 'shield' value must be a boolean, got ${typeof value}`);
     }
-    const was = this.#shield;
-    this.#shield = value;
-    if (!this.#tracked) {
-      if (was && !value && this.#entered && !this.#exited && this.isCancelled()) this.#deliver();
+    const was = (this.#flags & F.Shield) !== 0;
+    this.#flags = value ? this.#flags | F.Shield : this.#flags & ~F.Shield;
+    if ((this.#flags & F.Tracked) === 0) {
+      const live = (this.#flags & (F.Entered | F.Exited)) === F.Entered;
+      if (was && !value && live && this.isCancelled()) this.#deliver();
       return;
     }
     const parent = this.parent;
-    const effective = this.#cause !== Cause.None || (!value && parent !== null && parent.#effective);
-    if (effective === this.#effective) return;
+    const effective = (this.#flags & F.Cause) !== 0 ||
+      (!value && parent !== null && (parent.#flags & F.Effective) !== 0);
+    if (effective === ((this.#flags & F.Effective) !== 0)) return;
     if (effective) this.#deliver();
     else this.#clearEffective();
   }
@@ -134,9 +136,10 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
   get signal(): AbortSignal {
     if (this.#controller === null) {
       this.#controller = new AbortController();
-      if (this.#exited ? this.#cause !== Cause.None : this.isCancelled()) {
+      const exited = (this.#flags & F.Exited) !== 0;
+      if (exited ? (this.#flags & F.Cause) !== 0 : this.isCancelled()) {
         this.#controller.abort(
-          this.#exited ? new CancelledError(undefined, { reason: this.#reason }) : this.cancelledError(),
+          exited ? new CancelledError(undefined, { reason: this.#reason }) : this.cancelledError(),
         );
       }
     }
@@ -154,13 +157,13 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
       throw new RangeError(`The 'deadline' argument must be a number, got ${String(deadline)}`);
     }
     this.#deadline = deadline;
-    if (!this.#entered || this.#exited || this.#cause !== Cause.None) return;
+    if ((this.#flags & (F.Entered | F.Exited | F.Cause)) !== F.Entered) return;
     this.#syncDeadline();
   }
 
   /** `true` when the deadline cancelled the scope. */
   expired(): boolean {
-    return this.#cause === Cause.Deadline;
+    return (this.#flags & F.Cause) === F.Deadline;
   }
 
   /** The deadline, read-write. */
@@ -172,8 +175,6 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
     this.reschedule(value);
   }
 
-  // ---- Core ----
-
   /** The deadline as the queue reads it. */
   get deadlineValue(): number {
     return this.#deadline;
@@ -181,17 +182,17 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
 
   /** Called by the deadline queue. */
   deadlineReached(): void {
-    this.#cancel(Cause.Deadline);
+    this.#cancel(F.Deadline);
   }
 
   /** `true` when a checkpoint in this scope must reject: this or an unshielded enclosing scope is cancelled. */
   isCancelled(): boolean {
-    if (this.#tracked) return this.#effective;
+    if ((this.#flags & F.Tracked) !== 0) return (this.#flags & F.Effective) !== 0;
     // deno-lint-ignore no-this-alias
     let scope: CancelScope | null = this;
     do {
-      if (scope.#cause !== Cause.None) return true;
-      if (scope.#shield) return false;
+      if ((scope.#flags & F.Cause) !== 0) return true;
+      if ((scope.#flags & F.Shield) !== 0) return false;
       scope = scope.parent;
     } while (scope !== null);
     return false;
@@ -210,19 +211,19 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
    * @param now The clock of the scope's runner, when the caller has just read it: saves reading it again.
    */
   enter(now?: number): void {
-    this.#entered = true;
+    this.#flags |= F.Entered;
     const parent = this.parent;
     if (parent === null) {
-      this.#tracked = true;
-      this.#effective = this.#cause !== Cause.None;
-    } else if (!parent.#exited) {
+      this.#flags |= (this.#flags & F.Cause) !== 0 ? F.Tracked | F.Effective : F.Tracked;
+    } else if ((parent.#flags & F.Exited) === 0) {
       parent.#link(this);
-      if (parent.#tracked) {
-        this.#tracked = true;
-        this.#effective = this.#cause !== Cause.None || (!this.#shield && parent.#effective);
+      if ((parent.#flags & F.Tracked) !== 0) {
+        const effective = (this.#flags & F.Cause) !== 0 ||
+          ((this.#flags & F.Shield) === 0 && (parent.#flags & F.Effective) !== 0);
+        this.#flags |= effective ? F.Tracked | F.Effective : F.Tracked;
       }
     }
-    if (this.#deadline !== Infinity && this.#cause === Cause.None) this.#syncDeadline(now);
+    if (this.#deadline !== Infinity && (this.#flags & F.Cause) === 0) this.#syncDeadline(now);
     // A signal read before entering (a standalone scope's) learns of a cancelled enclosing scope.
     const controller = this.#controller;
     if (controller !== null && !controller.signal.aborted && this.isCancelled()) {
@@ -232,8 +233,8 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
 
   /** Unlinks the scope and disarms its deadline; nothing reaches it afterwards. */
   exit(): void {
-    this.#exited = true;
-    if (this.#tracked) this.#untrack();
+    this.#flags |= F.Exited;
+    if ((this.#flags & F.Tracked) !== 0) this.#untrack();
     if (this.heapIndex >= 0) queueOf(this).remove(this);
     const parent = this.parent;
     if (parent !== null && (this.#prevSibling !== null || parent.#firstChild === this)) parent.#unlink(this);
@@ -241,17 +242,17 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
 
   /** Leaves the live tree with every live scope inside (none, when scopes nest as they should). */
   #untrack(): void {
-    this.#tracked = false;
+    this.#flags &= ~F.Tracked;
     for (let child = this.#firstChild; child !== null; child = child.#nextSibling) {
-      if (child.#tracked) child.#untrack();
+      if ((child.#flags & F.Tracked) !== 0) child.#untrack();
     }
   }
 
   /** A shield raised in a cancelled chain: this scope and the unshielded, uncancelled ones inside are not cancelled any more. */
   #clearEffective(): void {
-    this.#effective = false;
+    this.#flags &= ~F.Effective;
     for (let child = this.#firstChild; child !== null; child = child.#nextSibling) {
-      if (child.#tracked && !child.#shield && child.#cause === Cause.None) child.#clearEffective();
+      if ((child.#flags & (F.Tracked | F.Shield | F.Cause)) === F.Tracked) child.#clearEffective();
     }
   }
 
@@ -281,9 +282,9 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
    * otherwise the error belongs to an outer scope and keeps propagating.
    */
   catches(error: unknown): boolean {
-    if (this.#cause === Cause.None || !(error instanceof CancelledError)) return false;
-    if (!this.#shield && this.parent !== null && this.parent.isCancelledNow()) return false;
-    this.#caught = true;
+    if ((this.#flags & F.Cause) === 0 || !(error instanceof CancelledError)) return false;
+    if ((this.#flags & F.Shield) === 0 && this.parent !== null && this.parent.isCancelledNow()) return false;
+    this.#flags |= F.Caught;
     return true;
   }
 
@@ -299,12 +300,12 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
     // deno-lint-ignore no-this-alias
     let scope: CancelScope | null = this;
     do {
-      if (scope.#cause === Cause.None && scope.#deadline !== Infinity && scope.#entered && !scope.#exited) {
+      if ((scope.#flags & (F.Cause | F.Entered | F.Exited)) === F.Entered && scope.#deadline !== Infinity) {
         if (Number.isNaN(now)) now = queueOf(scope).now();
-        if (scope.#deadline <= now) scope.#cancel(Cause.Deadline);
+        if (scope.#deadline <= now) scope.#cancel(F.Deadline);
       }
-      if (scope.#cause !== Cause.None) return true;
-      if (scope.#shield) return false;
+      if ((scope.#flags & F.Cause) !== 0) return true;
+      if ((scope.#flags & F.Shield) !== 0) return false;
       scope = scope.parent;
     } while (scope !== null);
     return false;
@@ -319,8 +320,8 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
     // deno-lint-ignore no-this-alias
     let scope: CancelScope | null = this;
     do {
-      if (scope.#cause !== Cause.None) reason = scope.#reason;
-      if (scope.#shield) break;
+      if ((scope.#flags & F.Cause) !== 0) reason = scope.#reason;
+      if ((scope.#flags & F.Shield) !== 0) break;
       scope = scope.parent;
     } while (scope !== null);
     return new CancelledError(undefined, { reason });
@@ -335,9 +336,9 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
     // deno-lint-ignore no-this-alias
     let scope: CancelScope | null = this;
     do {
-      if (scope.#cause !== Cause.None) return -Infinity;
+      if ((scope.#flags & F.Cause) !== 0) return -Infinity;
       if (scope.#deadline < deadline) deadline = scope.#deadline;
-      if (scope.#shield) break;
+      if ((scope.#flags & F.Shield) !== 0) break;
       scope = scope.parent;
     } while (scope !== null);
     return deadline;
@@ -355,34 +356,34 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
   #syncDeadline(now?: number): void {
     const queue = queueOf(this);
     if (this.#deadline <= (now ?? queue.now())) {
-      this.#cancel(Cause.Deadline);
+      this.#cancel(F.Deadline);
       return;
     }
     if (this.#deadline === Infinity) queue.remove(this);
     else queue.update(this);
   }
 
-  #cancel(cause: Cause, reason?: unknown): void {
-    if (this.#cause !== Cause.None) return;
-    this.#cause = cause;
+  #cancel(cause: F, reason?: unknown): void {
+    if ((this.#flags & F.Cause) !== 0) return;
+    this.#flags |= cause;
     this.#reason = reason;
     const instruments = this.loop?.instruments;
     if (instruments != null) {
       instruments.scopeCancelled(() => ({
         task: (this.task ?? undefined) as Task<unknown> | undefined,
-        expired: cause === Cause.Deadline,
+        expired: cause === F.Deadline,
         reason,
         deadline: this.#deadline,
       }));
     }
     if (this.heapIndex >= 0) queueOf(this).remove(this);
     // Before entering, only a signal already read can be waiting.
-    if (this.#entered ? !this.#exited : this.#controller !== null) this.#deliver();
+    if ((this.#flags & F.Entered) !== 0 ? (this.#flags & F.Exited) === 0 : this.#controller !== null) this.#deliver();
   }
 
   /** Wakes every checkpoint pending in this scope and in unshielded scopes inside it. */
   #deliver(): void {
-    this.#effective = true;
+    this.#flags |= F.Effective;
     const controller = this.#controller;
     if (controller !== null && !controller.signal.aborted) controller.abort(this.cancelledError());
     // From the head each time: an abort may unregister other waiters.
@@ -391,7 +392,7 @@ export class CancelScope extends WaiterList implements TimeoutHandle, DeadlineEn
       waiter.abort(this.cancelledError());
     }
     for (let child = this.#firstChild; child !== null; child = child.#nextSibling) {
-      if (!child.#exited && !child.#shield && child.#cause === Cause.None) child.#deliver();
+      if ((child.#flags & (F.Exited | F.Shield | F.Cause)) === 0) child.#deliver();
     }
   }
 }

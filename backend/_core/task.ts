@@ -43,6 +43,12 @@ const enum State {
   Fulfilled,
   Rejected,
   Cancelled,
+  /** The bits of the outcome. */
+  Outcome = 3,
+  /** It ended by a cancellation of an enclosing scope that its own scope did not catch. */
+  Escaped = 4,
+  /** Someone called `wait()`, `join()` or `joinOrCancel()`: the task's outcome has a taker. */
+  Joined = 8,
 }
 
 /** Called once when a task finishes. */
@@ -53,13 +59,11 @@ export type TaskObserver = (task: TaskCore<unknown>) => void;
  * task is its own cancel scope (see the module comment): cancelling it cancels the task.
  */
 export class TaskCore<T> extends CancelScope implements SystemTask<T> {
-  #state: State = State.Pending;
+  /** The outcome (`State`), plus the `Escaped` and `Joined` bits (one field: a smaller task). */
+  #state: number = State.Pending;
   /** The value, or the error, the task ended with. */
   #result: unknown = undefined;
   #observer: TaskObserver | null;
-  #escaped = false;
-  /** `true` once someone called `wait()`, `join()` or `joinOrCancel()`: the task's outcome has a taker. */
-  #joined = false;
   /** Who waits for the task to finish (`wait()`, `join()`, `settled()`); made on first use. */
   #waiters: WaitQueue | null = null;
   /** The function the task runs (kept for its name). */
@@ -141,14 +145,14 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
   #finish(outcome: unknown, failed: boolean): void {
     this.#result = outcome;
     if (!failed) {
-      this.#state = State.Fulfilled;
+      this.#state |= State.Fulfilled;
     } else if (outcome instanceof CancelledError) {
-      this.#state = State.Cancelled;
       // The task's own scope catches its own cancellation (`task.cancel()`); a
       // cancellation of the group or an enclosing scope goes on to the group.
-      this.#escaped = !this.catches(outcome) && this.parent !== null && this.parent.isCancelledNow();
+      const escaped = !this.catches(outcome) && this.parent !== null && this.parent.isCancelledNow();
+      this.#state |= escaped ? State.Cancelled | State.Escaped : State.Cancelled;
     } else {
-      this.#state = State.Rejected;
+      this.#state |= State.Rejected;
     }
     this.exit();
     const waiters = this.#waiters;
@@ -161,7 +165,7 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
 
   /** The error the task failed with, when it failed with something other than a cancellation. */
   failure(): { error: unknown } | undefined {
-    return this.#state === State.Rejected ? { error: this.#result } : undefined;
+    return (this.#state & State.Outcome) === State.Rejected ? { error: this.#result } : undefined;
   }
 
   /**
@@ -170,23 +174,23 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
    * carry it out (SPEC 2.1 rule 2).
    */
   cancellationEscaped(): boolean {
-    return this.#escaped;
+    return (this.#state & State.Escaped) !== 0;
   }
 
   /** `true` once `wait()`, `join()` or `joinOrCancel()` was called: someone takes the task's outcome. */
   joined(): boolean {
-    return this.#joined;
+    return (this.#state & State.Joined) !== 0;
   }
 
   /** Waits for the task without being a checkpoint. */
   settled(): Promise<void> {
-    if (this.#state !== State.Pending) return Promise.resolve();
+    if ((this.#state & State.Outcome) !== State.Pending) return Promise.resolve();
     return (this.#waiters ??= new WaitQueue()).parkUncancellable();
   }
 
   /** Returns the result of a finished task, or throws its error. */
   unwrap(): T {
-    switch (this.#state) {
+    switch (this.#state & State.Outcome) {
       case State.Fulfilled:
         return this.#result as T;
       case State.Rejected:
@@ -199,23 +203,23 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
   }
 
   done(): boolean {
-    return this.#state !== State.Pending;
+    return (this.#state & State.Outcome) !== State.Pending;
   }
 
   /** Cancels the task (its scope) while it runs; `false` once it has finished. */
   override cancel(reason?: unknown): boolean {
-    if (this.#state !== State.Pending) return false;
+    if ((this.#state & State.Outcome) !== State.Pending) return false;
     super.cancel(reason);
     return true;
   }
 
   cancelled(): boolean {
-    return this.#state === State.Cancelled;
+    return (this.#state & State.Outcome) === State.Cancelled;
   }
 
   wait(): Promise<void> {
-    this.#joined = true;
-    if (this.#state !== State.Pending) return suspend<void>((resolve) => resolve());
+    this.#state |= State.Joined;
+    if ((this.#state & State.Outcome) !== State.Pending) return suspend<void>((resolve) => resolve());
     if (currentScope()?.task === this) {
       return Promise.reject(new Error("A task cannot wait for or join itself: it would wait forever"));
     }

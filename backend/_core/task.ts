@@ -1,19 +1,23 @@
 /**
  * Tasks: a function run in its own cancel scope, observable and joinable.
  *
- * ## Why a task is its own scope
+ * ## Why a task is what it is
  *
  * Spawn+join of 100k trivial tasks spent 64–82% of its time in garbage
- * collection (`scripts/bench/core_bench.ts`): a task object, a scope object, a
- * closure and a promise for the start, another closure for the context run,
- * and the task's own async function. A task now is its cancel scope (one
- * object), starts with an `await` at the top of its async function (the same
- * one microtask after the spawner's synchronous code, in spawn order and in the
- * spawner's async context, without a closure or a derived promise), and calls
- * its function through the context carrier without a closure when it has no
- * arguments. (A batched start, all tasks of a tick from one microtask, was
- * cheaper still but would run every task in the context of the first spawner
- * of the tick: a caller's own `AsyncLocalStorage` values would not follow.)
+ * collection (`scripts/bench/core_bench.ts`), and what a pending task holds is
+ * what the collector copies: 552 bytes per spawned task on Deno (a task object,
+ * a scope object, a closure, a derived promise), against 56 for a context run and
+ * a promise. Now 344: the task is its own cancel scope, the scope's booleans and
+ * cause are one `#flags` field and the task's outcome bits one `#state`; the start
+ * is a reaction on a promise resolved with the task, calling a module function
+ * (no closure), queued in the spawner's context (shared by all its tasks, so
+ * nothing per task: the task's own context is made when it starts, by a run that
+ * passes the task without a closure). Tasks start as before: one microtask each,
+ * in spawn order, after the spawner's synchronous code, in its async context.
+ * (Starting a tick's tasks from one microtask would be cheaper still, but every
+ * task would then run in the first spawner's context: a caller's own
+ * `AsyncLocalStorage` values would not follow; `tests/contract/core_tasks.ts`
+ * checks they do.)
  *
  * @module
  */
@@ -24,14 +28,16 @@ import { CancelScope, currentScope, currentScopeVar, type ScopeRunState } from "
 import { suspend } from "./checkpoint.ts";
 import { WaitQueue } from "./wait_queue.ts";
 
-const RESOLVED: Promise<void> = Promise.resolve();
-
 /** The last task id given (ids are given when a task is first inspected). */
 let lastTaskId = 0;
 /** Task ids, given on first use (diagnostics only: no field on every task). */
 const taskIds: WeakMap<object, number> = new WeakMap();
 /** Where each task was started, in debug mode; the stacks are formatted only when read. */
 const startSites: WeakMap<object, Error> = new WeakMap();
+
+function startTask(task: TaskCore<unknown>): void {
+  TaskCore.begin(task);
+}
 
 /** Calls the task's function: a module function, so that the context run needs no closure. */
 function callTask(task: TaskCore<unknown>): unknown {
@@ -57,6 +63,7 @@ export type TaskObserver = (task: TaskCore<unknown>) => void;
 /**
  * The task implementation shared by task groups, system tasks and runners. The
  * task is its own cancel scope (see the module comment): cancelling it cancels the task.
+ * It must never get a `then` method: its start resolves a promise with it.
  */
 export class TaskCore<T> extends CancelScope implements SystemTask<T> {
   /** The outcome (`State`), plus the `Escaped` and `Joined` bits (one field: a smaller task). */
@@ -115,8 +122,14 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
     if (instruments != null) instruments.taskSpawned(this as TaskCore<unknown>);
     // A reaction on a settled promise, not queueMicrotask(): Node wraps every
     // queueMicrotask() callback in an AsyncResource, and Deno's costs twice this.
-    // It runs in the caller's context, which every task of the caller shares.
-    RESOLVED.then(() => void this.#run());
+    // It runs in the caller's context, which every task of the caller shares. A
+    // promise of the task (not a thenable) and a module function: no closure.
+    Promise.resolve(this).then(startTask);
+  }
+
+  /** Starts `task`'s body (the start reaction). */
+  static begin(task: TaskCore<unknown>): void {
+    void task.#run();
   }
 
   /** The task's body: its function in its scope, then {@linkcode #finish}. Few locals: a small frame. */

@@ -28,6 +28,17 @@ export class ContextVariable<T> {
   run<R>(value: T, fn: () => R): R {
     return this.#storage.run(value, fn);
   }
+
+  /**
+   * Calls `fn(arg)` with the variable set to `value`: no closure needed to pass `arg`.
+   *
+   * @param value The value seen by `fn`.
+   * @param fn The function to call.
+   * @param arg Its argument.
+   */
+  runWith<A, R>(value: T, fn: (arg: A) => R, arg: A): R {
+    return this.#storage.run(value, fn, arg);
+  }
 }
 
 /**

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { clampDelay, type TimerHost } from "./timers.ts";
+import type { Instruments } from "./instruments.ts";
+import { clampDelay, type TimerHost, webTimers } from "./timers.ts";
 
 // The timer facility moved to the one timer module; re-exported for the modules
 // that import it from here.
@@ -178,4 +179,24 @@ export class DeadlineQueue {
     heap[i] = entry;
     entry.heapIndex = i;
   }
+}
+
+/** What a scope knows about the runner it belongs to. */
+export interface ScopeRunState {
+  /** The runner's deadline queue (its `timers` are the runner's clock). */
+  readonly deadlines: DeadlineQueue;
+  /** The runner's instruments, `null` when nothing listens. */
+  readonly instruments?: Instruments | null;
+  /** Debug mode: tasks record where they were started. */
+  readonly debug?: boolean;
+  /** Bumped by every checkpoint that starts a wait or a yield: what a mock clock's idle check reads. */
+  activity: number;
+}
+
+// Scopes created outside any runner run on the web platform's timers (timers.ts).
+let fallbackDeadlines: DeadlineQueue | undefined;
+
+/** The deadline queue of a scope: its runner's, or an eager one outside runners. */
+export function queueOf(scope: { readonly loop: ScopeRunState | null }): DeadlineQueue {
+  return scope.loop?.deadlines ?? (fallbackDeadlines ??= new DeadlineQueue(webTimers, false));
 }

@@ -6,7 +6,6 @@
  */
 
 import type { CancelledError } from "../errors.ts";
-import type { CancelScope } from "./cancel_scope.ts";
 
 /**
  * A pending checkpoint registered on a scope, woken when the scope is cancelled.
@@ -15,7 +14,7 @@ import type { CancelScope } from "./cancel_scope.ts";
  */
 export abstract class Waiter {
   /** The scope whose list holds this waiter, or `null`. */
-  waiterScope: CancelScope | null = null;
+  waiterScope: WaiterList | null = null;
   /** The previous waiter in that list. */
   prevWaiter: Waiter | null = null;
   /** The next waiter in that list. */
@@ -56,5 +55,43 @@ export class CallbackWaiter extends Waiter {
   /** Calls the callback. */
   abort(error: CancelledError): void {
     this.#onAbort(error);
+  }
+}
+
+/**
+ * The pending checkpoints of a cancel scope, an intrusive list: registering and
+ * unregistering a waiter, which every checkpoint does, allocate nothing. (The
+ * base of `CancelScope`, which wakes them when it is cancelled.)
+ */
+export class WaiterList {
+  /** The first waiter, `null` when none is pending. */
+  firstWaiter: Waiter | null = null;
+  /** The last waiter. */
+  lastWaiter: Waiter | null = null;
+
+  /** Registers a pending checkpoint (taking it off any other list). */
+  addWaiter(waiter: Waiter): void {
+    if (waiter.waiterScope !== null) waiter.waiterScope.removeWaiter(waiter);
+    waiter.waiterScope = this;
+    const last = this.lastWaiter;
+    waiter.prevWaiter = last;
+    waiter.nextWaiter = null;
+    if (last === null) this.firstWaiter = waiter;
+    else last.nextWaiter = waiter;
+    this.lastWaiter = waiter;
+  }
+
+  /** Unregisters a pending checkpoint; does nothing when it is not registered here. */
+  removeWaiter(waiter: Waiter): void {
+    if (waiter.waiterScope !== this) return;
+    const prev = waiter.prevWaiter;
+    const next = waiter.nextWaiter;
+    if (prev === null) this.firstWaiter = next;
+    else prev.nextWaiter = next;
+    if (next === null) this.lastWaiter = prev;
+    else next.prevWaiter = prev;
+    waiter.waiterScope = null;
+    waiter.prevWaiter = null;
+    waiter.nextWaiter = null;
   }
 }

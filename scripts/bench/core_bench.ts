@@ -2,8 +2,13 @@
  * The core benchmark: our tasks, scopes and yields against the runtime's raw
  * equivalents, measured in one process (`deno task bench`).
  *
- * - spawn+join of 100k trivial tasks in one task group vs `Promise.all` over
- *   100k async calls (goal ≤ 3×);
+ * - spawn+join of 100k trivial tasks in one task group vs one context run
+ *   (`AsyncLocalStorage.run()`) and one promise per task (goal ≤ 1.5×), vs
+ *   `Promise.all` (reference) and vs Effection 4 (goal: ours ≥ 50× faster);
+ *   1M tasks in one group vs ten groups of 100k (goal ≤ 1.3×: the cost per
+ *   task stays flat);
+ * - 100k checkpoints (`coroYield()`) at cancel-scope depth 1,000 vs at depth 1
+ *   (goal ≤ 1.3×: a checkpoint does not walk the scope chain);
  * - enter+exit of 1M `moveOnAfter(1e9, …)` scopes vs 1M `setTimeout` +
  *   `clearTimeout` pairs (goal ≤ 1×: no timer per scope);
  * - `coroYield()` twice: against the fastest raw yield of the runtime,
@@ -33,8 +38,10 @@ import type { AsyncBackend } from "../../backend/mod.ts";
 import { ContextVariable } from "../../backend/_core/context.ts";
 import { AsyncBackendFactory } from "../../factory/mod.ts";
 import process from "node:process";
-import { compare, type Comparison, formatPerOp, median, report, type Result } from "./measure.ts";
-// The wait-queue block below (helper "suite") uses its own namespace import, apart from the rest.
+import { compare, type Comparison, formatPerOp, median, QUICK, report, type Result, sized } from "./measure.ts";
+import * as effection from "effection";
+import os from "node:os";
+// The wait-queue block below uses its own namespace import, apart from the rest.
 import * as harness from "./measure.ts";
 
 // ---- Backend selection: the runtime's own backend, through the factory ----
@@ -46,18 +53,40 @@ const runtime = "deno" in process.versions
 
 // ---- Workloads ----
 
-const TASKS = 100_000;
-const SCOPES = 1_000_000;
-const YIELDS = 100_000;
-const FEW_WAITERS = 1_000;
-const MANY_WAITERS = 200_000;
+const TASKS = sized(100_000);
+const MANY_TASKS = sized(1_000_000);
+const EFFECTION_TASKS = sized(100_000);
+const SCOPES = sized(1_000_000);
+const YIELDS = sized(100_000);
+const CHECKPOINTS = sized(100_000);
+const DEEP = sized(1_000, 10);
+const FEW_WAITERS = sized(1_000, 10);
+const MANY_WAITERS = sized(200_000);
 
 const noop = (): void => {};
 const trivial = async (): Promise<number> => 1;
 
-async function spawnInGroup(): Promise<void> {
+async function spawnInGroup(count = TASKS): Promise<void> {
   await backend.createTaskGroup((tg) => {
-    for (let i = 0; i < TASKS; i++) tg.startSoon(trivial);
+    for (let i = 0; i < count; i++) tg.startSoon(trivial);
+  });
+}
+
+/** `MANY_TASKS` spawned in groups of `TASKS`, one group after the other: the flat per-task cost of the 1M row. */
+async function spawnInGroups(): Promise<void> {
+  for (let done = 0; done < MANY_TASKS; done += TASKS) await spawnInGroup(TASKS);
+}
+
+/** The same workload on Effection 4: spawn `count` trivial child operations, then wait for each. */
+function effectionSpawn(count = EFFECTION_TASKS): Promise<void> {
+  return effection.run(function* () {
+    const tasks: effection.Task<number>[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      tasks[i] = yield* effection.spawn(function* () {
+        return 1;
+      });
+    }
+    for (let i = 0; i < count; i++) yield* tasks[i];
   });
 }
 
@@ -78,6 +107,19 @@ async function promiseAllInContexts(): Promise<void> {
 
 async function moveOnScopes(): Promise<void> {
   for (let i = 0; i < SCOPES; i++) await backend.moveOnAfter(1e9, noop);
+}
+
+/** Runs `fn` at cancel-scope depth `depth` (nested `moveOnAfter` scopes with far deadlines). */
+function atDepth(depth: number, fn: () => Promise<void>): Promise<void | undefined> {
+  return depth === 0 ? fn() : backend.moveOnAfter(1e9, async () => {
+    await null; // Not one deep synchronous stack.
+    return atDepth(depth - 1, fn);
+  });
+}
+
+/** `CHECKPOINTS` checkpoints (`coroYield()`: the cheapest checkpoint of the API) at scope depth `depth`. */
+async function checkpointsAtDepth(depth: number): Promise<void> {
+  await atDepth(depth, () => coroYields(CHECKPOINTS));
 }
 
 function timerPairs(): void {
@@ -216,6 +258,7 @@ function yieldCount(perYield: number): number {
 }
 
 function countLabel(count: number): string {
+  if (count >= 1_000_000) return `${count / 1_000_000}M`;
   return count >= 1000 ? `${count / 1000}k` : String(count);
 }
 
@@ -370,22 +413,37 @@ const results: Result[] = await backend.bootstrap(async () => {
   const turnCount = yieldCount(raw.perYield.get(raw.fullTurn)!);
   const comparisons: Comparison[] = [
     {
-      name: "spawn+join 100k tasks in a group",
+      name: `spawn+join ${countLabel(TASKS)} tasks in a group`,
       ops: TASKS,
-      ours: spawnInGroup,
-      rawName: "Promise.all",
-      raw: promiseAll,
-      goal: 3,
+      ours: () => spawnInGroup(),
+      rawName: "one context run + one promise per task",
+      raw: promiseAllInContexts,
+      goal: 1.5,
     },
     {
-      name: "(reference) 100k context runs",
+      name: `(reference) spawn+join ${countLabel(TASKS)} tasks in a group`,
+      ops: TASKS,
+      ours: () => spawnInGroup(),
+      rawName: "Promise.all",
+      raw: promiseAll,
+    },
+    {
+      name: `(reference) ${countLabel(TASKS)} context runs`,
       ops: TASKS,
       ours: promiseAllInContexts,
       rawName: "Promise.all",
       raw: promiseAll,
     },
     {
-      name: "enter+exit 1M moveOnAfter(1e9) scopes",
+      name: `spawn+join ${countLabel(MANY_TASKS)} tasks in one group (per task: flat)`,
+      ops: MANY_TASKS,
+      ours: () => spawnInGroup(MANY_TASKS),
+      rawName: `${MANY_TASKS / TASKS} groups of ${countLabel(TASKS)}`,
+      raw: spawnInGroups,
+      goal: 1.3,
+    },
+    {
+      name: `enter+exit ${countLabel(SCOPES)} moveOnAfter(1e9) scopes`,
       ops: SCOPES,
       ours: moveOnScopes,
       rawName: "setTimeout+clearTimeout",
@@ -393,7 +451,7 @@ const results: Result[] = await backend.bootstrap(async () => {
       goal: 1,
     },
     {
-      name: "100k coroYield() (reference: any raw yield)",
+      name: `${countLabel(YIELDS)} coroYield() (reference: any raw yield)`,
       ops: YIELDS,
       ours: () => coroYields(YIELDS),
       rawName: raw.any.name,
@@ -422,12 +480,41 @@ const results: Result[] = await backend.bootstrap(async () => {
       raw: () => resolverHandOffs(MANY_WAITERS),
     },
     ...waitQueueComparisons(),
+    {
+      name: `${countLabel(CHECKPOINTS)} checkpoints at scope depth ${countLabel(DEEP)}`,
+      ops: CHECKPOINTS,
+      ours: () => checkpointsAtDepth(DEEP),
+      rawName: "the same at depth 1",
+      raw: () => checkpointsAtDepth(1),
+      goal: 1.3,
+    },
   ];
+  // `CORE_BENCH_ONLY=<regex>` runs the rows whose name matches (for profiling one row).
+  const only = process.env.CORE_BENCH_ONLY ? new RegExp(process.env.CORE_BENCH_ONLY) : null;
   const results: Result[] = [];
-  for (const comparison of comparisons) results.push(await compare(comparison));
+  for (const comparison of comparisons) {
+    if (only === null || only.test(comparison.name)) results.push(await compare(comparison));
+  }
+  // Effection is slow enough that 3 rounds after 1 warm-up are plenty. The
+  // ratio is ours / Effection: "≥ 50× faster" is a ratio ≤ 0.02.
+  const vsEffection: Comparison = {
+    name: `spawn+join ${countLabel(EFFECTION_TASKS)} vs Effection 4 (goal: ≥ 50× faster)`,
+    ops: EFFECTION_TASKS,
+    ours: () => spawnInGroup(EFFECTION_TASKS),
+    rawName: "Effection 4 spawn + join",
+    raw: () => effectionSpawn(),
+    goal: 0.02,
+  };
+  if (only === null || only.test(vsEffection.name)) {
+    results.push(await compare(vsEffection, QUICK ? {} : { warmups: 1, rounds: 3 }));
+  }
   return results;
 });
 channel.port1.close();
 
 const gcNote = "gc" in globalThis ? "heap collected before each run" : "no gc() between runs";
-report(`Core benchmark on ${runtime}: median of 7 interleaved rounds after 2 warm-ups, ${gcNote}`, results);
+const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
+report(
+  `Core benchmark on ${runtime}: median of 7 interleaved rounds after 2 warm-ups, ${gcNote}, load average ${load}`,
+  results,
+);

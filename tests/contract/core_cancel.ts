@@ -581,4 +581,110 @@ export function register({ name, create }: BackendUnderTest): void {
     const overflowing = delays.filter((ms) => ms > 2 ** 31 - 1);
     assert.deepEqual(overflowing, [], "a timer was armed with a delay that overflows to 1 ms");
   });
+
+  // ---- Deep chains (each scope keeps whether it is effectively cancelled) ----
+
+  /** Runs `fn` at `depth` nested `moveOnAfter(Infinity)` scopes; `handles[0]` is the outermost. */
+  function nested<T>(
+    backend: ReturnType<BackendUnderTest["create"]>,
+    depth: number,
+    handles: TimeoutHandle[],
+    fn: () => Promise<T>,
+  ): Promise<T | undefined> {
+    if (depth === 0) return fn();
+    return backend.moveOnAfter(Infinity, async (handle) => {
+      handles.push(handle);
+      await null; // Not one deep synchronous stack.
+      return nested(backend, depth - 1, handles, fn);
+    });
+  }
+
+  test(`${name}: deep chains: a cancel at the top reaches a checkpoint 1,000 scopes down, and new checkpoints there reject at once`, async () => {
+    const backend = create();
+    const handles: TimeoutHandle[] = [];
+    const steps: string[] = [];
+    await backend.bootstrap(() =>
+      nested(backend, 1000, handles, async () => {
+        await backend.sleep(0);
+        const pending = backend.sleepForever();
+        handles[0].cancel("top");
+        await assert.rejects(pending, (error) => error instanceof CancelledError && error.reason === "top");
+        steps.push("woken");
+        await assert.rejects(backend.coroYield(), CancelledError);
+        await assert.rejects(backend.sleep(0), CancelledError);
+        // A scope entered inside the cancelled chain is cancelled from its first checkpoint.
+        await assert.rejects(backend.moveOnAfter(Infinity, () => backend.coroYield()), CancelledError);
+        steps.push("level-triggered");
+        await backend.coroYield();
+        steps.push("not reached");
+      })
+    );
+    assert.deepEqual(steps, ["woken", "level-triggered"]);
+    assert.equal(handles[0].cancelledCaught, true);
+    assert.ok(handles.slice(1).every((h) => !h.cancelledCaught && !h.cancelCalled));
+  });
+
+  test(`${name}: deep chains: raising and lowering a shield in the middle of a cancelled chain, again and again`, async () => {
+    const backend = create();
+    const handles: TimeoutHandle[] = [];
+    const steps: string[] = [];
+    await backend.bootstrap(() =>
+      nested(backend, 40, handles, async () => {
+        const middle = handles[20];
+        // An inner scope cancelled on its own stays cancelled whatever the shield above does.
+        const own = await backend.moveOnAfter(Infinity, async (inner) => {
+          inner.cancel("own");
+          middle.shield = true;
+          await assert.rejects(backend.coroYield(), CancelledError);
+          return "inner rejected";
+        });
+        assert.equal(own, "inner rejected");
+        handles[0].cancel("top");
+        for (let round = 0; round < 3; round++) {
+          await backend.sleep(0); // shielded: runs
+          await backend.coroYield();
+          const pending = backend.sleepForever();
+          middle.shield = false;
+          await assert.rejects(pending, CancelledError);
+          await assert.rejects(backend.coroYield(), CancelledError);
+          middle.shield = true;
+          steps.push(`round ${round}`);
+        }
+        // Shielding again below the middle changes nothing; unshielding it keeps the middle's shield.
+        handles[30].shield = true;
+        handles[30].shield = false;
+        await backend.sleep(0);
+        steps.push("still shielded");
+      })
+    );
+    assert.deepEqual(steps, ["round 0", "round 1", "round 2", "still shielded"]);
+    assert.equal(handles[0].cancelledCaught, false, "the shielded body returned normally");
+  });
+
+  test(`${name}: deep chains: code left running after its scope exited still sees an enclosing cancellation`, async () => {
+    const backend = create();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let stray!: Promise<string>;
+    const result = await backend.bootstrap(() =>
+      backend.moveOnAfter(Infinity, async (outer) => {
+        await backend.moveOnAfter(Infinity, () => {
+          // Not awaited: it outlives its scope (unstructured, but it must not miss the outer cancel).
+          stray = (async () => {
+            await gate;
+            try {
+              await backend.coroYield();
+              return "ran";
+            } catch (error) {
+              return error instanceof CancelledError ? "cancelled" : "other";
+            }
+          })();
+        });
+        outer.cancel();
+        release();
+        return await stray;
+      })
+    );
+    assert.equal(result, "cancelled");
+  });
 }

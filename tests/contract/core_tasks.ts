@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { CancellableFuture } from "../../backend/abc/threads.ts";
 import type { SystemTask, Task, TaskStatus } from "../../backend/abc/tasks.ts";
 import { CancelledError } from "../../backend/errors.ts";
@@ -659,6 +660,38 @@ export function register({ name, create }: BackendUnderTest): void {
         await assert.rejects(waiter.join(), CancelledError);
       });
     });
+  });
+  test(`${name}: tasks start in spawn order, each on its own microtask after the spawner's synchronous code, in the spawner's async context`, async () => {
+    const backend = create();
+    const steps: string[] = [];
+    const storage = new AsyncLocalStorage<string>();
+    await backend.bootstrap(() =>
+      backend.createTaskGroup(async (tg) => {
+        tg.startSoon(() => void steps.push(`A ${storage.getStore()}`));
+        // A microtask queued between two spawns runs between the two starts.
+        void Promise.resolve().then(() => steps.push("M"));
+        storage.run("b", () => tg.startSoon(() => void steps.push(`B ${storage.getStore()}`)));
+        tg.startSoon(async () => {
+          steps.push("C");
+          await null;
+          steps.push("C after await");
+        });
+        storage.run("d", () => tg.startSoon(() => void steps.push(`D ${storage.getStore()}`)));
+        steps.push("spawner");
+        await null;
+        steps.push("spawner after await");
+      })
+    );
+    assert.deepEqual(steps, [
+      "spawner",
+      "A undefined",
+      "M",
+      "B b",
+      "C",
+      "D d",
+      "spawner after await",
+      "C after await",
+    ]);
   });
 }
 

@@ -184,7 +184,9 @@ export function buildNpm(): number {
   const denoOnlyTests = tests.filter(isDenoOnlyTest);
   // The Node column of the benchmarks (`deno task bench:node`); worker modules (`*_work.ts`) are roots too.
   const benches = walk(join(ROOT, "scripts", "bench")).filter((path) =>
-    /[\\/]((core|node|sync|channel|stream|diagnostics|memory|http|thread_pool)_bench|_http_load|\w+_work)\.ts$/.test(path)
+    /[\\/]((core|node|sync|channel|stream|diagnostics|memory|http|thread_pool)_bench|_http_load|\w+_work)\.ts$/.test(
+      path,
+    )
   );
 
   const options: ts.CompilerOptions = {

@@ -43,7 +43,7 @@ import type {
 } from "../../backend/mod.ts";
 import { IncompleteReadError } from "../../backend/errors.ts";
 import { AsyncBackendFactory } from "../../factory/mod.ts";
-import { compare, type Comparison, median, QUICK, report, type Result, sized } from "./measure.ts";
+import { compare, median, QUICK, report, type Result, sized } from "./measure.ts";
 
 const isDeno = "deno" in process.versions;
 const runtime = isDeno

@@ -71,7 +71,7 @@ for (const flag of flags) {
 const timeoutMs = Number(Deno.env.get("BENCH_TIMEOUT") ?? (quick ? 300 : 900)) * 1000;
 const partial = names.length > 0 || runtimeFlag !== undefined;
 
-// "thread" and "threads" both pick thread_bench.ts.
+// A name picks every bench it starts ("thread" picks thread_pool_bench.ts).
 const picked = (area: string) =>
   names.length === 0 || names.some((name) => name.startsWith(area) || area.startsWith(name));
 

@@ -1,5 +1,5 @@
 /**
- * Worker functions of `thread_bench.ts`, run by the pool.
+ * Worker functions of `thread_pool_bench.ts` and `node_bench.ts`, run by the pool.
  *
  * @module
  */

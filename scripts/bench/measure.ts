@@ -60,6 +60,8 @@ export interface Comparison {
   readonly rounds?: number;
   /** Untimed runs of each side first, when {@linkcode compare}'s options give none (not in quick mode). */
   readonly warmups?: number;
+  /** What the per-op figures are: ms (the default) or bytes (a memory row, made without {@linkcode compare}). */
+  readonly unit?: "ms" | "bytes";
 }
 
 /** Options of {@linkcode compare}. */
@@ -169,8 +171,14 @@ export async function compare(comparison: Comparison, options: CompareOptions = 
   };
 }
 
-/** Formats ms per op in the most readable unit. */
-export function formatPerOp(ms: number): string {
+/**
+ * Formats ms per op in the most readable unit (or bytes, for a memory row).
+ *
+ * @param ms The figure: ms per op, or bytes per item when `unit` is `"bytes"`.
+ * @param unit What the figure is.
+ */
+export function formatPerOp(ms: number, unit: "ms" | "bytes" = "ms"): string {
+  if (unit === "bytes") return ms >= 10240 ? `${(ms / 1024).toFixed(1)} KiB` : `${ms.toFixed(0)} B`;
   const ns = ms * 1e6;
   if (ns < 1000) return `${ns.toFixed(0)} ns`;
   if (ns < 1e6) return `${(ns / 1000).toFixed(2)} µs`;
@@ -181,8 +189,8 @@ function row(result: Result): string[] {
   const { comparison: c, ratio, spread } = result;
   return [
     c.name,
-    formatPerOp(result.oursPerOp),
-    `${formatPerOp(result.rawPerOp)} (${c.rawName})`,
+    formatPerOp(result.oursPerOp, c.unit),
+    `${formatPerOp(result.rawPerOp, c.unit)} (${c.rawName})`,
     `${ratio.toFixed(2)}× (${spread[0].toFixed(2)}–${spread[1].toFixed(2)})`,
     c.goal === undefined ? "—" : `≤ ${c.goal}×`,
     c.goal === undefined ? "—" : ratio <= c.goal ? "yes" : "no",
@@ -242,9 +250,11 @@ export interface RecordedRow {
   readonly ops: number;
   /** Timed rounds of each side, when known. */
   readonly rounds: number | null;
-  /** Median ms per op of ours. */
+  /** What the per-op figures are: ms per op, or bytes per item (memory rows). */
+  readonly unit: "ms" | "bytes";
+  /** Median ms per op (or bytes per item) of ours. */
   readonly oursPerOp: number;
-  /** Median ms per op of the reference. */
+  /** Median ms per op (or bytes per item) of the reference. */
   readonly referencePerOp: number;
   /** Median of the per-round ratios ours / reference. */
   readonly ratio: number;
@@ -286,6 +296,7 @@ function record(title: string, results: readonly Result[]): void {
       reference: c.rawName,
       ops: c.ops,
       rounds: result.rounds ?? null,
+      unit: c.unit ?? "ms",
       oursPerOp: result.oursPerOp,
       referencePerOp: result.rawPerOp,
       ratio: result.ratio,

@@ -37,7 +37,7 @@ import { loadavg } from "node:os";
 import process from "node:process";
 import type { AsyncBackend, AsyncStreamSocketAdapter } from "../../backend/mod.ts";
 import { AsyncBackendFactory } from "../../factory/mod.ts";
-import { median, QUICK, sized } from "./measure.ts";
+import { median, QUICK, report, type Result, sized } from "./measure.ts";
 
 const CONNECTIONS = sized(5_000, 50);
 const TASKS = sized(100_000, 1_000);
@@ -346,6 +346,7 @@ async function parent(): Promise<void> {
   const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
   const picked = wanted.length === 0 ? rows : rows.filter((row) => wanted.some((w) => row.name.includes(w)));
   const lines: string[][] = [];
+  const results: Result[] = [];
   for (const row of picked) {
     const oursSamples: Sample[] = [];
     const rawSamples: Sample[] = [];
@@ -370,6 +371,22 @@ async function parent(): Promise<void> {
     ];
     console.log(line.join("  |  "));
     lines.push(line);
+    results.push({
+      comparison: {
+        name: `${row.name} (${row.count.toLocaleString("en")}), RSS`,
+        ops: row.count,
+        ours: () => {},
+        rawName: row.rawName,
+        raw: () => {},
+        goal: row.goal,
+        unit: "bytes",
+      },
+      oursPerOp: oursMedian,
+      rawPerOp: rawMedian,
+      ratio,
+      spread: [Math.min(...ratios), Math.max(...ratios)],
+      rounds,
+    });
   }
   const header = ["Held", "Ours RSS / item", "Raw RSS / item", "Ratio (min–max)", "Goal", "Met"];
   console.log(
@@ -380,6 +397,8 @@ async function parent(): Promise<void> {
   console.log(`| ${header.join(" | ")} |`);
   console.log(`|${header.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`);
   for (const line of lines) console.log(`| ${line.map((cell) => (cell === "no" ? "**no**" : cell)).join(" | ")} |`);
+  // The same rows through the harness, so that run_all records them (bytes per item, not ms).
+  report(`Memory on ${runtime}: RSS per item, median of ${rounds} child processes per variant`, results);
 }
 
 const at = process.argv.indexOf("--child");

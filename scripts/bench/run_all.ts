@@ -274,7 +274,8 @@ const recorded: Recorded = {
 };
 
 const fixed = (value: number) => value.toFixed(2);
-function perOp(ms: number): string {
+function perOp(ms: number, unit: "ms" | "bytes" = "ms"): string {
+  if (unit === "bytes") return ms >= 10240 ? `${(ms / 1024).toFixed(1)} KiB` : `${ms.toFixed(0)} B`;
   const ns = ms * 1e6;
   if (ns < 1000) return `${ns.toFixed(0)} ns`;
   if (ns < 1e6) return `${(ns / 1000).toFixed(2)} µs`;
@@ -318,8 +319,8 @@ function markdown(data: Recorded): string {
     }
     const cells = [
       row.scenario,
-      `${row.reference}: ${perOp(row.referencePerOp)}`,
-      perOp(row.oursPerOp),
+      `${row.reference}: ${perOp(row.referencePerOp, row.unit)}`,
+      perOp(row.oursPerOp, row.unit),
       `${fixed(row.ratio)}× (${fixed(row.min)}–${fixed(row.max)})`,
       row.goal === null ? "—" : `≤ ${row.goal}×`,
       row.met === null ? "—" : row.met ? "yes" : "**no**",

@@ -14,7 +14,7 @@
  * average) and `scripts/bench/results.json` (the rows, the runs and the
  * machine).
  *
- * Usage: `deno task bench [name...] [--quick] [--runtime=deno,node20,node24] [--no-build] [--out=DIR]`
+ * Usage: `deno task bench [name...] [--quick] [--runtime=deno,node20,node24] [--no-build] [--render] [--out=DIR]`
  *
  * - names pick some benches (`deno task bench core thread`: a prefix of the
  *   area); a partial run (names or `--runtime`) replaces only its own rows in
@@ -25,6 +25,7 @@
  *   command runs it;
  * - `--no-build` uses the npm build already in `npm/` (the test command runs
  *   this after `test:node`, which built it);
+ * - `--render` runs nothing and writes results.md again from results.json;
  * - `--out=DIR` writes the results into `DIR` (an existing folder) instead;
  * - `BENCH_TIMEOUT` (seconds; default 900, 300 in quick mode): a bench running
  *   longer is killed and counts as failed.
@@ -55,6 +56,8 @@ const flags = Deno.args.filter((arg) => arg.startsWith("--"));
 const names = Deno.args.filter((arg) => !arg.startsWith("--"));
 const quick = flags.includes("--quick") || Deno.env.get("BENCH_QUICK") === "1";
 const noBuild = flags.includes("--no-build");
+// --render: run nothing, write results.md again from results.json (after merging runs made apart).
+const render = flags.includes("--render");
 const outFlag = flags.find((flag) => flag.startsWith("--out="));
 const runtimeFlag = flags.find((flag) => flag.startsWith("--runtime="));
 const runtimes: RuntimeId[] = runtimeFlag === undefined
@@ -64,7 +67,7 @@ const runtimes: RuntimeId[] = runtimeFlag === undefined
     return id as RuntimeId;
   });
 for (const flag of flags) {
-  if (!["--quick", "--no-build"].includes(flag) && !/^--(runtime|out)=/.test(flag)) {
+  if (!["--quick", "--no-build", "--render"].includes(flag) && !/^--(runtime|out)=/.test(flag)) {
     throw new Error(`Unknown option ${flag} (--quick, --no-build, --runtime=${RUNTIMES}, --out=DIR)`);
   }
 }
@@ -171,7 +174,7 @@ const started = new Date();
 const loadAtStart = loadavg();
 const peers: Record<string, string> = {};
 
-if (runtimes.includes("deno")) {
+if (runtimes.includes("deno") && !render) {
   const benches = benchesIn(BENCH_DIR, ".ts").filter((file) => file.endsWith("_bench.ts"));
   // Through the import map, fetched from npm on first use.
   await output(Deno.execPath(), ["eval", "--ext=ts", PEER_CHECK], ROOT);
@@ -197,7 +200,7 @@ async function nodeBinary(runtime: RuntimeId): Promise<string> {
 }
 
 const nodeRuntimes = runtimes.filter((id) => id !== "deno");
-if (nodeRuntimes.length > 0) {
+if (nodeRuntimes.length > 0 && !render) {
   if (!noBuild || !existsSync(join(ROOT, "npm", "package.json"))) {
     const build = await spawn(Deno.execPath(), ["run", "-A", join(ROOT, "scripts", "build_npm.ts")], ROOT);
     console.log(`npm build: ${build.seconds.toFixed(1)} s`);
@@ -261,7 +264,7 @@ if (partial && !quick && existsSync(jsonPath)) {
   oldPeers = old.peers;
 }
 const cpuList = cpus();
-const recorded: Recorded = {
+const recorded: Recorded = render ? JSON.parse(readFileSync(jsonPath, "utf8")) as Recorded : {
   generated: started.toISOString(),
   quick,
   machine: {

@@ -36,7 +36,7 @@ const label = (row: Row): string =>
 const runtimes = [...new Set(data.rows.map(label))].sort((a, b) =>
   (a.startsWith("Deno") ? "0" : "1") + a < (b.startsWith("Deno") ? "0" : "1") + b ? -1 : 1
 );
-const fixed = (value: number): string => value.toFixed(2);
+const fixed = (value: number | null): string => (value === null || !Number.isFinite(value) ? "∞" : value.toFixed(2));
 
 const scenarios = new Map<string, Map<string, Row>>();
 for (const row of data.rows) {

@@ -276,7 +276,8 @@ const recorded: Recorded = render ? JSON.parse(readFileSync(jsonPath, "utf8")) a
   rows: [...oldRows, ...newRows],
 };
 
-const fixed = (value: number) => value.toFixed(2);
+// A ratio over a reference of 0 is Infinity, which JSON records as null.
+const fixed = (value: number | null) => (value === null || !Number.isFinite(value) ? "∞" : value.toFixed(2));
 function perOp(ms: number, unit: "ms" | "bytes" = "ms"): string {
   if (unit === "bytes") return ms >= 10240 ? `${(ms / 1024).toFixed(1)} KiB` : `${ms.toFixed(0)} B`;
   const ns = ms * 1e6;

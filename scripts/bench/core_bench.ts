@@ -19,9 +19,8 @@
  *   measured by `yield_candidates.ts`: on Node `setImmediate` and
  *   `setTimeout(0)`; on Deno `setTimeout(0)` and a chain of 64 `setImmediate`
  *   rounds (a lone `setImmediate` polls I/O once in 61 rounds there);
- * - a lock hand-off with 1k and with 200k tasks waiting (spawning the waiters
- *   included), against a FIFO of promise resolvers: the per-op cost must not
- *   grow with the number of waiters (the wait queue is O(1)).
+ * - the wait-queue block below: a lock hand-off and a condition notify per op
+ *   at 100k waiters against ten runs of 1k (the wait queue is O(1)).
  *
  * A reference row shows what one run of the task context's carrier
  * (`AsyncLocalStorage.run()`, which every task and scope needs) costs on its
@@ -60,8 +59,6 @@ const SCOPES = sized(1_000_000);
 const YIELDS = sized(100_000);
 const CHECKPOINTS = sized(100_000);
 const DEEP = sized(1_000, 10);
-const FEW_WAITERS = sized(1_000, 10);
-const MANY_WAITERS = sized(200_000);
 
 const noop = (): void => {};
 const trivial = async (): Promise<number> => 1;
@@ -124,41 +121,6 @@ async function checkpointsAtDepth(depth: number): Promise<void> {
 
 function timerPairs(): void {
   for (let i = 0; i < SCOPES; i++) clearTimeout(setTimeout(noop, 1e9));
-}
-
-/**
- * `n` lock hand-offs: `n` tasks queue on a held lock; once released, each one,
- * granted the lock, releases it at once. O(1) per hand-off: the per-op cost is
- * the same with 1k and 200k waiters (issue 13 goal 3).
- */
-async function lockHandOffs(n: number): Promise<void> {
-  const lock = backend.createLock();
-  await backend.createTaskGroup(async (tg) => {
-    await lock.acquire();
-    for (let i = 0; i < n; i++) {
-      tg.startSoon(async () => {
-        await lock.acquire();
-        lock.release();
-      });
-    }
-    await backend.coroYield();
-    lock.release();
-  });
-}
-
-/** `n` async calls handing a turn on through a FIFO of promise resolvers: the floor of a hand-off. */
-async function resolverHandOffs(n: number): Promise<void> {
-  const resolvers = new Array<() => void>(n);
-  const done = new Array<Promise<void>>(n);
-  for (let i = 0; i < n; i++) {
-    done[i] = (async () => {
-      await new Promise<void>((resolve) => resolvers[i] = resolve);
-      if (i + 1 < n) resolvers[i + 1]();
-    })();
-  }
-  await null;
-  resolvers[0]();
-  await Promise.all(done);
 }
 
 async function coroYields(count: number): Promise<void> {
@@ -464,20 +426,6 @@ const results: Result[] = await backend.bootstrap(async () => {
       rawName: raw.fullTurn.name,
       raw: () => rawYields(raw.fullTurn.yieldOnce, turnCount),
       goal: 2,
-    },
-    {
-      name: `lock hand-off, ${countLabel(FEW_WAITERS)} waiters`,
-      ops: FEW_WAITERS,
-      ours: () => lockHandOffs(FEW_WAITERS),
-      rawName: "resolver FIFO",
-      raw: () => resolverHandOffs(FEW_WAITERS),
-    },
-    {
-      name: `lock hand-off, ${countLabel(MANY_WAITERS)} waiters`,
-      ops: MANY_WAITERS,
-      ours: () => lockHandOffs(MANY_WAITERS),
-      rawName: "resolver FIFO",
-      raw: () => resolverHandOffs(MANY_WAITERS),
     },
     ...waitQueueComparisons(),
     {

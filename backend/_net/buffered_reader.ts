@@ -14,6 +14,11 @@
  * line parser (the next line is already buffered) costs a search, a view and
  * a resolved promise.
  *
+ * On a pull-model connection (Deno) the runtime read goes straight into the
+ * buffer's free room (`StreamReader.fill`): a cancelled fill's read may still
+ * write there, which is safe because that room is never handed out before a
+ * later read claims those bytes.
+ *
  * The buffer is append-only: a region handed out as a view is never written
  * again (a buffer that runs out of room is replaced, the unread bytes copied),
  * so results stay valid for good. `receiveExactly` and `receiveUntil` return
@@ -94,6 +99,9 @@ export class BufferedReader {
   #eof = false;
   #delimiterText = "";
   #delimiterBytes: Uint8Array = EMPTY;
+  /** The buffer and offset of the read in flight. */
+  #fillBuffer: Uint8Array = EMPTY;
+  #fillEnd = 0;
 
   /** @param reader The runtime reader. */
   constructor(reader: StreamReader) {
@@ -168,7 +176,7 @@ export class BufferedReader {
   async #exactlySlow(n: number, release: () => void): Promise<Uint8Array> {
     try {
       while (this.buffered < n) {
-        if (!await this.#fill(n - this.buffered)) {
+        if (!this.#filled(await this.#read(n - this.buffered))) {
           throw new IncompleteReadError(this.#take(this.buffered, true), n);
         }
       }
@@ -221,7 +229,7 @@ export class BufferedReader {
         const buffered = this.buffered;
         if (buffered >= maxBytes + delimiter.length) throw new DelimiterNotFound(maxBytes);
         from = Math.max(0, buffered - delimiter.length + 1);
-        if (!await this.#fill(MIN_READ)) throw new IncompleteReadError(this.#take(buffered, true));
+        if (!this.#filled(await this.#read(MIN_READ))) throw new IncompleteReadError(this.#take(buffered, true));
       }
     } finally {
       release();
@@ -239,29 +247,37 @@ export class BufferedReader {
   }
 
   /**
-   * Reads more into the buffer (a checkpoint: cancelled, it takes no byte),
-   * with room for at least `room` more bytes. Resolves `false` at end of stream.
+   * Starts a read into the buffer (a checkpoint: cancelled, it takes no byte),
+   * with room for at least `room` more bytes; resolves the count, `0` at end of
+   * stream, which {@linkcode #filled} takes in. Not an async function: the slow
+   * paths await it directly, one async frame per call.
    */
-  async #fill(room: number): Promise<boolean> {
+  #read(room: number): Promise<number> {
     if (this.#eof) {
       // A checkpoint all the same.
       const cancelled = cancelledNow();
-      if (cancelled !== undefined) throw cancelled;
-      return false;
+      return cancelled !== undefined ? Promise.reject(cancelled) : Promise.resolve(0);
     }
     this.#reserve(Math.max(room, MIN_READ));
     const end = this.#data.length;
     const buffer = this.#buffer;
-    const n = await this.#reader.recvInto(
-      new Uint8Array(buffer.buffer, buffer.byteOffset + end, buffer.length - end),
-      NOOP,
-    );
+    this.#fillBuffer = buffer;
+    this.#fillEnd = end;
+    const view = new Uint8Array(buffer.buffer, buffer.byteOffset + end, buffer.length - end);
+    // Straight into the buffer where the reader can (it is never handed out past `#data`).
+    const reader = this.#reader;
+    return reader.fill !== undefined ? reader.fill(view, NOOP) : reader.recvInto(view, NOOP);
+  }
+
+  /** Takes in a read of `n` bytes started by {@linkcode #read}; `false` at end of stream. */
+  #filled(n: number): boolean {
     if (n === 0) {
       this.#eof = true;
       return false;
     }
     // The buffer cannot have changed meanwhile: the caller holds the receive slot.
-    this.#data = new Uint8Array(buffer.buffer, buffer.byteOffset, end + n);
+    const buffer = this.#fillBuffer;
+    this.#data = new Uint8Array(buffer.buffer, buffer.byteOffset, this.#fillEnd + n);
     return true;
   }
 

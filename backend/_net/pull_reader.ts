@@ -53,6 +53,16 @@ const enum Mode {
   RecvInto,
 }
 
+/** Where a read's bytes land. */
+const enum Where {
+  /** The scratch buffer (reused by the next read). */
+  Scratch,
+  /** The current slab (never written again once read into). */
+  Slab,
+  /** The buffer of a {@linkcode PullReader.fill} call (its owner's: never handed out by this reader). */
+  Direct,
+}
+
 /**
  * Receives from a pull-model source. The runtime read started by a cancelled
  * call stays in flight and its bytes go to the next call; bytes beyond that
@@ -79,6 +89,10 @@ const enum Mode {
  * started by a cancelled call goes on, and must not write into a buffer its
  * caller has taken back. Such a read fills as much of the scratch buffer as the
  * socket has (the buffer is never smaller than the read's size).
+ * `fill` is `recvInto` for a buffer whose owner never hands it out while a
+ * read may write into it (the buffered reader's free room): its read goes
+ * straight into that buffer, and a cancelled fill's bytes, claimed by another
+ * call, are copied out of it.
  *
  * What an idle connection keeps: a read that does not start while the peer
  * streams lets the slab go and a scratch buffer larger than 64 KiB with it, so
@@ -94,11 +108,11 @@ export class PullReader {
   #op: PullOperation<number | null, unknown>;
   /** The view the read in flight (or its unclaimed result) fills. */
   #opView: Uint8Array = EMPTY;
-  /** Whether that view is in the scratch buffer. */
-  #opScratch = false;
+  /** Where that view is. */
+  #opWhere: Where = Where.Scratch;
   #leftover: Uint8Array | null = null;
-  /** Whether the leftover bytes live in the scratch buffer. */
-  #leftoverScratch = false;
+  /** Where the leftover bytes live (never `Direct`: such bytes are copied out). */
+  #leftoverWhere: Where = Where.Scratch;
   #eof = false;
   #slab: Uint8Array = EMPTY;
   #slabOffset = 0;
@@ -109,6 +123,8 @@ export class PullReader {
   #mode: Mode = Mode.Recv;
   #size = 0;
   #target: Uint8Array = EMPTY;
+  /** Whether the waiting call is a {@linkcode fill}: its read goes straight into its buffer. */
+  #direct = false;
 
   /**
    * @param source The runtime's read and error mapping.
@@ -153,6 +169,7 @@ export class PullReader {
     if (this.#op.waiting) {
       this.#mode = Mode.Recv;
       this.#size = bufsize;
+      this.#direct = false;
       this.#serve();
     }
     return promise;
@@ -172,6 +189,31 @@ export class PullReader {
       this.#mode = Mode.RecvInto;
       this.#size = buffer.length;
       this.#target = buffer;
+      this.#direct = false;
+      this.#serve();
+    }
+    return promise;
+  }
+
+  /**
+   * {@linkcode recvInto} for a buffer that its caller owns and hands to no one
+   * else while a read may write into it (the buffered reader's free room): the
+   * runtime read goes straight into `buffer`, with no copy. Cancelled, the call
+   * takes no byte, but its read goes on and may still write into `buffer`; the
+   * next call claims those bytes (copied into its own target unless that is
+   * where they already are). Kept bytes, if any, are copied into `buffer`
+   * first, as by `recvInto`.
+   *
+   * @param buffer Where to read; not empty, and not given out while a read may be in flight.
+   * @param release Gives the receive slot back when the call ends (default: the guard's).
+   */
+  fill(buffer: Uint8Array, release: () => void = this.#release): Promise<number> {
+    const promise = this.#op.begin(release) as Promise<number>;
+    if (this.#op.waiting) {
+      this.#mode = Mode.RecvInto;
+      this.#size = buffer.length;
+      this.#target = buffer;
+      this.#direct = true;
       this.#serve();
     }
     return promise;
@@ -192,23 +234,26 @@ export class PullReader {
   /** Answers the waiting call from kept bytes (or end of stream), else from the read. */
   #serve(): void {
     if (this.#leftover !== null || this.#eof) {
-      const scratch = this.#leftoverScratch;
-      this.#op.resolve(this.#answer(this.#take(this.#size), scratch));
+      const where = this.#leftoverWhere;
+      this.#op.resolve(this.#answer(this.#take(this.#size), where));
     } else {
       this.#op.run();
     }
   }
 
   /** What the waiting call resolves for `chunk` (empty: end of stream). */
-  #answer(chunk: Uint8Array, scratch: boolean): unknown {
+  #answer(chunk: Uint8Array, where: Where): unknown {
     if (this.#mode === Mode.RecvInto) {
       const target = this.#target;
       this.#target = EMPTY;
-      target.set(chunk);
+      // A fill's own read is where its bytes belong already.
+      if (chunk.buffer !== target.buffer || chunk.byteOffset !== target.byteOffset) target.set(chunk);
       return chunk.length;
     }
     if (chunk.length === 0) return chunk;
-    if (scratch) {
+    // A cancelled fill's bytes, in memory this reader does not own.
+    if (where === Where.Direct) return chunk.slice();
+    if (where === Where.Scratch) {
       if (2 * chunk.length < chunk.buffer.byteLength) return chunk.slice();
       // At least half the buffer: handed over as it is (no copy); the next read gets a fresh one.
       if (chunk.buffer === this.#scratch.buffer) this.#scratch = EMPTY;
@@ -219,14 +264,22 @@ export class PullReader {
 
   /** What the waiting call resolves for a finished read of `n` bytes (`null`: end of stream). */
   #deliver(n: number | null): unknown {
+    const where = this.#opWhere;
     const chunk = this.#claim(n);
-    if (chunk === null) return this.#answer(EMPTY, false);
-    return this.#answer(this.#keep(chunk, this.#size), this.#leftoverScratch);
+    if (chunk === null) return this.#answer(EMPTY, Where.Scratch);
+    return this.#answer(this.#keep(chunk, this.#size, where), where);
   }
 
   /** Starts a runtime read of the waiting call's size or more, into the scratch buffer (`recvInto`) or the slab. */
   #start(): Promise<number | null> {
     const streaming = this.#readAhead > 0;
+    if (this.#direct) {
+      if (!streaming) this.#idleTrim();
+      // The whole of the caller's buffer: the read never asks for more than it holds.
+      this.#opView = this.#target;
+      this.#opWhere = Where.Direct;
+      return this.#source.read(this.#target);
+    }
     let size = this.#size;
     if (!streaming) {
       if (size > IDLE_READ) size = IDLE_READ;
@@ -239,12 +292,7 @@ export class PullReader {
     const scratch = this.#mode === Mode.RecvInto || !streaming;
     let view: Uint8Array;
     if (scratch) {
-      if (!streaming) {
-        // The peer may have gone quiet: this read may wait long, keep no more than 64 KiB meanwhile.
-        this.#slab = EMPTY;
-        this.#slabOffset = 0;
-        if (this.#scratch.length > IDLE_READ) this.#scratch = EMPTY;
-      }
+      if (!streaming) this.#idleTrim();
       if (this.#scratch.length < size) this.#scratch = new Uint8Array(size);
       // The whole of it: a read never asks for less than the buffer it fills holds.
       view = this.#scratch;
@@ -258,8 +306,15 @@ export class PullReader {
       view = part(this.#slab, this.#slabOffset, size);
     }
     this.#opView = view;
-    this.#opScratch = scratch;
+    this.#opWhere = scratch ? Where.Scratch : Where.Slab;
     return this.#source.read(view);
+  }
+
+  /** The peer may have gone quiet: the read about to start may wait long, keep no more than 64 KiB meanwhile. */
+  #idleTrim(): void {
+    this.#slab = EMPTY;
+    this.#slabOffset = 0;
+    if (this.#scratch.length > IDLE_READ) this.#scratch = EMPTY;
   }
 
   /**
@@ -278,15 +333,23 @@ export class PullReader {
     } else {
       this.#readAhead = 0;
     }
-    if (!this.#opScratch) this.#slabOffset += n;
-    this.#leftoverScratch = this.#opScratch;
+    if (this.#opWhere === Where.Slab) this.#slabOffset += n;
+    this.#leftoverWhere = this.#opWhere;
     return n === view.length ? view : part(view, 0, n);
   }
 
-  /** Returns the first `size` bytes of a fresh chunk and keeps the rest. */
-  #keep(chunk: Uint8Array, size: number): Uint8Array {
+  /**
+   * Returns the first `size` bytes of a fresh chunk and keeps the rest (a copy
+   * of them when the chunk is in a fill's buffer, which this reader does not own).
+   */
+  #keep(chunk: Uint8Array, size: number, where: Where): Uint8Array {
     if (chunk.length <= size) return chunk;
-    this.#leftover = part(chunk, size, chunk.length - size);
+    if (where === Where.Direct) {
+      this.#leftover = chunk.slice(size);
+      this.#leftoverWhere = Where.Slab;
+    } else {
+      this.#leftover = part(chunk, size, chunk.length - size);
+    }
     return part(chunk, 0, size);
   }
 

@@ -23,6 +23,13 @@ export interface StreamReader {
   recv(bufsize: number, release: () => void): Promise<Uint8Array>;
   /** Receives into `buffer` (a checkpoint); `release` runs when the call ends. */
   recvInto(buffer: Uint8Array, release: () => void): Promise<number>;
+  /**
+   * `recvInto` for a buffer its caller owns and gives out to no one while a read may
+   * write into it (the buffered reader's free room): a pull reader reads straight
+   * into it, and a cancelled call's read may still write there (the next call claims
+   * the bytes). A reader without it is filled with `recvInto`.
+   */
+  fill?(buffer: Uint8Array, release: () => void): Promise<number>;
 }
 
 /** The I/O of one connection, behind the adapter's checks (each call holds its busy slot). */

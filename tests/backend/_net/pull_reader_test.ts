@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { type ByteSource, PullReader } from "../../../backend/_net/pull_reader.ts";
 import { ResourceGuard } from "../../../backend/_net/guard.ts";
+import { CancelledError } from "../../../backend/errors.ts";
+import { entered, flush, inScope, probe } from "../_core/_helpers.ts";
 import { test } from "../../harness.ts";
 
 const KIB = 1024;
@@ -16,12 +18,15 @@ const KIB = 1024;
 /** A byte source fed by the test; records the size of every read. */
 class FakeSource implements ByteSource {
   readonly sizes: number[] = [];
+  /** The view of every read. */
+  readonly views: Uint8Array[] = [];
   #queued: Uint8Array[] = [];
   #ended = false;
   #waiting: { view: Uint8Array; resolve: (n: number | null) => void } | null = null;
 
   read(view: Uint8Array): Promise<number | null> {
     this.sizes.push(view.length);
+    this.views.push(view);
     if (this.#queued.length === 0 && !this.#ended) {
       return new Promise((resolve) => this.#waiting = { view, resolve });
     }
@@ -232,4 +237,60 @@ test("pull reader: slabs grow from the read's size, so a short stream does not c
     most = Math.max(most, pull.retainedBytes);
   }
   assert.ok(most <= 512 * KIB, `the reader held ${most} bytes while 256 KiB streamed`);
+});
+
+test("pull reader: fill reads straight into the caller's buffer", async () => {
+  const source = new FakeSource();
+  const { reader: pull } = reader(source);
+  const buffer = new Uint8Array(100);
+  const view = buffer.subarray(10, 60);
+  source.push(pattern(0, 30));
+  assert.equal(await pull.fill(view, () => {}), 30);
+  assert.equal(source.views[0], view, "the runtime read got the caller's view itself");
+  assert.deepEqual(view.subarray(0, 30), pattern(0, 30));
+  assert.equal(pull.retainedBytes, 0, "no scratch buffer");
+});
+
+test("pull reader: a cancelled fill's late bytes reach the next calls as copies, in order", async () => {
+  const source = new FakeSource();
+  const { reader: pull } = reader(source);
+  const buffer = new Uint8Array(64);
+  const scope = entered();
+  const p = probe(inScope(scope, () => pull.fill(buffer, () => {})));
+  scope.cancel();
+  await flush();
+  assert.ok(p.error instanceof CancelledError);
+  // The read goes on, into the fill's buffer, and completes later.
+  source.push(pattern(0, 40));
+  await flush();
+  assert.deepEqual(buffer.subarray(0, 40), pattern(0, 40));
+  // A recv of 10 claims them: its result and the kept rest are copies, not views of the fill's buffer.
+  const first = await pull.recv(10, () => {});
+  buffer.fill(0);
+  assert.deepEqual(first, pattern(0, 10));
+  assert.notEqual(first.buffer, buffer.buffer);
+  const target = new Uint8Array(15);
+  assert.equal(await pull.recvInto(target, () => {}), 15);
+  assert.deepEqual(target, pattern(10, 15));
+  // A fill gets the rest into its own buffer.
+  const other = new Uint8Array(64);
+  assert.equal(await pull.fill(other, () => {}), 15);
+  assert.deepEqual(other.subarray(0, 15), pattern(25, 15));
+  assert.equal(source.views.length, 1, "one runtime read in all");
+});
+
+test("pull reader: a cancelled fill's bytes go to the next fill, copied when its buffer moved", async () => {
+  const source = new FakeSource();
+  const { reader: pull } = reader(source);
+  const buffer = new Uint8Array(64);
+  for (const next of [buffer.subarray(8), buffer.subarray(0)]) {
+    const scope = entered();
+    const p = probe(inScope(scope, () => pull.fill(buffer.subarray(8), () => {})));
+    scope.cancel();
+    await flush();
+    assert.ok(p.error instanceof CancelledError);
+    source.push(pattern(7, 20));
+    assert.equal(await pull.fill(next, () => {}), 20);
+    assert.deepEqual(next.subarray(0, 20), pattern(7, 20));
+  }
 });

@@ -66,12 +66,19 @@ export interface TlsSession {
 }
 
 /** A connected stream as the driver hands it to the stream adapter. */
+/**
+ * Reads an address from a runtime connection, for a runtime whose connection
+ * keeps its addresses for good (Deno's): one function for every connection,
+ * so that an idle adapter holds no address object of its own until asked.
+ */
+export type AddressOf = (raw: unknown) => SocketAddress;
+
 export type StreamConn =
   & {
-    /** The local address. */
-    local: SocketAddress;
-    /** The peer's address. */
-    remote: SocketAddress;
+    /** The local address, or a shared function reading it from what `socket()` returns, called on first use. */
+    local: SocketAddress | AddressOf;
+    /** The peer's address, or a shared function reading it from what `socket()` returns, called on first use. */
+    remote: SocketAddress | AddressOf;
     /** What `socket()` returns (default: the connection). */
     raw?: unknown;
     /** What the TLS handshake agreed, on a TLS connection. */

@@ -10,7 +10,7 @@ import { AsyncHalfCloseableStreamSocketAdapter, type SocketAddress } from "../ab
 import { describe } from "../_util/validate.ts";
 import { suspend } from "../_core/checkpoint.ts";
 import { assertCount, assertDelimiter, BufferedReader, DEFAULT_MAX_BYTES } from "./buffered_reader.ts";
-import type { StreamConn } from "./driver.ts";
+import type { AddressOf, StreamConn } from "./driver.ts";
 import { describeAddress, ResourceGuard } from "./guard.ts";
 import { PullStreamIo } from "./pull_stream.ts";
 import { PushStreamIo } from "./push_stream.ts";
@@ -77,8 +77,9 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
         describeAddress(() => this.getRemoteAddress())
       }`,
   );
-  #local: SocketAddress;
-  #remote: SocketAddress;
+  /** The addresses, or the driver's function that reads one from `#raw` (on first use). */
+  #local: SocketAddress | AddressOf;
+  #remote: SocketAddress | AddressOf;
   #eof: Promise<void> | null = null;
 
   /**
@@ -140,12 +141,16 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
 
   /** The local address. */
   getLocalAddress(): SocketAddress {
-    return { ...this.#local };
+    let local = this.#local;
+    if (typeof local === "function") local = this.#local = local(this.#raw);
+    return { ...local };
   }
 
   /** The peer's address. */
   getRemoteAddress(): SocketAddress {
-    return { ...this.#remote };
+    let remote = this.#remote;
+    if (typeof remote === "function") remote = this.#remote = remote(this.#raw);
+    return { ...remote };
   }
 
   /** The runtime connection (Deno's `TcpConn` and `TlsConn`, Node's `net.Socket` and `tls.TLSSocket`). */

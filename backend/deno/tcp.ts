@@ -114,15 +114,20 @@ export function remoteAddress(conn: DenoConn): SocketAddress {
   return isDenoConn(conn) ? toSocketAddress(conn.remoteAddr) : socketAddress(conn.remoteAddress, conn.remotePort);
 }
 
-/** A connection as a stream (addresses given when the connection lost them: `Deno.startTls` drops the port). */
+/** The local address of a Deno connection (the adapter's `socket()`), read when first asked. */
+const localOf = (conn: unknown): SocketAddress => toSocketAddress((conn as Deno.Conn).localAddr);
+/** The peer's address of a Deno connection (the adapter's `socket()`), read when first asked. */
+const remoteOf = (conn: unknown): SocketAddress => toSocketAddress((conn as Deno.Conn).remoteAddr);
+
+/**
+ * A connection as a stream (addresses given when the connection lost them: `Deno.startTls` drops the port).
+ * A Deno connection keeps its addresses for good, so the adapter reads them when first asked: an idle
+ * connection holds no address object of its own.
+ */
 export function stream(conn: DenoConn, addresses?: { local: Deno.Addr; remote: Deno.Addr }): StreamConn {
   if (!isDenoConn(conn)) return eventSocketStream(conn);
-  return {
-    kind: "pull",
-    conn,
-    local: toSocketAddress(addresses?.local ?? conn.localAddr),
-    remote: toSocketAddress(addresses?.remote ?? conn.remoteAddr),
-  };
+  if (addresses === undefined) return { kind: "pull", conn, local: localOf, remote: remoteOf };
+  return { kind: "pull", conn, local: toSocketAddress(addresses.local), remote: toSocketAddress(addresses.remote) };
 }
 
 /** `true` for a plain (not TLS) `Deno.TcpConn`. */

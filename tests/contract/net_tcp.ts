@@ -381,6 +381,33 @@ export function register({ name, create }: BackendUnderTest): void {
     });
   }, options);
 
+  test(`${name}: tcp addresses read for the first time after close are the connection's`, async () => {
+    // The Deno driver reads a connection's addresses when first asked (an idle adapter holds none).
+    const backend = create();
+    await backend.bootstrap(async () => {
+      let serverSide: AsyncHalfCloseableStreamSocketAdapter | undefined;
+      let listenPort = 0;
+      let clientLocal: { hostname: string; port: number } | undefined;
+      await withServer(backend, async (server) => {
+        serverSide = server as AsyncHalfCloseableStreamSocketAdapter;
+        await recvAll(server);
+      }, async (port) => {
+        listenPort = port;
+        const stream = await backend.createTcpConnection("127.0.0.1", port);
+        await stream.sendEof();
+        await stream.aclose();
+        assert.deepEqual(stream.getRemoteAddress(), { hostname: "127.0.0.1", port });
+        clientLocal = stream.getLocalAddress();
+        assert.equal(clientLocal.hostname, "127.0.0.1");
+        assert.ok(clientLocal.port > 0);
+      });
+      // Closed by withServer once its handler returned.
+      assert.ok(serverSide!.isClosing());
+      assert.deepEqual(serverSide!.getLocalAddress(), { hostname: "127.0.0.1", port: listenPort });
+      assert.deepEqual(serverSide!.getRemoteAddress(), clientLocal);
+    });
+  }, options);
+
   test(`${name}: tcp connects to localhost over every resolved address`, async () => {
     const backend = create();
     await backend.bootstrap(async () => {

@@ -265,6 +265,13 @@ export class PullReader {
   /** What the waiting call resolves for a finished read of `n` bytes (`null`: end of stream). */
   #deliver(n: number | null): unknown {
     const where = this.#opWhere;
+    if (where === Where.Direct && n !== null && this.#opView === this.#target) {
+      // The hot path of a fill: its own read, already where the bytes belong (what #claim, #keep and
+      // #answer do for it, without a view of the bytes).
+      this.#readAhead = n === this.#target.length ? Math.min(2 * n, MAX_READ) : 0;
+      this.#opView = this.#target = EMPTY;
+      return n;
+    }
     const chunk = this.#claim(n);
     if (chunk === null) return this.#answer(EMPTY, Where.Scratch);
     return this.#answer(this.#keep(chunk, this.#size, where), where);

@@ -70,17 +70,19 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
   #raw: unknown;
-  #state = new ResourceGuard(
-    "socket",
-    () =>
-      `stream socket ${describeAddress(() => this.getLocalAddress())} -> ${
-        describeAddress(() => this.getRemoteAddress())
-      }`,
-  );
+  // The leak report's description: a bound function (no closure context of its own per socket).
+  #state = new ResourceGuard("socket", StreamSocket.#describe.bind(this));
   /** The addresses, or the driver's function that reads one from `#raw` (on first use). */
   #local: SocketAddress | AddressOf;
   #remote: SocketAddress | AddressOf;
   #eof: Promise<void> | null = null;
+
+  /** What the leak report calls the socket (`this` bound to it). */
+  static #describe(this: StreamSocket): string {
+    return `stream socket ${describeAddress(() => this.getLocalAddress())} -> ${
+      describeAddress(() => this.getRemoteAddress())
+    }`;
+  }
 
   /**
    * Takes ownership of a connection.

@@ -7,7 +7,9 @@
 
 import { ScopeHandle } from "./scope_handle.ts";
 import type { TimeoutHandle } from "../abc/cancel_scope.ts";
-import { CancelScope, currentScope, currentScopeVar } from "./cancel_scope.ts";
+import { CancelScope, currentScope, currentScopeVar, Waiter } from "./cancel_scope.ts";
+import type { DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
+import type { CancelledError } from "../errors.ts";
 import { coroYield, type MacrotaskScheduler, suspend } from "./checkpoint.ts";
 import { clampDelay, type TimerHost } from "./timers.ts";
 import { assertDeadline, assertDelay, assertFunction } from "../_util/validate.ts";
@@ -151,6 +153,17 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
   }
   if (deadline === Infinity) return sleepForever();
   if (deadline <= timers.now()) return coroYield(schedule);
+  const scope = currentScope();
+  const loop = scope?.loop;
+  if (scope !== undefined && loop != null) {
+    if (scope.isCancelled()) return Promise.reject(scope.cancelledError());
+    loop.activity++;
+    return new Promise<void>((resolve, reject) => {
+      const sleeper = new Sleeper(loop.deadlines, deadline, resolve, reject);
+      scope.addWaiter(sleeper);
+      loop.deadlines.update(sleeper);
+    });
+  }
   return suspend<void>((resolve) => {
     let id: unknown;
     const arm = () => {
@@ -162,6 +175,43 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
     arm();
     return () => timers.clearTimer(id);
   }, "sleep");
+}
+
+/**
+ * A sleep in a runner: one object that is both the checkpoint's waiter on its
+ * scope and an entry of the runner's deadline queue. No timer and no closure of
+ * its own: a sleeping task holds this, its promise and the promise's resolvers.
+ */
+class Sleeper extends Waiter implements DeadlineEntry {
+  heapIndex = -1;
+  readonly deadlineValue: number;
+  #queue: DeadlineQueue;
+  #resolve: () => void;
+  #reject: (error: unknown) => void;
+
+  constructor(queue: DeadlineQueue, deadline: number, resolve: () => void, reject: (error: unknown) => void) {
+    super();
+    this.#queue = queue;
+    this.deadlineValue = deadline;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  override get waitKind(): string {
+    return "sleep";
+  }
+
+  /** The deadline passed (the queue has dequeued it): leaves the scope's waiters and wakes the sleeper. */
+  deadlineReached(): void {
+    this.waiterScope?.removeWaiter(this);
+    this.#resolve();
+  }
+
+  /** The scope was cancelled (it has unregistered the waiter): leaves the queue and rejects. */
+  abort(error: CancelledError): void {
+    this.#queue.remove(this);
+    this.#reject(error);
+  }
 }
 
 /**

@@ -25,34 +25,75 @@ const enum OnCaught {
   Throw,
 }
 
-async function runDeadlineScope<T>(
+/**
+ * Runs `fn(handle)` in a new scope with `deadline` (relative when `timers` is
+ * given). A body that returns a plain value (no object: no promise, no thenable)
+ * leaves the scope at once and the call settles without an async frame; any
+ * other result is awaited in the scope, as before.
+ */
+function runDeadlineScope<T>(
   deadline: number,
   fn: ScopeBody<T>,
   onCaught: OnCaught,
   timers?: TimerHost,
 ): Promise<T | undefined> {
-  assertFunction(fn, "fn");
-  const parent = currentScope() ?? null;
-  let now: number | undefined;
-  if (timers !== undefined) {
-    // A relative deadline counts from the clock of the caller's runner (a mock clock's, maybe).
-    now = (parent?.loop?.deadlines.timers ?? timers).now();
-    deadline += now;
-  }
-  const scope = new CancelScope(parent);
-  scope.reschedule(deadline);
-  scope.enter(now);
+  let scope: CancelScope;
+  let result: T | PromiseLike<T>;
   try {
-    return await currentScopeVar.run(scope, () => fn(new ScopeHandle(scope)));
+    assertFunction(fn, "fn");
+    const parent = currentScope() ?? null;
+    let now: number | undefined;
+    if (timers !== undefined) {
+      // A relative deadline counts from the clock of the caller's runner (a mock clock's, maybe).
+      now = (parent?.loop?.deadlines.timers ?? timers).now();
+      deadline += now;
+    }
+    scope = new CancelScope(parent);
+    scope.reschedule(deadline);
+    scope.enter(now);
   } catch (error) {
-    if (!scope.catches(error)) throw error;
-    if (onCaught === OnCaught.MoveOn) return undefined;
-    throw scope.expired()
-      ? new DOMException("The operation timed out", "TimeoutError")
-      : new DOMException("The operation was aborted by its timeout handle", "AbortError");
+    return Promise.reject(error);
+  }
+  try {
+    result = currentScopeVar.runWith(scope, fn, new ScopeHandle(scope));
+  } catch (error) {
+    try {
+      return Promise.resolve(caught(scope, error, onCaught));
+    } catch (rethrown) {
+      return Promise.reject(rethrown);
+    } finally {
+      scope.exit();
+    }
+  }
+  if (typeof result === "object" && result !== null || typeof result === "function") {
+    return awaitDeadlineScope(scope, result, onCaught);
+  }
+  scope.exit();
+  return Promise.resolve(result);
+}
+
+/** Awaits the body's result in its scope, then leaves the scope. */
+async function awaitDeadlineScope<T>(
+  scope: CancelScope,
+  result: T | PromiseLike<T>,
+  onCaught: OnCaught,
+): Promise<T | undefined> {
+  try {
+    return await result;
+  } catch (error) {
+    return caught(scope, error, onCaught);
   } finally {
     scope.exit();
   }
+}
+
+/** What a deadline scope's call ends with when its body threw `error`: `undefined`, or a throw. */
+function caught(scope: CancelScope, error: unknown, onCaught: OnCaught): undefined {
+  if (!scope.catches(error)) throw error;
+  if (onCaught === OnCaught.MoveOn) return undefined;
+  throw scope.expired()
+    ? new DOMException("The operation timed out", "TimeoutError")
+    : new DOMException("The operation was aborted by its timeout handle", "AbortError");
 }
 
 /**

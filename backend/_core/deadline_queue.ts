@@ -24,6 +24,11 @@ export interface DeadlineEntry {
 /**
  * A min-heap of deadlines served by a single timer.
  *
+ * Entries with the same deadline fire in the order they were queued (or last
+ * moved), as runtime timers of the same delay do: each slot of the heap keeps
+ * its deadline and an insertion number in two arrays beside the entries (no
+ * field on the entries, and no getter call while sifting).
+ *
  * With `lazy` set, the timer is left armed (but unreferenced, so it keeps no
  * process alive) when the queue empties: entering and leaving a scope then costs
  * no timer call. {@linkcode DeadlineQueue.close} clears it and makes the queue
@@ -31,6 +36,11 @@ export interface DeadlineEntry {
  */
 export class DeadlineQueue {
   #heap: DeadlineEntry[] = [];
+  /** The deadline of the entry in the same slot. */
+  #at: number[] = [];
+  /** The insertion number of the entry in the same slot: the tie-break. */
+  #seq: number[] = [];
+  #nextSeq = 0;
   #host: TimerHost;
   #lazy: boolean;
   #timer: unknown = undefined;
@@ -61,17 +71,22 @@ export class DeadlineQueue {
     return this.#heap.length;
   }
 
-  /** Adds `entry`, or moves it after its deadline changed. */
+  /** Adds `entry`, or moves it after its deadline changed (it then comes after the entries of the same deadline). */
   update(entry: DeadlineEntry): void {
-    const heap = this.#heap;
     let i = entry.heapIndex;
     if (i < 0) {
-      i = heap.length;
-      heap.push(entry);
+      i = this.#heap.length;
+      this.#heap.push(entry);
+      this.#at.push(entry.deadlineValue);
+      this.#seq.push(this.#nextSeq++);
       entry.heapIndex = i;
+      this.#siftUp(i);
+    } else {
+      this.#at[i] = entry.deadlineValue;
+      this.#seq[i] = this.#nextSeq++;
+      this.#siftUp(i);
+      this.#siftDown(entry.heapIndex);
     }
-    this.#siftUp(i);
-    this.#siftDown(entry.heapIndex);
     this.#arm();
   }
 
@@ -92,9 +107,13 @@ export class DeadlineQueue {
     const i = entry.heapIndex;
     const heap = this.#heap;
     const last = heap.pop()!;
+    const at = this.#at.pop()!;
+    const seq = this.#seq.pop()!;
     entry.heapIndex = -1;
     if (last !== entry) {
       heap[i] = last;
+      this.#at[i] = at;
+      this.#seq[i] = seq;
       last.heapIndex = i;
       this.#siftUp(i);
       this.#siftDown(last.heapIndex);
@@ -119,7 +138,7 @@ export class DeadlineQueue {
       }
       return;
     }
-    const at = heap[0].deadlineValue;
+    const at = this.#at[0];
     // An armed timer that fires no later than needed is kept: it re-arms itself.
     if (this.#timer !== undefined && this.#timerAt <= at) {
       if (!this.#timerRef) {
@@ -139,7 +158,7 @@ export class DeadlineQueue {
     this.#timerAt = Infinity;
     const heap = this.#heap;
     const now = this.#host.now();
-    while (heap.length > 0 && heap[0].deadlineValue <= now) {
+    while (heap.length > 0 && this.#at[0] <= now) {
       const entry = heap[0];
       this.#detach(entry);
       entry.deadlineReached();
@@ -147,18 +166,35 @@ export class DeadlineQueue {
     this.#arm();
   };
 
+  /** Whether slot `a` comes before slot `b`. */
+  #before(a: number, b: number): boolean {
+    const at = this.#at;
+    return at[a] < at[b] || (at[a] === at[b] && this.#seq[a] < this.#seq[b]);
+  }
+
+  #move(from: number, to: number): void {
+    const entry = this.#heap[from];
+    this.#heap[to] = entry;
+    this.#at[to] = this.#at[from];
+    this.#seq[to] = this.#seq[from];
+    entry.heapIndex = to;
+  }
+
   #siftUp(i: number): void {
     const heap = this.#heap;
     const entry = heap[i];
+    const at = this.#at[i];
+    const seq = this.#seq[i];
     while (i > 0) {
       const p = (i - 1) >> 1;
-      const parent = heap[p];
-      if (parent.deadlineValue <= entry.deadlineValue) break;
-      heap[i] = parent;
-      parent.heapIndex = i;
+      const pAt = this.#at[p];
+      if (pAt < at || (pAt === at && this.#seq[p] < seq)) break;
+      this.#move(p, i);
       i = p;
     }
     heap[i] = entry;
+    this.#at[i] = at;
+    this.#seq[i] = seq;
     entry.heapIndex = i;
   }
 
@@ -166,17 +202,21 @@ export class DeadlineQueue {
     const heap = this.#heap;
     const n = heap.length;
     const entry = heap[i];
+    const at = this.#at[i];
+    const seq = this.#seq[i];
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && heap[r].deadlineValue < heap[l].deadlineValue ? r : l;
-      if (heap[c].deadlineValue >= entry.deadlineValue) break;
-      heap[i] = heap[c];
-      heap[i].heapIndex = i;
+      const c = r < n && this.#before(r, l) ? r : l;
+      const cAt = this.#at[c];
+      if (cAt > at || (cAt === at && this.#seq[c] > seq)) break;
+      this.#move(c, i);
       i = c;
     }
     heap[i] = entry;
+    this.#at[i] = at;
+    this.#seq[i] = seq;
     entry.heapIndex = i;
   }
 }

@@ -7,7 +7,9 @@
 
 import { ScopeHandle } from "./scope_handle.ts";
 import type { TimeoutHandle } from "../abc/cancel_scope.ts";
-import { CancelScope, currentScope, currentScopeVar } from "./cancel_scope.ts";
+import { CancelScope, currentScope, currentScopeVar, Waiter } from "./cancel_scope.ts";
+import type { DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
+import type { CancelledError } from "../errors.ts";
 import { coroYield, type MacrotaskScheduler, suspend } from "./checkpoint.ts";
 import { clampDelay, type TimerHost } from "./timers.ts";
 import { assertDeadline, assertDelay, assertFunction } from "../_util/validate.ts";
@@ -23,34 +25,75 @@ const enum OnCaught {
   Throw,
 }
 
-async function runDeadlineScope<T>(
+/**
+ * Runs `fn(handle)` in a new scope with `deadline` (relative when `timers` is
+ * given). A body that returns a plain value (no object: no promise, no thenable)
+ * leaves the scope at once and the call settles without an async frame; any
+ * other result is awaited in the scope, as before.
+ */
+function runDeadlineScope<T>(
   deadline: number,
   fn: ScopeBody<T>,
   onCaught: OnCaught,
   timers?: TimerHost,
 ): Promise<T | undefined> {
-  assertFunction(fn, "fn");
-  const parent = currentScope() ?? null;
-  let now: number | undefined;
-  if (timers !== undefined) {
-    // A relative deadline counts from the clock of the caller's runner (a mock clock's, maybe).
-    now = (parent?.loop?.deadlines.timers ?? timers).now();
-    deadline += now;
-  }
-  const scope = new CancelScope(parent);
-  scope.reschedule(deadline);
-  scope.enter(now);
+  let scope: CancelScope;
+  let result: T | PromiseLike<T>;
   try {
-    return await currentScopeVar.run(scope, () => fn(new ScopeHandle(scope)));
+    assertFunction(fn, "fn");
+    const parent = currentScope() ?? null;
+    let now: number | undefined;
+    if (timers !== undefined) {
+      // A relative deadline counts from the clock of the caller's runner (a mock clock's, maybe).
+      now = (parent?.loop?.deadlines.timers ?? timers).now();
+      deadline += now;
+    }
+    scope = new CancelScope(parent);
+    scope.reschedule(deadline);
+    scope.enter(now);
   } catch (error) {
-    if (!scope.catches(error)) throw error;
-    if (onCaught === OnCaught.MoveOn) return undefined;
-    throw scope.expired()
-      ? new DOMException("The operation timed out", "TimeoutError")
-      : new DOMException("The operation was aborted by its timeout handle", "AbortError");
+    return Promise.reject(error);
+  }
+  try {
+    result = currentScopeVar.runWith(scope, fn, new ScopeHandle(scope));
+  } catch (error) {
+    try {
+      return Promise.resolve(caught(scope, error, onCaught));
+    } catch (rethrown) {
+      return Promise.reject(rethrown);
+    } finally {
+      scope.exit();
+    }
+  }
+  if (typeof result === "object" && result !== null || typeof result === "function") {
+    return awaitDeadlineScope(scope, result, onCaught);
+  }
+  scope.exit();
+  return Promise.resolve(result);
+}
+
+/** Awaits the body's result in its scope, then leaves the scope. */
+async function awaitDeadlineScope<T>(
+  scope: CancelScope,
+  result: T | PromiseLike<T>,
+  onCaught: OnCaught,
+): Promise<T | undefined> {
+  try {
+    return await result;
+  } catch (error) {
+    return caught(scope, error, onCaught);
   } finally {
     scope.exit();
   }
+}
+
+/** What a deadline scope's call ends with when its body threw `error`: `undefined`, or a throw. */
+function caught(scope: CancelScope, error: unknown, onCaught: OnCaught): undefined {
+  if (!scope.catches(error)) throw error;
+  if (onCaught === OnCaught.MoveOn) return undefined;
+  throw scope.expired()
+    ? new DOMException("The operation timed out", "TimeoutError")
+    : new DOMException("The operation was aborted by its timeout handle", "AbortError");
 }
 
 /**
@@ -151,6 +194,17 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
   }
   if (deadline === Infinity) return sleepForever();
   if (deadline <= timers.now()) return coroYield(schedule);
+  const scope = currentScope();
+  const loop = scope?.loop;
+  if (scope !== undefined && loop != null) {
+    if (scope.isCancelled()) return Promise.reject(scope.cancelledError());
+    loop.activity++;
+    return new Promise<void>((resolve, reject) => {
+      const sleeper = new Sleeper(loop.deadlines, deadline, resolve, reject);
+      scope.addWaiter(sleeper);
+      loop.deadlines.update(sleeper);
+    });
+  }
   return suspend<void>((resolve) => {
     let id: unknown;
     const arm = () => {
@@ -162,6 +216,43 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
     arm();
     return () => timers.clearTimer(id);
   }, "sleep");
+}
+
+/**
+ * A sleep in a runner: one object that is both the checkpoint's waiter on its
+ * scope and an entry of the runner's deadline queue. No timer and no closure of
+ * its own: a sleeping task holds this, its promise and the promise's resolvers.
+ */
+class Sleeper extends Waiter implements DeadlineEntry {
+  heapIndex = -1;
+  readonly deadlineValue: number;
+  #queue: DeadlineQueue;
+  #resolve: () => void;
+  #reject: (error: unknown) => void;
+
+  constructor(queue: DeadlineQueue, deadline: number, resolve: () => void, reject: (error: unknown) => void) {
+    super();
+    this.#queue = queue;
+    this.deadlineValue = deadline;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  override get waitKind(): string {
+    return "sleep";
+  }
+
+  /** The deadline passed (the queue has dequeued it): leaves the scope's waiters and wakes the sleeper. */
+  deadlineReached(): void {
+    this.waiterScope?.removeWaiter(this);
+    this.#resolve();
+  }
+
+  /** The scope was cancelled (it has unregistered the waiter): leaves the queue and rejects. */
+  abort(error: CancelledError): void {
+    this.#queue.remove(this);
+    this.#reject(error);
+  }
 }
 
 /**

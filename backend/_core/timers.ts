@@ -8,13 +8,14 @@
  * ## Why it looks like this
  *
  * - **One timer per run.** Every deadline of a run (cancel scopes, timeouts,
- *   `moveOnAfter`) goes through the runner's one `DeadlineQueue`, a min-heap
- *   served by a single timer: entering and leaving a scope with a deadline
- *   costs a heap operation, not a `setTimeout`/`clearTimeout` pair, and a
- *   thousand pending deadlines are one timer in the runtime's list. Only the
- *   things that are not scope deadlines (a sleep, a worker pool's idle sweep,
- *   the Happy Eyeballs stagger) arm timers of their own, through the same
- *   host.
+ *   `moveOnAfter`, and the sleeps of its tasks) goes through the runner's one
+ *   `DeadlineQueue`, a min-heap served by a single timer: entering and leaving
+ *   a scope with a deadline costs a heap operation, not a
+ *   `setTimeout`/`clearTimeout` pair, a sleeping task holds no timer (a third
+ *   of its memory when each sleep had one), and a thousand pending deadlines
+ *   are one timer in the runtime's list. Only the waits that are not run by a
+ *   runner's task (a sleep outside any runner, a worker pool's idle sweep, the
+ *   Happy Eyeballs stagger) arm timers of their own, through the same host.
  * - **Unreferenced when idle.** A host's `refTimer(id, false)` lets a timer
  *   stay armed without keeping the process (or a worker) alive: the deadline
  *   queue keeps its timer armed, unreferenced, while no deadline is pending,

@@ -123,3 +123,21 @@ test("deadline queue: a deadline already passed fires on the next timer; far dea
   assert.ok(timers.armed() !== undefined);
   queue.close();
 });
+
+test("deadline queue: entries of the same deadline fire in the order they were queued, or last moved", () => {
+  const timers = new FakeTimers();
+  const queue = new DeadlineQueue(timers, false);
+  const fired: string[] = [];
+  const entries = Array.from({ length: 64 }, (_, i) => new Entry(i % 2 === 0 ? 10 : 20, fired, `e${i}`));
+  for (const entry of entries) queue.update(entry);
+  // Moving e0 to the same deadline puts it after the other entries of that deadline.
+  queue.update(entries[0]);
+  queue.remove(entries[2]);
+  timers.advance(30);
+  const expected = [
+    ...entries.filter((_, i) => i % 2 === 0 && i !== 0 && i !== 2).map((e) => e.name),
+    "e0",
+    ...entries.filter((_, i) => i % 2 === 1).map((e) => e.name),
+  ];
+  assert.deepEqual(fired, expected);
+});

@@ -4,7 +4,7 @@
  * holds the calls: queueing, dispatch, and what the workers report about them;
  * the threads' life-cycle is `pool_workers.ts`, a call's parts `pool_job.ts`.
  *
- * Design (issue 13): a worker holds up to `CALL_SLOTS` (16) calls at once, runs
+ * Design (issue 13): a worker holds up to `CALL_SLOTS` (512) calls at once, runs
  * them one at a time in order, and the calls submitted in one tick travel in
  * one message (results come back the same way). One call per worker at a time
  * cost a round trip per call: 100k tiny calls on 2 workers ran at 4.5-9x raw

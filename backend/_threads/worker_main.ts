@@ -10,8 +10,10 @@ import { threadState } from "./thread_state.ts";
 import { type ReceiveMessageOnPort, WorkerPortal } from "./portal_worker.ts";
 import { CancelledError } from "../errors.ts";
 import {
+  asText,
   CALL_SLOTS,
   cloneError,
+  fromText,
   type FromWorker,
   type FunctionSpec,
   type InitMessage,
@@ -304,9 +306,11 @@ export interface ParentPort {
  */
 export function parentPortMessaging(parent: ParentPort): Pick<WorkerHost, "post" | "listen" | "lost"> {
   let out: { postMessage(message: unknown): void } = parent;
+  let channel = false;
   let onLost: ((error: unknown) => void) | undefined;
   return {
-    post: (message) => out.postMessage(message),
+    // Over the channel, results that are JSON primitives travel as text (see asText).
+    post: (message) => out.postMessage(channel ? asText(message) ?? message : message),
     listen: (handler) => {
       parent.on("message", (message) => {
         if (
@@ -314,9 +318,10 @@ export function parentPortMessaging(parent: ParentPort): Pick<WorkerHost, "post"
           (message as PortMessage).t === "port"
         ) {
           const port = (message as PortMessage).port as MessagePort;
-          port.onmessage = (event: MessageEvent<ToWorker>) => handler(event.data);
+          port.onmessage = (event: MessageEvent<ToWorker | string>) => handler(fromText(event.data));
           port.onmessageerror = (event: MessageEvent) => onLost?.(event.data);
           out = port;
+          channel = true;
           return;
         }
         handler(message as ToWorker);

@@ -8,7 +8,7 @@
  */
 
 import type { ThreadWorker, WorkerEvents } from "./pool_job.ts";
-import type { FromWorker, PortMessage, ToWorker, TransferItem } from "./protocol.ts";
+import { asText, fromText, type FromWorker, type PortMessage, type ToWorker, type TransferItem } from "./protocol.ts";
 
 /** The part of a `node:worker_threads` `Worker` the pool uses. */
 export interface EventedWorker {
@@ -60,7 +60,7 @@ export function watchWorker(worker: EventedWorker, events: WorkerEvents, viaChan
   });
   if (viaChannel) {
     const { port1, port2 } = new MessageChannel();
-    port1.onmessage = (event: MessageEvent<FromWorker>) => onMessage(event.data);
+    port1.onmessage = (event: MessageEvent<FromWorker | string>) => onMessage(fromText(event.data));
     port1.onmessageerror = (event: MessageEvent) => onUndeliverable(event.data);
     worker.postMessage({ t: "port", port: port2 } satisfies PortMessage, [port2]);
     channel = port1;
@@ -68,7 +68,10 @@ export function watchWorker(worker: EventedWorker, events: WorkerEvents, viaChan
   const target = channel ?? worker;
   return {
     postMessage(message: ToWorker, transfer: TransferItem[]): void {
-      target.postMessage(message, transfer);
+      // Over the channel, calls of JSON primitives travel as text (see asText).
+      const text = channel === null || transfer.length > 0 ? undefined : asText(message);
+      if (text === undefined) target.postMessage(message, transfer);
+      else channel!.postMessage(text);
     },
     terminate(): Promise<void> {
       gone = true;

@@ -4,7 +4,7 @@
  * holds the calls: queueing, dispatch, and what the workers report about them;
  * the threads' life-cycle is `pool_workers.ts`, a call's parts `pool_job.ts`.
  *
- * Design (issue 13): a worker holds up to `CALL_SLOTS` (16) calls at once, runs
+ * Design (issue 13): a worker holds up to `CALL_SLOTS` (512) calls at once, runs
  * them one at a time in order, and the calls submitted in one tick travel in
  * one message (results come back the same way). One call per worker at a time
  * cost a round trip per call: 100k tiny calls on 2 workers ran at 4.5-9x raw
@@ -31,6 +31,7 @@ import type { CancelScope } from "../_core/cancel_scope.ts";
 import {
   describeThreadFunction,
   dispatchJobs,
+  type JobListener,
   knownError,
   PoolJob,
   type PoolWorker,
@@ -88,7 +89,7 @@ export class WorkerPool {
 
   /**
    * Submits a call; the calls of one tick after the first are sent together, from a microtask.
-   * `onDone(ok, value)` receives the result or the error, once. Throws when
+   * `onDone.jobDone(ok, value)` receives the result or the error, once. Throws when
    * the pool no longer accepts calls.
    *
    * @param ref The function.
@@ -96,12 +97,7 @@ export class WorkerPool {
    * @param onDone Told the outcome, once.
    * @param scope The caller's cancel scope, in which the worker's portal calls run.
    */
-  submit(
-    ref: ThreadFunction,
-    args: unknown[],
-    onDone: (ok: boolean, value: unknown) => void,
-    scope: CancelScope | null = null,
-  ): PoolJob {
+  submit(ref: ThreadFunction, args: unknown[], onDone: JobListener, scope: CancelScope | null = null): PoolJob {
     if (!this.#accepting) throw this.#error ?? new ClosedResourceError("The thread pool is shut down");
     const id = this.#nextJob;
     this.#nextJob = id === MAX_JOB_ID ? 1 : id + 1;

@@ -46,6 +46,12 @@ export interface WorkerEvents {
   undeliverable(error: unknown): void;
 }
 
+/** Told the outcome of a call, once: an object, so a caller can be its own listener (no closure per call). */
+export interface JobListener {
+  /** The result (`ok`) or the error. */
+  jobDone(ok: boolean, value: unknown): void;
+}
+
 /** Starts a worker running the backend's worker entry script. */
 export type SpawnWorker = (name: string, events: WorkerEvents) => ThreadWorker;
 
@@ -139,15 +145,9 @@ export class PoolJob implements PortalCaller {
   fnSpec = false;
   /** Undo the encoding of the arguments that travel differently (portals), should the call message be lost. */
   rollbacks: (() => void)[] | null = null;
-  #onDone: ((ok: boolean, value: unknown) => void) | null;
+  #onDone: JobListener | null;
 
-  constructor(
-    id: number,
-    ref: ThreadFunction,
-    args: unknown[],
-    onDone: (ok: boolean, value: unknown) => void,
-    scope: CancelScope | null,
-  ) {
+  constructor(id: number, ref: ThreadFunction, args: unknown[], onDone: JobListener, scope: CancelScope | null) {
     this.id = id;
     this.ref = ref;
     this.args = args;
@@ -183,7 +183,7 @@ export class PoolJob implements PortalCaller {
     this.state = JobState.Done;
     const onDone = this.#onDone;
     this.#onDone = null;
-    onDone?.(ok, value);
+    onDone?.jobDone(ok, value);
   }
 
   /** Back to the pool's queue (taken back from a worker's inbox). */

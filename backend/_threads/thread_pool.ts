@@ -66,7 +66,7 @@ class PoolFace implements ThreadPool {
   }
 
   submit(fn: ThreadFunction, args: unknown[], done: (ok: boolean, value: unknown) => void): ThreadPoolJob {
-    return this.#pool.submit(fn, args, done);
+    return this.#pool.submit(fn, args, { jobDone: done });
   }
 
   dequeue(job: ThreadPoolJob): boolean {

@@ -10,8 +10,10 @@ import { threadState } from "./thread_state.ts";
 import { type ReceiveMessageOnPort, WorkerPortal } from "./portal_worker.ts";
 import { CancelledError } from "../errors.ts";
 import {
+  asText,
   CALL_SLOTS,
   cloneError,
+  fromText,
   type FromWorker,
   type FunctionSpec,
   type InitMessage,
@@ -58,8 +60,8 @@ export function startWorkerRuntime(host: WorkerHost): void {
   const importModule = host.importModule ?? ((url: string) => import(url) as Promise<Module>);
   const schedule = host.schedule ?? ((callback: () => void) => callback());
   let slots: Int32Array | null = null;
-  /** One view per call slot's cancel flag, for `threadState().flag`. */
-  let flags: Int32Array[] = [];
+  /** One view per call slot's cancel flag, for `threadState().flag`, made on the slot's first call. */
+  const flags: Int32Array[] = [];
   /** The inbox: calls received, four items each, run in order. */
   let inbox: unknown[] = [];
   let head = 0;
@@ -69,7 +71,8 @@ export function startWorkerRuntime(host: WorkerHost): void {
   /** Results not posted yet, three items each, and the function of each (for error messages). */
   let out: unknown[] = [];
   let outEntries: (FunctionEntry | undefined)[] = [];
-  let outSince = 0;
+  /** When the results not posted yet were first seen with more calls waiting; -1 when not. */
+  let outSince = -1;
 
   const load = (url: string): Promise<Module> => {
     let promise = loading.get(url);
@@ -101,6 +104,7 @@ export function startWorkerRuntime(host: WorkerHost): void {
   /** Posts the results gathered so far, in one message (one by one when it cannot be cloned). */
   const flush = (): void => {
     if (out.length === 0) return;
+    outSince = -1;
     const batch = out;
     const entries = outEntries;
     out = [];
@@ -120,7 +124,6 @@ export function startWorkerRuntime(host: WorkerHost): void {
       state.callId = 0;
       state.controller = null;
     }
-    if (out.length === 0) outSince = performance.now();
     // The initializer's failure becomes an error the pool wraps; a call's thrown value travels as itself.
     out.push(id, ok, ok ? value : serializeError(value, id !== 0));
     outEntries.push(entry);
@@ -243,8 +246,13 @@ export function startWorkerRuntime(host: WorkerHost): void {
         continue;
       }
       if (entry === undefined) finish(id, false, new Error("This worker received an unknown function key"));
-      else start(id, flags[slot], entry, args);
-      if (out.length > 0 && performance.now() - outSince >= 1) flush();
+      else start(id, flags[slot] ??= new Int32Array(slots!.buffer, (CALL_SLOTS + slot) * 4, 1), entry, args);
+      // The clock is read only while calls wait: a lone call's result goes out at once, below.
+      if (out.length > 0 && head < inbox.length) {
+        const now = performance.now();
+        if (outSince < 0) outSince = now;
+        else if (now - outSince >= 1) flush();
+      }
     }
     if (head === inbox.length) {
       inbox = [];
@@ -274,7 +282,6 @@ export function startWorkerRuntime(host: WorkerHost): void {
         const init = message as InitMessage;
         state.name = init.name;
         slots = new Int32Array(init.flag);
-        flags = Array.from({ length: CALL_SLOTS }, (_, i) => new Int32Array(init.flag, (CALL_SLOTS + i) * 4, 1));
         const initializer = init.initializer;
         if (initializer !== undefined) {
           start(0, null, { url: initializer.url, name: initializer.name, fn: null }, initializer.args);
@@ -299,9 +306,11 @@ export interface ParentPort {
  */
 export function parentPortMessaging(parent: ParentPort): Pick<WorkerHost, "post" | "listen" | "lost"> {
   let out: { postMessage(message: unknown): void } = parent;
+  let channel = false;
   let onLost: ((error: unknown) => void) | undefined;
   return {
-    post: (message) => out.postMessage(message),
+    // Over the channel, results that are JSON primitives travel as text (see asText).
+    post: (message) => out.postMessage(channel ? asText(message) ?? message : message),
     listen: (handler) => {
       parent.on("message", (message) => {
         if (
@@ -309,9 +318,10 @@ export function parentPortMessaging(parent: ParentPort): Pick<WorkerHost, "post"
           (message as PortMessage).t === "port"
         ) {
           const port = (message as PortMessage).port as MessagePort;
-          port.onmessage = (event: MessageEvent<ToWorker>) => handler(event.data);
+          port.onmessage = (event: MessageEvent<ToWorker | string>) => handler(fromText(event.data));
           port.onmessageerror = (event: MessageEvent) => onLost?.(event.data);
           out = port;
+          channel = true;
           return;
         }
         handler(message as ToWorker);

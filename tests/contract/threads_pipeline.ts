@@ -134,4 +134,22 @@ export function register({ name, create }: BackendUnderTest): void {
     });
     assert.equal(activeThreadWorkers(), 0);
   });
+
+  test(`${name}: threads pipeline: arguments and results keep their exact value, alone or batched (-0, NaN, lone surrogates)`, async () => {
+    const backend = create();
+    const echo =
+      threadModule<typeof import("../fixtures/work.ts")>(new URL("../fixtures/work.ts", import.meta.url)).echo;
+    // Values that JSON text would change or refuse, and plain ones (which may travel as text).
+    const values: unknown[] = [-0, 0, NaN, Infinity, -Infinity, undefined, null, true, 1.5, 2 ** 53 + 2, 1e-310];
+    values.push("", 'a"b\\c\n\u2028', "\ud800", "\u{1F600}", 10n, [1, [2]], { a: 1 }, [undefined], new Array(2));
+    await backend.bootstrap(async () => {
+      for (const value of values) assert.deepStrictEqual(await backend.runInThread(echo, value), value);
+      // One tick: the calls travel together, and so do their results.
+      const batched = await Promise.all(values.map((value) => backend.runInThread(echo, value)));
+      assert.deepStrictEqual(batched, values);
+      const pairs = await Promise.all(values.map((value) => backend.runInThread(work.pair, value, 1)));
+      assert.deepStrictEqual(pairs, values.map((value) => [value, 1]));
+    });
+    assert.equal(activeThreadWorkers(), 0);
+  });
 }

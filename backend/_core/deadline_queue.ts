@@ -192,10 +192,7 @@ export class DeadlineQueue {
       this.#move(p, i);
       i = p;
     }
-    heap[i] = entry;
-    this.#at[i] = at;
-    this.#seq[i] = seq;
-    entry.heapIndex = i;
+    this.#place(i, entry, at, seq);
   }
 
   #siftDown(i: number): void {
@@ -214,7 +211,12 @@ export class DeadlineQueue {
       this.#move(c, i);
       i = c;
     }
-    heap[i] = entry;
+    this.#place(i, entry, at, seq);
+  }
+
+  /** Puts `entry` (due `at`, queued `seq`-th) at heap position `i`. */
+  #place(i: number, entry: DeadlineEntry, at: number, seq: number): void {
+    this.#heap[i] = entry;
     this.#at[i] = at;
     this.#seq[i] = seq;
     entry.heapIndex = i;

@@ -184,15 +184,7 @@ export class PullReader {
    * @param release Gives the receive slot back when the call ends (default: the guard's).
    */
   recvInto(buffer: Uint8Array, release: () => void = this.#release): Promise<number> {
-    const promise = this.#op.begin(release) as Promise<number>;
-    if (this.#op.waiting) {
-      this.#mode = Mode.RecvInto;
-      this.#size = buffer.length;
-      this.#target = buffer;
-      this.#direct = false;
-      this.#serve();
-    }
-    return promise;
+    return this.#into(buffer, release, false);
   }
 
   /**
@@ -208,12 +200,17 @@ export class PullReader {
    * @param release Gives the receive slot back when the call ends (default: the guard's).
    */
   fill(buffer: Uint8Array, release: () => void = this.#release): Promise<number> {
+    return this.#into(buffer, release, true);
+  }
+
+  /** `recvInto` (`direct` false) or `fill` (true): the runtime read goes straight into `buffer` only for a fill. */
+  #into(buffer: Uint8Array, release: () => void, direct: boolean): Promise<number> {
     const promise = this.#op.begin(release) as Promise<number>;
     if (this.#op.waiting) {
       this.#mode = Mode.RecvInto;
       this.#size = buffer.length;
       this.#target = buffer;
-      this.#direct = true;
+      this.#direct = direct;
       this.#serve();
     }
     return promise;

@@ -104,6 +104,26 @@ export function suspend<T>(
   });
 }
 
+/**
+ * {@linkcode suspend} for a wait that is a waiter object of its own, with no
+ * closures (a sleep in a runner): rejects at once with `CancelledError` when
+ * `scope` is cancelled; otherwise registers on `scope` the waiter that
+ * `make(resolve, reject)` returns. That waiter's `abort()` undoes the wait and
+ * rejects; whatever settles it otherwise must take it off `scope` first.
+ *
+ * @param scope The caller's scope.
+ * @param make Begins the wait and returns its waiter.
+ */
+export function suspendWaiter<T>(
+  scope: CancelScope,
+  make: (resolve: (value: T) => void, reject: (error: unknown) => void) => Waiter,
+): Promise<T> {
+  if (scope.isCancelled()) return Promise.reject(scope.cancelledError());
+  const loop = scope.loop;
+  if (loop !== null) loop.activity++;
+  return new Promise<T>((resolve, reject) => scope.addWaiter(make(resolve, reject)));
+}
+
 class SuspendWaiter<T> extends Waiter {
   settled = false;
   cleanup: Cleanup | undefined = undefined;

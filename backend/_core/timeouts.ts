@@ -10,7 +10,7 @@ import type { TimeoutHandle } from "../abc/cancel_scope.ts";
 import { CancelScope, currentScope, currentScopeVar, Waiter } from "./cancel_scope.ts";
 import type { DeadlineEntry, DeadlineQueue } from "./deadline_queue.ts";
 import type { CancelledError } from "../errors.ts";
-import { coroYield, type MacrotaskScheduler, suspend } from "./checkpoint.ts";
+import { coroYield, type MacrotaskScheduler, suspend, suspendWaiter } from "./checkpoint.ts";
 import { clampDelay, type TimerHost } from "./timers.ts";
 import { assertDeadline, assertDelay, assertFunction } from "../_util/validate.ts";
 
@@ -197,12 +197,10 @@ export function sleepUntil(timers: TimerHost, schedule: MacrotaskScheduler, dead
   const scope = currentScope();
   const loop = scope?.loop;
   if (scope !== undefined && loop != null) {
-    if (scope.isCancelled()) return Promise.reject(scope.cancelledError());
-    loop.activity++;
-    return new Promise<void>((resolve, reject) => {
+    return suspendWaiter<void>(scope, (resolve, reject) => {
       const sleeper = new Sleeper(loop.deadlines, deadline, resolve, reject);
-      scope.addWaiter(sleeper);
-      loop.deadlines.update(sleeper);
+      loop.deadlines.update(sleeper); // arms a timer at most: never fires here
+      return sleeper;
     });
   }
   return suspend<void>((resolve) => {

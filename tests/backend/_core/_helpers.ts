@@ -104,3 +104,11 @@ export function fakeLoop(
 ): { deadlines: DeadlineQueue; timers: FakeTimers; activity: number } {
   return { deadlines: new DeadlineQueue(timers, false), timers, activity: 0 };
 }
+
+/** An entered root scope of a fake runner (a `fakeLoop()`), as a runner's task would be. */
+export function runScope(): { loop: ReturnType<typeof fakeLoop>; scope: CancelScope; timers: FakeTimers } {
+  const loop = fakeLoop();
+  const scope = new CancelScope(null, {}, false, loop);
+  scope.enter();
+  return { loop, scope, timers: loop.timers };
+}

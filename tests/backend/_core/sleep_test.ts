@@ -9,21 +9,13 @@
 
 import assert from "node:assert/strict";
 import { CancelledError } from "../../../backend/errors.ts";
-import { CancelScope } from "../../../backend/_core/cancel_scope.ts";
 import { sleep, sleepUntil } from "../../../backend/_core/timeouts.ts";
-import { fakeLoop, flush, inScope, probe } from "./_helpers.ts";
+import { flush, inScope, probe, runScope } from "./_helpers.ts";
 import { test } from "../../harness.ts";
 
 const noYield = (): void => {
   throw new Error("no yield expected");
 };
-
-function runScope() {
-  const loop = fakeLoop();
-  const scope = new CancelScope(null, {}, false, loop);
-  scope.enter();
-  return { loop, scope, timers: loop.timers };
-}
 
 test("sleep in a runner: one timer for every sleep, deadline order, FIFO among equal deadlines, never early", async () => {
   const { loop, scope, timers } = runScope();

@@ -9,18 +9,11 @@
 
 import assert from "node:assert/strict";
 import { CancelledError } from "../../../backend/errors.ts";
-import { CancelScope, currentScope } from "../../../backend/_core/cancel_scope.ts";
+import { type CancelScope, currentScope } from "../../../backend/_core/cancel_scope.ts";
 import { throwIfCancelled } from "../../../backend/_core/checkpoint.ts";
 import { moveOnAfter, timeout } from "../../../backend/_core/timeouts.ts";
-import { fakeLoop, inScope } from "./_helpers.ts";
+import { inScope, runScope } from "./_helpers.ts";
 import { test } from "../../harness.ts";
-
-function runScope() {
-  const loop = fakeLoop();
-  const scope = new CancelScope(null, {}, false, loop);
-  scope.enter();
-  return { loop, scope, timers: loop.timers };
-}
 
 test("deadline scope, synchronous body: its value, the scope left at once, the deadline off the queue", async () => {
   const { loop, scope, timers } = runScope();

@@ -9,10 +9,11 @@
  * a scope object, a closure, a derived promise), against 56 for a context run and
  * a promise. Now 344: the task is its own cancel scope, the scope's booleans and
  * cause are one `#flags` field and the task's outcome bits one `#state`; the start
- * is a reaction on a promise resolved with the task, calling a module function
- * (no closure), queued in the spawner's context (shared by all its tasks, so
- * nothing per task: the task's own context is made when it starts, by a run that
- * passes the task without a closure). Tasks start as before: one microtask each,
+ * is a reaction on one settled promise shared by every start, calling a module
+ * function (no closure) that takes the oldest task from a queue of tasks not yet
+ * started; the reaction is queued in the spawner's context (shared by all its
+ * tasks, so nothing per task: the task's own context is made when it starts, by a
+ * run that passes the task without a closure). Tasks start as before: one microtask each,
  * in spawn order, after the spawner's synchronous code, in its async context.
  * (Starting a tick's tasks from one microtask would be cheaper still, but every
  * task would then run in the first spawner's context: a caller's own
@@ -39,7 +40,30 @@ const taskIds: WeakMap<object, number> = new WeakMap();
 /** Where each task was started, in debug mode; the stacks are formatted only when read. */
 const startSites: WeakMap<object, Error> = new WeakMap();
 
-function startTask(task: TaskCore<unknown>): void {
+/**
+ * Tasks spawned and not yet started, oldest first from `startHead`: each start
+ * reaction (see {@linkcode TaskCore.start}) starts the oldest. Reactions on one
+ * settled promise run in the order they were added, one per task, so the k-th
+ * reaction starts the k-th task, in the context its spawner had.
+ */
+const starting: (TaskCore<unknown> | undefined)[] = [];
+let startHead = 0;
+/** The settled promise every start reaction is added to. */
+const settled: Promise<void> = Promise.resolve();
+
+/** A start reaction: starts the oldest task not yet started. */
+function startNext(): void {
+  const task = starting[startHead]!;
+  starting[startHead++] = undefined;
+  if (startHead === starting.length) {
+    starting.length = 0;
+    startHead = 0;
+  } else if (startHead >= 4096 && startHead * 2 >= starting.length) {
+    // Spawns that keep coming while tasks start: drop the started half (amortized O(1)).
+    starting.copyWithin(0, startHead);
+    starting.length -= startHead;
+    startHead = 0;
+  }
   TaskCore.begin(task);
 }
 
@@ -77,7 +101,6 @@ export type TaskObserver = (task: TaskCore<unknown>) => void;
 /**
  * The task implementation shared by task groups, system tasks and runners. The
  * task is its own cancel scope (see the module comment): cancelling it cancels the task.
- * It must never get a `then` method: its start resolves a promise with it.
  */
 export class TaskCore<T> extends CancelScope implements SystemTask<T> {
   /** The outcome (`State`), plus the `Escaped` and `Joined` bits (one field: a smaller task). */
@@ -137,12 +160,14 @@ export class TaskCore<T> extends CancelScope implements SystemTask<T> {
     if (instruments != null) instruments.taskSpawned(this as TaskCore<unknown>);
     // A reaction on a settled promise, not queueMicrotask(): Node wraps every
     // queueMicrotask() callback in an AsyncResource, and Deno's costs twice this.
-    // It runs in the caller's context, which every task of the caller shares. A
-    // promise of the task (not a thenable) and a module function: no closure.
-    Promise.resolve(this).then(startTask);
+    // It runs in the caller's context. One promise shared by every start and a
+    // module function that takes the oldest task from a queue: no closure, and
+    // no promise per task but the reaction's own.
+    starting.push(this as TaskCore<unknown>);
+    settled.then(startNext);
   }
 
-  /** Starts `task`'s body (the start reaction): its function in its scope, then {@linkcode #finish}. */
+  /** Starts `task`'s body (from its start reaction): its function in its scope, then {@linkcode #finish}. */
   static begin(task: TaskCore<unknown>): void {
     task.enter();
     let result: unknown;

@@ -693,6 +693,35 @@ export function register({ name, create }: BackendUnderTest): void {
       "C after await",
     ]);
   });
+
+  test(`${name}: 10,000 tasks that each spawn a child as they start all start once, in spawn order, in their spawner's context`, async () => {
+    // Starts keep being queued while earlier ones run, so the queue of tasks not
+    // yet started is compacted while in use (backend/_core/task.ts).
+    const backend = create();
+    const storage = new AsyncLocalStorage<number>();
+    const started: number[] = [];
+    const contexts: (number | undefined)[] = [];
+    const parents = 5_000;
+    await backend.bootstrap(() =>
+      backend.createTaskGroup((tg) => {
+        const child = (id: number) => {
+          started.push(id);
+          contexts.push(storage.getStore());
+        };
+        for (let i = 0; i < parents; i++) {
+          tg.startSoon((id: number) => {
+            started.push(id);
+            contexts.push(storage.getStore());
+            storage.run(parents + id, () => tg.startSoon(child, parents + id));
+          }, i);
+        }
+      })
+    );
+    // All parents start first (queued before any child), then the children in
+    // the order their parents started.
+    assert.deepEqual(started, Array.from({ length: 2 * parents }, (_, i) => i));
+    assert.deepEqual(contexts, Array.from({ length: 2 * parents }, (_, i) => i < parents ? undefined : i));
+  });
 }
 
 /**

@@ -16,8 +16,7 @@
 
 import { ReusableWaiter } from "../_core/reusable_waiter.ts";
 import { Fifo } from "../_util/fifo.ts";
-import { socketAddress } from "./address.ts";
-import type { EventSocket, StreamConn } from "./driver.ts";
+import type { EventSocket } from "./driver.ts";
 import { codedError } from "./errors.ts";
 import type { ResourceGuard } from "./guard.ts";
 import { PushQueue } from "./push.ts";
@@ -34,12 +33,46 @@ const IO: unique symbol = Symbol("PushStreamIo");
 /** A socket while an adapter owns it. */
 type OwnedSocket = EventSocket & { [IO]?: PushStreamIo };
 
+// The listeners, shared by every socket (`this` is the socket; each finds its adapter through `IO`).
+function onData(this: OwnedSocket, chunk: Uint8Array): void {
+  this[IO]?.handle(0, chunk);
+}
+function onEnd(this: OwnedSocket): void {
+  this[IO]?.handle(1);
+}
+function onClose(this: OwnedSocket): void {
+  this[IO]?.handle(3);
+}
+
+/**
+ * The `'error'` listener of every socket an adapter owns, shared by all: the
+ * socket's adapter records the error. A socket no adapter owns (not yet taken,
+ * or given back) ignores it, so a driver adds this one to the sockets it hands
+ * out: an error before `accept()` takes the socket (a reset) must not crash the
+ * process, and the adapter then listens with the same function, one listener.
+ *
+ * @param error The socket's error.
+ */
+export function socketErrorListener(this: EventSocket, error: unknown): void {
+  (this as OwnedSocket)[IO]?.handle(2, error);
+}
+
+// deno-lint-ignore no-explicit-any
+const RECEIVE_LISTENERS: [string, (this: OwnedSocket, ...args: any[]) => void][] = [
+  ["data", onData],
+  ["end", onEnd],
+  ["close", onClose],
+];
+
 /**
  * {@linkcode StreamIo} over an {@linkcode EventSocket}. An idle connection
- * holds this object and nothing more: the socket's listeners are functions
- * shared by every socket (each finds its adapter through a symbol on the
- * socket), and the queue, the receive and send waiters and the write callback
- * are made on first use.
+ * holds this object and one `'error'` listener shared by every socket (it
+ * finds its adapter through a symbol on the socket), and the socket stays
+ * paused: the `'data'`, `'end'` and `'close'` listeners (shared too) are
+ * attached and the socket resumed by the first receive or send, and the
+ * queue, the receive and send waiters and the write callback are made then.
+ * Until then the runtime reads nothing, so the peer's end of stream or reset
+ * is seen by the first receive, as it would be by a read.
  */
 export class PushStreamIo implements StreamIo {
   #socket: OwnedSocket;
@@ -63,30 +96,11 @@ export class PushStreamIo implements StreamIo {
   /** The caller's buffer of a pending `recvInto`, `null` for a `recv`. */
   #recvTarget: Uint8Array | null = null;
   #eofSent = false;
+  /** The receive listeners are attached (by the first receive or send, or at once on a flowing socket). */
+  #attached = false;
   /** This adapter's own listeners, when another adapter already listens to the socket (it was wrapped twice). */
   // deno-lint-ignore no-explicit-any
   #own: [string, (...args: any[]) => void][] | null = null;
-
-  // The listeners, shared by every socket (`this` is the socket).
-  static #onData = function (this: OwnedSocket, chunk: Uint8Array): void {
-    this[IO]?.handle(0, chunk);
-  };
-  static #onEnd = function (this: OwnedSocket): void {
-    this[IO]?.handle(1);
-  };
-  static #onError = function (this: OwnedSocket, error: unknown): void {
-    this[IO]?.handle(2, error);
-  };
-  static #onClose = function (this: OwnedSocket): void {
-    this[IO]?.handle(3);
-  };
-  // deno-lint-ignore no-explicit-any
-  static #listeners: [string, (this: OwnedSocket, ...args: any[]) => void][] = [
-    ["data", PushStreamIo.#onData],
-    ["end", PushStreamIo.#onEnd],
-    ["error", PushStreamIo.#onError],
-    ["close", PushStreamIo.#onClose],
-  ];
 
   /**
    * What the socket emitted (for the listeners): 0 `'data'` (`value` the chunk),
@@ -104,7 +118,7 @@ export class PushStreamIo implements StreamIo {
   }
 
   /**
-   * Takes ownership of a connected socket; a paused socket is resumed.
+   * Takes ownership of a connected socket, left paused until the first receive or send.
    *
    * @param socket The socket.
    * @param state The adapter's guard.
@@ -117,17 +131,42 @@ export class PushStreamIo implements StreamIo {
     const owned = socket as OwnedSocket;
     if (owned[IO] === undefined) {
       owned[IO] = this;
-      for (const [event, listener] of PushStreamIo.#listeners) socket.on(event, listener);
+      // The driver may have added it already (one listener, not two).
+      socket.off("error", socketErrorListener);
+      socket.on("error", socketErrorListener);
     } else {
       // Another adapter holds the socket (a raw socket wrapped twice): the shared listeners reach
       // that one, so this one listens with its own.
-      this.#own = (["data", "end", "error", "close"] as const).map((event, index) => {
-        const listener = (value?: unknown) => this.handle(index as 0 | 1 | 2 | 3, value);
+      const listener = (error: unknown) => this.handle(2, error);
+      socket.on("error", listener);
+      this.#own = [["error", listener]];
+    }
+    // A socket already flowing (a TLS socket after its handshake) may read and end on its own: listen now.
+    if (!socket.isPaused()) this.#attach();
+  }
+
+  /**
+   * The first receive or send: attaches the receive listeners and resumes the
+   * socket. A socket that ended or closed meanwhile (a TLS socket reads on its
+   * own) emits nothing more, so that is read from its state.
+   */
+  #attach(): void {
+    this.#attached = true;
+    const socket = this.#socket;
+    if (this.#own === null) {
+      for (const [event, listener] of RECEIVE_LISTENERS) socket.on(event, listener);
+    } else {
+      (["data", "end", "close"] as const).forEach((event, index) => {
+        const code = (index === 0 ? 0 : index === 1 ? 1 : 3) as 0 | 1 | 3;
+        const listener = (value?: unknown) => this.handle(code, value);
         socket.on(event, listener);
-        return [event, listener];
+        this.#own!.push([event, listener]);
       });
     }
-    if (this.#buffered <= RECEIVE_BOUND) socket.resume();
+    const ended = socket as { readableEnded?: boolean; errored?: unknown };
+    if (socket.destroyed || ended.readableEnded === true) this.#eof = true;
+    if (ended.errored != null) this.#error ??= this.#mapError(ended.errored);
+    if (!this.#state.closing) socket.resume();
   }
 
   /** The error a socket error rejects calls with: `ClosedResourceError` once closed, else the runtime's, coded. */
@@ -137,6 +176,7 @@ export class PushStreamIo implements StreamIo {
 
   /** The pending receive's waiter, made by the first receive. */
   get #receiver(): PushQueue<unknown> {
+    if (!this.#attached) this.#attach();
     return this.#queue ??= new PushQueue<unknown>(() => this.#tryRecv(), () => {
       this.#recvTarget = null;
     });
@@ -144,6 +184,7 @@ export class PushStreamIo implements StreamIo {
 
   /** The send side's waiter, made by the first send. */
   get #sendSlot(): ReusableWaiter<void> {
+    if (!this.#attached) this.#attach();
     return this.#slot ??= new ReusableWaiter<void>(() => {
       this.#sendWaitFor = 0; // cancelled: Node still sends the bytes it holds
     }, "send");
@@ -155,7 +196,10 @@ export class PushStreamIo implements StreamIo {
     if (this.#own !== null) {
       for (const [event, listener] of this.#own) socket.off(event, listener);
     } else {
-      for (const [event, listener] of PushStreamIo.#listeners) socket.off(event, listener);
+      // The shared 'error' listener stays: with no adapter it ignores errors (as before an adapter took it).
+      if (this.#attached) {
+        for (const [event, listener] of RECEIVE_LISTENERS) socket.off(event, listener);
+      }
       socket[IO] = undefined;
     }
     socket.pause();
@@ -333,49 +377,4 @@ export class PushStreamIo implements StreamIo {
     if (this.#state.closing) this.#sendSlot.reject(this.#state.closedError());
     else this.#sendSlot.reject(this.#error ?? codedError("The connection was closed while sending", "EPIPE"));
   }
-}
-
-/** A connected push-model socket as a {@linkcode StreamConn}, its addresses read from the socket. */
-export function eventSocketStream(socket: EventSocket): StreamConn {
-  return {
-    kind: "push",
-    socket,
-    local: socketAddress(socket.localAddress, socket.localPort),
-    remote: socketAddress(socket.remoteAddress, socket.remotePort),
-  };
-}
-
-/**
- * Waits for a connecting socket's `'connect'` (the socket is paused, so no byte
- * is read before an adapter takes it); destroys it on error or when `signal`
- * aborts.
- *
- * @param socket A socket that is connecting.
- * @param signal Aborts the attempt.
- * @param mapError Gives the socket's error its POSIX `code`.
- */
-export function whenConnected<S extends EventSocket>(
-  socket: S,
-  signal: AbortSignal,
-  mapError: (error: unknown) => unknown,
-): Promise<S> {
-  return new Promise<S>((resolve, reject) => {
-    socket.pause();
-    const onAbort = () => {
-      socket.destroy();
-      reject(new DOMException("The connection attempt was aborted", "AbortError"));
-    };
-    const onError = (error: unknown) => {
-      signal.removeEventListener("abort", onAbort);
-      socket.destroy();
-      reject(mapError(error));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => {
-      signal.removeEventListener("abort", onAbort);
-      socket.off("error", onError);
-      resolve(socket);
-    });
-    socket.once("error", onError);
-  });
 }

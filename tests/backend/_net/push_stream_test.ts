@@ -2,7 +2,9 @@
  * Unit tests of the push-model stream I/O (backend/_net/push_stream.ts) over a
  * fake socket: received chunks are queued and taken in order, partly or
  * joined; a cancelled receive takes nothing; the socket is paused past the
- * bound and resumed under it; detach gives back what was not taken.
+ * bound and resumed under it; detach gives back what was not taken; an idle
+ * socket stays paused with one shared 'error' listener until the first
+ * receive or send, which see what happened meanwhile.
  *
  * @module
  */
@@ -11,7 +13,7 @@ import assert from "node:assert/strict";
 import { CancelledError, ClosedResourceError } from "../../../backend/errors.ts";
 import type { EventSocket } from "../../../backend/_net/driver.ts";
 import { ResourceGuard } from "../../../backend/_net/guard.ts";
-import { PushStreamIo, RECEIVE_BOUND } from "../../../backend/_net/push_stream.ts";
+import { PushStreamIo, RECEIVE_BOUND, socketErrorListener } from "../../../backend/_net/push_stream.ts";
 import { entered, flush, inScope, probe } from "../_core/_helpers.ts";
 import { test } from "../../harness.ts";
 
@@ -73,15 +75,16 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytes = (s: string) => new TextEncoder().encode(s);
 const NOOP = () => {};
 
-function setup() {
+/** An I/O over a fake socket; `flowing`: the socket is not paused (as a TLS socket after its handshake). */
+function setup(flowing = true) {
   const socket = new FakeSocket();
+  socket.paused = !flowing;
   const io = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
   return { socket, io };
 }
 
 test("push stream: chunks are taken in order, a part of one or several joined", async () => {
   const { socket, io } = setup();
-  assert.equal(socket.paused, false); // resumed by the adapter
   socket.emit("data", bytes("hello"));
   socket.emit("data", bytes("world!"));
   assert.equal(text(await io.recv(3, NOOP)), "hel");
@@ -149,6 +152,7 @@ test("push stream: a socket wrapped twice feeds both adapters once each; detachi
   // The adapters share their listeners between sockets (found through a symbol on the socket): a second
   // adapter on the same socket must listen with its own, or the first would get every chunk twice.
   const socket = new FakeSocket();
+  socket.paused = false;
   const first = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
   const second = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
   socket.emit("data", bytes("once"));
@@ -162,5 +166,77 @@ test("push stream: a socket wrapped twice feeds both adapters once each; detachi
   await flush();
   assert.equal(text(p.value!), "more");
   first.detach();
-  assert.equal([...socket.listeners.values()].flat().length, 0); // every listener removed
+  // Every listener removed but the shared 'error' one, which ignores errors once no adapter owns the socket.
+  assert.deepEqual([...socket.listeners.values()].flat(), [socketErrorListener]);
+});
+
+// ---- The lazy path: an idle socket stays paused with one 'error' listener until the first receive or send ----
+
+const listening = (socket: FakeSocket) =>
+  [...socket.listeners].filter(([, listeners]) => listeners.length > 0).map(([event]) => event).sort();
+
+test("push stream: an idle socket stays paused with only the shared 'error' listener; the first recv attaches", async () => {
+  const { socket, io } = setup(false);
+  assert.equal(socket.paused, true);
+  assert.deepEqual(listening(socket), ["error"]);
+  assert.deepEqual(socket.listeners.get("error"), [socketErrorListener]);
+  const p = probe(io.recv(10, NOOP));
+  assert.equal(socket.paused, false); // resumed by the first receive
+  assert.deepEqual(listening(socket), ["close", "data", "end", "error"]);
+  socket.emit("data", bytes("first"));
+  await flush();
+  assert.equal(text(p.value!), "first");
+  socket.emit("end");
+  assert.equal((await io.recv(10, NOOP)).length, 0);
+});
+
+test("push stream: the first send attaches too; the peer's end is then seen by recv", async () => {
+  const { socket, io } = setup(false);
+  await io.send(bytes("x"), NOOP);
+  assert.equal(socket.paused, false);
+  assert.deepEqual(listening(socket), ["close", "data", "end", "error"]);
+  socket.emit("end");
+  assert.equal(await io.recvInto(new Uint8Array(4), NOOP), 0);
+});
+
+test("push stream: a driver's shared 'error' listener is not added twice", () => {
+  const socket = new FakeSocket();
+  socket.on("error", socketErrorListener); // as the Node driver does at accept
+  new PushStreamIo(socket, new ResourceGuard(), (error) => error);
+  assert.deepEqual(socket.listeners.get("error"), [socketErrorListener]);
+});
+
+test("push stream: an error on an idle socket is kept for the first recv and send", async () => {
+  const { socket, io } = setup(false);
+  const error = new Error("reset");
+  socket.emit("error", error); // no crash: the shared listener records it
+  await assert.rejects(io.recv(10, NOOP), (e) => e === error);
+  await assert.rejects(io.send(bytes("x"), NOOP), (e) => e === error);
+});
+
+test("push stream: a socket that ended or was destroyed while idle answers the first recv", async () => {
+  const ended = setup(false);
+  (ended.socket as FakeSocket & { readableEnded?: boolean }).readableEnded = true;
+  assert.equal((await ended.io.recv(10, NOOP)).length, 0);
+  const destroyed = setup(false);
+  const error = new Error("gone");
+  destroyed.socket.destroyed = true;
+  (destroyed.socket as FakeSocket & { errored?: unknown }).errored = error;
+  await assert.rejects(destroyed.io.recv(10, NOOP), (e) => e === error);
+});
+
+test("push stream: closing an idle socket destroys it; detaching one leaves it paused, the 'error' listener only", () => {
+  const closed = setup(false);
+  closed.io.close(new ClosedResourceError("closed"));
+  assert.equal(closed.socket.destroyed, true);
+  assert.deepEqual(listening(closed.socket), ["error"]);
+  const detached = setup(false);
+  assert.equal(detached.io.detach(), detached.socket);
+  assert.equal(detached.socket.paused, true);
+  assert.deepEqual(listening(detached.socket), ["error"]);
+  // Owned by no adapter, the socket's errors are ignored; a new adapter takes it with the same listener.
+  detached.socket.emit("error", new Error("ignored"));
+  const again = new PushStreamIo(detached.socket, new ResourceGuard(), (error) => error);
+  assert.deepEqual(detached.socket.listeners.get("error"), [socketErrorListener]);
+  again.close(new ClosedResourceError("closed"));
 });

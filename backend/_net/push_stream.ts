@@ -20,6 +20,7 @@ import type { EventSocket } from "./driver.ts";
 import { codedError } from "./errors.ts";
 import type { ResourceGuard } from "./guard.ts";
 import { PushQueue } from "./push.ts";
+import { pinAddresses } from "./push_connect.ts";
 import type { StreamIo } from "./stream_socket.ts";
 
 /** Received bytes held before the socket is paused (the peer then waits for TCP's window). */
@@ -153,6 +154,7 @@ export class PushStreamIo implements StreamIo {
   #attach(): void {
     this.#attached = true;
     const socket = this.#socket;
+    pinAddresses(socket); // from now on the runtime may drop its handle (and Node the local address with it)
     if (this.#own === null) {
       for (const [event, listener] of RECEIVE_LISTENERS) socket.on(event, listener);
     } else {
@@ -193,6 +195,7 @@ export class PushStreamIo implements StreamIo {
   /** Puts the bytes received but not consumed back in front of the socket's stream and gives it back, paused. */
   detach(): unknown {
     const socket = this.#socket;
+    pinAddresses(socket);
     if (this.#own !== null) {
       for (const [event, listener] of this.#own) socket.off(event, listener);
     } else {
@@ -266,6 +269,7 @@ export class PushStreamIo implements StreamIo {
     this.#queue?.reject(error);
     this.#sendWaitFor = 0;
     this.#slot?.reject(error);
+    pinAddresses(this.#socket);
     this.#socket.destroy();
   }
 

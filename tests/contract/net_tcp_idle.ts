@@ -122,6 +122,7 @@ export function register({ name, create }: BackendUnderTest): void {
           socket.once("error", reject);
         });
         peer.on("error", () => {});
+        const peerPort = peer.localPort;
         const stream = await (await listener.accept()).connect();
         try {
           const closed = new Promise((resolve) => peer!.once("close", resolve));
@@ -131,6 +132,9 @@ export function register({ name, create }: BackendUnderTest): void {
           await backend.timeout(5, async () => {
             await assert.rejects(stream.recv(8), withCode("ECONNRESET"));
           });
+          // The addresses, never asked for while idle, are still the connection's (Node drops its handle).
+          assert.equal(stream.getLocalAddress().port, portOf(listener));
+          assert.equal(stream.getRemoteAddress().port, peerPort);
         } finally {
           await stream.aclose();
         }
@@ -147,7 +151,9 @@ export function register({ name, create }: BackendUnderTest): void {
       const pair = await idlePair(backend);
       try {
         const raw = pair.accepted.socket() as Partial<Socket>;
+        const port = pair.connected.getLocalAddress().port;
         await pair.accepted.aclose(); // never received nor sent
+        assert.equal(pair.accepted.getRemoteAddress().port, port, "addresses first read after close");
         assert.equal(await pair.connected.recvInto(new Uint8Array(8)), 0);
         if (typeof raw.listenerCount === "function") {
           assert.equal(raw.destroyed, true);

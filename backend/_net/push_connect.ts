@@ -18,10 +18,9 @@ type PinnedSocket = EventSocket & { [LOCAL]?: SocketAddress };
 /**
  * Reads a socket's local address into the socket, once: Node forgets it with
  * the socket's handle (destroyed by a reset, an error or `close`), so the
- * stream adapter's I/O pins it before anything can take the handle away (its
- * first receive or send, its close, its detach) and an idle connection holds
- * no local address object. (The peer's address is read at once: the system
- * forgets it when the peer resets the connection, idle or not.)
+ * stream adapter's I/O pins it before the socket reads (when it resumes it)
+ * and again at close and detach. (The peer's address is read at once: the
+ * system forgets it when the peer resets the connection, idle or not.)
  *
  * @param socket A connected socket.
  */

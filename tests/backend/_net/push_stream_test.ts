@@ -2,9 +2,9 @@
  * Unit tests of the push-model stream I/O (backend/_net/push_stream.ts) over a
  * fake socket: received chunks are queued and taken in order, partly or
  * joined; a cancelled receive takes nothing; the socket is paused past the
- * bound and resumed under it; detach gives back what was not taken; an idle
- * socket stays paused with one shared 'error' listener until the first
- * receive or send, which see what happened meanwhile.
+ * bound and resumed under it; detach gives back what was not taken; the
+ * 'error' listener is the driver's shared one; a socket that ended before the
+ * adapter took it answers the first receive.
  *
  * @module
  */
@@ -170,34 +170,7 @@ test("push stream: a socket wrapped twice feeds both adapters once each; detachi
   assert.deepEqual([...socket.listeners.values()].flat(), [socketErrorListener]);
 });
 
-// ---- The lazy path: an idle socket stays paused with one 'error' listener until the first receive or send ----
-
-const listening = (socket: FakeSocket) =>
-  [...socket.listeners].filter(([, listeners]) => listeners.length > 0).map(([event]) => event).sort();
-
-test("push stream: an idle socket stays paused with only the shared 'error' listener; the first recv attaches", async () => {
-  const { socket, io } = setup(false);
-  assert.equal(socket.paused, true);
-  assert.deepEqual(listening(socket), ["error"]);
-  assert.deepEqual(socket.listeners.get("error"), [socketErrorListener]);
-  const p = probe(io.recv(10, NOOP));
-  assert.equal(socket.paused, false); // resumed by the first receive
-  assert.deepEqual(listening(socket), ["close", "data", "end", "error"]);
-  socket.emit("data", bytes("first"));
-  await flush();
-  assert.equal(text(p.value!), "first");
-  socket.emit("end");
-  assert.equal((await io.recv(10, NOOP)).length, 0);
-});
-
-test("push stream: the first send attaches too; the peer's end is then seen by recv", async () => {
-  const { socket, io } = setup(false);
-  await io.send(bytes("x"), NOOP);
-  assert.equal(socket.paused, false);
-  assert.deepEqual(listening(socket), ["close", "data", "end", "error"]);
-  socket.emit("end");
-  assert.equal(await io.recvInto(new Uint8Array(4), NOOP), 0);
-});
+// ---- The shared 'error' listener, and a socket's state when the adapter takes it ----
 
 test("push stream: a driver's shared 'error' listener is not added twice", () => {
   const socket = new FakeSocket();
@@ -206,37 +179,37 @@ test("push stream: a driver's shared 'error' listener is not added twice", () =>
   assert.deepEqual(socket.listeners.get("error"), [socketErrorListener]);
 });
 
-test("push stream: an error on an idle socket is kept for the first recv and send", async () => {
+test("push stream: a paused socket is resumed; an error is kept for the next recv and send", async () => {
   const { socket, io } = setup(false);
+  assert.equal(socket.paused, false);
   const error = new Error("reset");
-  socket.emit("error", error); // no crash: the shared listener records it
+  socket.emit("error", error);
   await assert.rejects(io.recv(10, NOOP), (e) => e === error);
   await assert.rejects(io.send(bytes("x"), NOOP), (e) => e === error);
 });
 
-test("push stream: a socket that ended or was destroyed while idle answers the first recv", async () => {
-  const ended = setup(false);
-  (ended.socket as FakeSocket & { readableEnded?: boolean }).readableEnded = true;
-  assert.equal((await ended.io.recv(10, NOOP)).length, 0);
-  const destroyed = setup(false);
+test("push stream: a socket that ended or was destroyed before the adapter took it answers the first recv", async () => {
+  const ended = new FakeSocket() as FakeSocket & { readableEnded?: boolean };
+  ended.readableEnded = true;
+  const io = new PushStreamIo(ended, new ResourceGuard(), (error) => error);
+  assert.equal((await io.recv(10, NOOP)).length, 0);
+  const destroyed = new FakeSocket() as FakeSocket & { errored?: unknown };
   const error = new Error("gone");
-  destroyed.socket.destroyed = true;
-  (destroyed.socket as FakeSocket & { errored?: unknown }).errored = error;
-  await assert.rejects(destroyed.io.recv(10, NOOP), (e) => e === error);
+  destroyed.destroyed = true;
+  destroyed.errored = error;
+  const other = new PushStreamIo(destroyed, new ResourceGuard(), (e) => e);
+  await assert.rejects(other.recv(10, NOOP), (e) => e === error);
 });
 
-test("push stream: closing an idle socket destroys it; detaching one leaves it paused, the 'error' listener only", () => {
-  const closed = setup(false);
-  closed.io.close(new ClosedResourceError("closed"));
-  assert.equal(closed.socket.destroyed, true);
-  assert.deepEqual(listening(closed.socket), ["error"]);
-  const detached = setup(false);
-  assert.equal(detached.io.detach(), detached.socket);
-  assert.equal(detached.socket.paused, true);
-  assert.deepEqual(listening(detached.socket), ["error"]);
+test("push stream: a detached socket keeps the shared 'error' listener only; a new adapter takes it", () => {
+  const { socket, io } = setup(false);
+  assert.equal(io.detach(), socket);
+  assert.equal(socket.paused, true);
+  assert.deepEqual([...socket.listeners.values()].flat(), [socketErrorListener]);
   // Owned by no adapter, the socket's errors are ignored; a new adapter takes it with the same listener.
-  detached.socket.emit("error", new Error("ignored"));
-  const again = new PushStreamIo(detached.socket, new ResourceGuard(), (error) => error);
-  assert.deepEqual(detached.socket.listeners.get("error"), [socketErrorListener]);
+  socket.emit("error", new Error("ignored"));
+  const again = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
+  assert.deepEqual(socket.listeners.get("error"), [socketErrorListener]);
   again.close(new ClosedResourceError("closed"));
+  assert.equal(socket.destroyed, true);
 });

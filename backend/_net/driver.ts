@@ -67,10 +67,9 @@ export interface TlsSession {
 
 /** A connected stream as the driver hands it to the stream adapter. */
 /**
- * Reads an address from a runtime connection (Deno's keeps them for good; a
- * Node socket's local one is pinned before its handle can go, see `pinAddresses`): one
- * function for every connection, so that an idle adapter holds no address
- * object of its own until asked.
+ * Reads an address from a runtime connection, for a runtime whose connection
+ * keeps its addresses for good (Deno's): one function for every connection,
+ * so that an idle adapter holds no address object of its own until asked.
  */
 export type AddressOf = (raw: unknown) => SocketAddress;
 

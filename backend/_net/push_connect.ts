@@ -6,39 +6,17 @@
  * @module
  */
 
-import type { SocketAddress } from "../abc/socket.ts";
 import { socketAddress } from "./address.ts";
-import type { AddressOf, EventSocket, StreamConn } from "./driver.ts";
+import type { EventSocket, StreamConn } from "./driver.ts";
 
-/** Where a socket keeps its local address once {@linkcode pinAddresses} read it. */
-const LOCAL: unique symbol = Symbol("localAddress");
-
-type PinnedSocket = EventSocket & { [LOCAL]?: SocketAddress };
-
-/**
- * Reads a socket's local address into the socket, once: Node forgets it with
- * the socket's handle (destroyed by a reset, an error or `close`), so the
- * stream adapter's I/O pins it before the socket reads (when it resumes it)
- * and again at close and detach. (The peer's address is read at once: the
- * system forgets it when the peer resets the connection, idle or not.)
- *
- * @param socket A connected socket.
- */
-export function pinAddresses(socket: EventSocket): void {
-  (socket as PinnedSocket)[LOCAL] ??= socketAddress(socket.localAddress, socket.localPort);
-}
-
-const localOf: AddressOf = (raw) => {
-  pinAddresses(raw as EventSocket);
-  return (raw as PinnedSocket)[LOCAL]!;
-};
-
-/**
- * A connected push-model socket as a {@linkcode StreamConn}: the peer's address
- * read now, the local one when first asked or pinned (see {@linkcode pinAddresses}).
- */
+/** A connected push-model socket as a {@linkcode StreamConn}, its addresses read from the socket. */
 export function eventSocketStream(socket: EventSocket): StreamConn {
-  return { kind: "push", socket, local: localOf, remote: socketAddress(socket.remoteAddress, socket.remotePort) };
+  return {
+    kind: "push",
+    socket,
+    local: socketAddress(socket.localAddress, socket.localPort),
+    remote: socketAddress(socket.remoteAddress, socket.remotePort),
+  };
 }
 
 /**

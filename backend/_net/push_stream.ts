@@ -20,7 +20,6 @@ import type { EventSocket } from "./driver.ts";
 import { codedError } from "./errors.ts";
 import type { ResourceGuard } from "./guard.ts";
 import { PushQueue } from "./push.ts";
-import { pinAddresses } from "./push_connect.ts";
 import type { StreamIo } from "./stream_socket.ts";
 
 /** Received bytes held before the socket is paused (the peer then waits for TCP's window). */
@@ -127,9 +126,13 @@ export class PushStreamIo implements StreamIo {
     const owned = socket as OwnedSocket;
     if (owned[IO] === undefined) {
       owned[IO] = this;
-      // The driver may have added it already (one listener, not two).
-      socket.off("error", socketErrorListener);
-      socket.on("error", socketErrorListener);
+      // The driver may have added it already (one listener, not two). Asked, not removed and added again:
+      // removing a listener deletes a key of the socket's event map, which turns it into a larger dictionary.
+      const listeners = (socket as { listeners?: unknown }).listeners;
+      if (typeof listeners !== "function" || !listeners.call(socket, "error").includes(socketErrorListener)) {
+        socket.off("error", socketErrorListener);
+        socket.on("error", socketErrorListener);
+      }
     } else {
       // Another adapter holds the socket (a raw socket wrapped twice): the shared listeners reach
       // that one, so this one listens with its own.
@@ -150,7 +153,6 @@ export class PushStreamIo implements StreamIo {
    */
   #attach(): void {
     const socket = this.#socket;
-    pinAddresses(socket); // from now on the runtime may drop its handle (and Node the local address with it)
     if (this.#own === null) {
       for (const [event, listener] of RECEIVE_LISTENERS) socket.on(event, listener);
     } else {
@@ -189,7 +191,6 @@ export class PushStreamIo implements StreamIo {
   /** Puts the bytes received but not consumed back in front of the socket's stream and gives it back, paused. */
   detach(): unknown {
     const socket = this.#socket;
-    pinAddresses(socket);
     if (this.#own !== null) {
       for (const [event, listener] of this.#own) socket.off(event, listener);
     } else {
@@ -261,7 +262,6 @@ export class PushStreamIo implements StreamIo {
     this.#queue?.reject(error);
     this.#sendWaitFor = 0;
     this.#slot?.reject(error);
-    pinAddresses(this.#socket);
     this.#socket.destroy();
   }
 

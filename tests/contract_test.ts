@@ -41,6 +41,7 @@ import * as netServe from "./contract/net_serve.ts";
 import * as netStreams from "./contract/net_streams.ts";
 import * as netStreamsReason from "./contract/net_streams_reason.ts";
 import * as netTcp from "./contract/net_tcp.ts";
+import * as netTcpIdle from "./contract/net_tcp_idle.ts";
 import * as netTls from "./contract/net_tls.ts";
 import * as netTlsInfo from "./contract/net_tls_info.ts";
 import * as netUdp from "./contract/net_udp.ts";
@@ -75,6 +76,7 @@ const areas = [
   coreYield,
   coreLeaks,
   netTcp,
+  netTcpIdle,
   netListeners,
   netServe,
   netTls,

@@ -30,10 +30,20 @@
 import type { LeakKind, ResourceLeak } from "../abc/leaks.ts";
 import { currentScope } from "./cancel_scope.ts";
 
+/** The key of the method an object registered as its own description describes itself with. */
+export const DESCRIBE: unique symbol = Symbol("describe");
+
+/**
+ * Which resource an entry is, for the leak report: words, a function called
+ * when a report is made, or an object with a {@linkcode DESCRIBE} method (a
+ * resource that describes itself: no closure or bound function per resource).
+ */
+export type LeakDescription = string | (() => string) | { [DESCRIBE](): string };
+
 /** One live thing of a run; {@linkcode LeakEntry.release} removes it from the registry. */
 export class LeakEntry implements ResourceLeak {
   readonly kind: LeakKind;
-  #description: string | (() => string);
+  #description: LeakDescription;
   #registry: LeakRegistry | null;
   #site: CreationSite | undefined;
 
@@ -46,7 +56,7 @@ export class LeakEntry implements ResourceLeak {
   constructor(
     registry: LeakRegistry,
     kind: LeakKind,
-    description: string | (() => string),
+    description: LeakDescription,
     site: CreationSite | undefined,
   ) {
     this.#registry = registry;
@@ -63,7 +73,8 @@ export class LeakEntry implements ResourceLeak {
   /** Which one, in words. */
   get description(): string {
     const description = this.#description;
-    return typeof description === "string" ? description : description();
+    if (typeof description === "string") return description;
+    return typeof description === "function" ? description() : description[DESCRIBE]();
   }
 
   /** Removes the entry from its registry: the resource was released. Idempotent. */
@@ -88,9 +99,9 @@ export class LeakRegistry {
    * Registers a live resource.
    *
    * @param kind What it is.
-   * @param description Which one (a function is called when the report is made).
+   * @param description Which one (a function or a describing object is called when the report is made).
    */
-  add(kind: LeakKind, description: string | (() => string)): LeakEntry {
+  add(kind: LeakKind, description: LeakDescription): LeakEntry {
     const entry = new LeakEntry(this, kind, description, this.debug ? new CreationSite() : undefined);
     this.#live.add(entry);
     return entry;
@@ -115,9 +126,9 @@ export class LeakRegistry {
  * a runner. Call {@linkcode LeakEntry.release} when the resource is released.
  *
  * @param kind What it is.
- * @param description Which one (a function is called when the report is made).
+ * @param description Which one (a function or a describing object is called when the report is made).
  */
-export function trackResource(kind: LeakKind, description: string | (() => string)): LeakEntry | null {
+export function trackResource(kind: LeakKind, description: LeakDescription): LeakEntry | null {
   const loop = currentScope()?.loop as { readonly leaks?: LeakRegistry } | null | undefined;
   const registry = loop?.leaks;
   return registry === undefined ? null : registry.add(kind, description);

@@ -28,7 +28,7 @@
 import { BusyResourceError, ClosedResourceError } from "../errors.ts";
 import { suspend } from "../_core/checkpoint.ts";
 import { type WaitNode, WaitQueue } from "../_core/wait_queue.ts";
-import { type LeakEntry, trackResource } from "../_core/leaks.ts";
+import { type LeakDescription, type LeakEntry, trackResource } from "../_core/leaks.ts";
 
 /** The operations that allow one task at a time. */
 export type SocketSlot = "recv" | "send";
@@ -40,15 +40,20 @@ export type SocketSlot = "recv" | "send";
  */
 export type GuardCall<T> = Pick<WaitNode<T, undefined>, "wake" | "fail" | "pending">;
 
+/** The guard's state bits (one field, not three: thousands of idle connections each hold a guard). */
+const CLOSING = 1;
+const RECEIVING = 2;
+const SENDING = 4;
+
 /**
  * Guards a socket adapter: one receiver and one sender at a time, and every call
  * after `close()` fails. Calls that wait park on the guard's wait queue, which
  * `close()` empties with `ClosedResourceError`.
  */
+
 export class ResourceGuard {
-  #closing = false;
-  #receiving = false;
-  #sending = false;
+  /** {@linkcode CLOSING}, {@linkcode RECEIVING}, {@linkcode SENDING}. */
+  #flags = 0;
   // The calls waiting for an operation: woken by it, by close() or by cancellation. Made by the first
   // wait (most sockets never park a call here: an idle connection holds no queue).
   #waiters: WaitQueue<unknown> | null = null;
@@ -62,14 +67,14 @@ export class ResourceGuard {
   /** Gives the receive slot back (pre-bound, to pass as a settle hook; the same function each time). */
   get releaseRecv(): () => void {
     return this.#releaseRecv ??= () => {
-      this.#receiving = false;
+      this.#flags &= ~RECEIVING;
     };
   }
 
   /** Gives the send slot back (pre-bound, to pass as a settle hook; the same function each time). */
   get releaseSend(): () => void {
     return this.#releaseSend ??= () => {
-      this.#sending = false;
+      this.#flags &= ~SENDING;
     };
   }
 
@@ -78,16 +83,17 @@ export class ResourceGuard {
    * until {@linkcode ResourceGuard.close}.
    *
    * @param what What is guarded, for messages ("socket", "listener").
-   * @param description Which one, for the leak report (called when a report is made).
+   * @param description Which one, for the leak report (a function or a describing object, called when a
+   *   report is made).
    */
-  constructor(what = "socket", description: () => string = () => what) {
+  constructor(what = "socket", description: LeakDescription = what) {
     this.#what = what;
     this.#leak = trackResource(what === "listener" ? "listener" : "socket", description);
   }
 
   /** `true` once `close()` was called. */
   get closing(): boolean {
-    return this.#closing;
+    return (this.#flags & CLOSING) !== 0;
   }
 
   /** The error of a call on the closed resource. */
@@ -97,25 +103,27 @@ export class ResourceGuard {
 
   /** Throws `ClosedResourceError` once closed. */
   checkOpen(): void {
-    if (this.#closing) throw this.closedError();
+    if ((this.#flags & CLOSING) !== 0) throw this.closedError();
   }
 
   /** Takes a slot; throws `ClosedResourceError` when closed, `BusyResourceError` when taken. */
   acquire(slot: SocketSlot): void {
-    if (this.#closing) throw this.closedError();
+    const flags = this.#flags;
+    if ((flags & CLOSING) !== 0) throw this.closedError();
     if (slot === "recv") {
-      if (this.#receiving) throw new BusyResourceError(`Another task is already receiving on this ${this.#what}`);
-      this.#receiving = true;
+      if ((flags & RECEIVING) !== 0) {
+        throw new BusyResourceError(`Another task is already receiving on this ${this.#what}`);
+      }
+      this.#flags = flags | RECEIVING;
     } else {
-      if (this.#sending) throw new BusyResourceError(`Another task is already sending on this ${this.#what}`);
-      this.#sending = true;
+      if ((flags & SENDING) !== 0) throw new BusyResourceError(`Another task is already sending on this ${this.#what}`);
+      this.#flags = flags | SENDING;
     }
   }
 
   /** Gives a slot back. */
   release(slot: SocketSlot): void {
-    if (slot === "recv") this.#receiving = false;
-    else this.#sending = false;
+    this.#flags &= slot === "recv" ? ~RECEIVING : ~SENDING;
   }
 
   /** The number of calls parked by {@linkcode ResourceGuard.wait}. */
@@ -135,7 +143,7 @@ export class ResourceGuard {
    * @param start Begins the operation; must not park.
    */
   wait<T>(start: (call: GuardCall<T>) => void): Promise<T> {
-    if (this.#closing) return Promise.reject(this.closedError());
+    if ((this.#flags & CLOSING) !== 0) return Promise.reject(this.closedError());
     const waiters = (this.#waiters ??= new WaitQueue("resource")) as WaitQueue<T>;
     const before = waiters.size;
     const promise = waiters.park();
@@ -155,8 +163,8 @@ export class ResourceGuard {
 
   /** Marks the resource closed and rejects the parked calls with `ClosedResourceError`. `true` the first time. */
   close(): boolean {
-    if (this.#closing) return false;
-    this.#closing = true;
+    if ((this.#flags & CLOSING) !== 0) return false;
+    this.#flags |= CLOSING;
     this.#leak?.release();
     if (this.#waiters !== null && this.#waiters.size > 0) this.#waiters.abortAll(this.closedError());
     return true;

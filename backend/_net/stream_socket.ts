@@ -12,6 +12,7 @@ import { suspend } from "../_core/checkpoint.ts";
 import { assertCount, assertDelimiter, BufferedReader, DEFAULT_MAX_BYTES } from "./buffered_reader.ts";
 import type { AddressOf, StreamConn } from "./driver.ts";
 import { describeAddress, ResourceGuard } from "./guard.ts";
+import { DESCRIBE } from "../_core/leaks.ts";
 import { PullStreamIo } from "./pull_stream.ts";
 import { PushStreamIo } from "./push_stream.ts";
 import { assertBufsize, assertBytes, assertRecvBuffer } from "./validate.ts";
@@ -70,15 +71,15 @@ export class StreamSocket extends AsyncHalfCloseableStreamSocketAdapter {
   #readable: ReadableStream<Uint8Array> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
   #raw: unknown;
-  // The leak report's description: a bound function (no closure context of its own per socket).
-  #state = new ResourceGuard("socket", StreamSocket.#describe.bind(this));
+  // The leak report describes the socket with its DESCRIBE method (no closure or bound function per socket).
+  #state = new ResourceGuard("socket", this);
   /** The addresses, or the driver's function that reads one from `#raw` (on first use). */
   #local: SocketAddress | AddressOf;
   #remote: SocketAddress | AddressOf;
   #eof: Promise<void> | null = null;
 
-  /** What the leak report calls the socket (`this` bound to it). */
-  static #describe(this: StreamSocket): string {
+  /** What the leak report calls the socket. */
+  [DESCRIBE](): string {
     return `stream socket ${describeAddress(() => this.getLocalAddress())} -> ${
       describeAddress(() => this.getRemoteAddress())
     }`;

@@ -15,7 +15,7 @@ import type { SocketAddress, TlsOptions } from "../abc/socket.ts";
 import { socketAddress } from "../_net/address.ts";
 import type { EventSocket, StreamConn } from "../_net/driver.ts";
 import { withPosixCode } from "../_net/errors.ts";
-import { whenConnected } from "../_net/push_stream.ts";
+import { whenConnected } from "../_net/push_connect.ts";
 import { tlsSocketSession } from "../_net/tls_session.ts";
 
 /**

@@ -11,7 +11,7 @@ import type { SocketAddress } from "../abc/socket.ts";
 import { type CancelScope, currentScopeVar } from "../_core/cancel_scope.ts";
 import { socketAddress } from "../_net/address.ts";
 import type { EventSocket, ListenerConn, StreamConn } from "../_net/driver.ts";
-import { eventSocketStream } from "../_net/push_stream.ts";
+import { eventSocketStream } from "../_net/push_connect.ts";
 import { describe } from "../_util/validate.ts";
 import { mapError } from "./dns.ts";
 

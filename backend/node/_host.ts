@@ -16,7 +16,7 @@ import type { SignalHost } from "../_core/signal_receiver.ts";
 import { diagnosticsChannels } from "../_core/instruments.ts";
 import type { NetDriver } from "../_net/driver.ts";
 import type { ThreadHost } from "../_threads/run_in_thread.ts";
-import { eventSocketStream } from "../_net/push_stream.ts";
+import { eventSocketStream } from "../_net/push_connect.ts";
 import type { RuntimeHost } from "../runtime_host.ts";
 import * as dns from "./dns.ts";
 import * as tcp from "./tcp.ts";

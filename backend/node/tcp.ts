@@ -12,7 +12,8 @@ import type { SocketAddress } from "../abc/socket.ts";
 import { socketAddress } from "../_net/address.ts";
 import type { ListenerConn } from "../_net/driver.ts";
 import { codedError } from "../_net/errors.ts";
-import { whenConnected } from "../_net/push_stream.ts";
+import { whenConnected } from "../_net/push_connect.ts";
+import { socketErrorListener } from "../_net/push_stream.ts";
 import { describe } from "../_util/validate.ts";
 import { mapError } from "./dns.ts";
 
@@ -93,8 +94,6 @@ export function listen(
   });
 }
 
-function ignoreError(): void {}
-
 function serverConn(server: Server): ListenerConn<Socket> {
   const address = server.address();
   return {
@@ -102,8 +101,8 @@ function serverConn(server: Server): ListenerConn<Socket> {
     subscribe: (onConnection) => {
       server.on("connection", (socket: Socket) => {
         // An error before accept() (a reset) must not crash the process; connect() reports later ones.
-        // One function for every socket: a closure per connection is memory an idle server holds.
-        socket.on("error", ignoreError);
+        // One function for every socket, the one its adapter listens with (one listener, not two).
+        socket.on("error", socketErrorListener);
         onConnection(socket);
       });
     },

@@ -18,7 +18,7 @@ import type { SocketAddress, TlsOptions } from "../abc/socket.ts";
 import { isIPLiteral, unbracket } from "../_net/address.ts";
 import type { StreamConn } from "../_net/driver.ts";
 import { codedError } from "../_net/errors.ts";
-import { eventSocketStream } from "../_net/push_stream.ts";
+import { eventSocketStream } from "../_net/push_connect.ts";
 import { tlsSocketSession } from "../_net/tls_session.ts";
 import { mapError } from "./dns.ts";
 

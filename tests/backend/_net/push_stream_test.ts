@@ -2,7 +2,9 @@
  * Unit tests of the push-model stream I/O (backend/_net/push_stream.ts) over a
  * fake socket: received chunks are queued and taken in order, partly or
  * joined; a cancelled receive takes nothing; the socket is paused past the
- * bound and resumed under it; detach gives back what was not taken.
+ * bound and resumed under it; detach gives back what was not taken; the
+ * 'error' listener is the driver's shared one; a socket that ended before the
+ * adapter took it answers the first receive.
  *
  * @module
  */
@@ -11,7 +13,7 @@ import assert from "node:assert/strict";
 import { CancelledError, ClosedResourceError } from "../../../backend/errors.ts";
 import type { EventSocket } from "../../../backend/_net/driver.ts";
 import { ResourceGuard } from "../../../backend/_net/guard.ts";
-import { PushStreamIo, RECEIVE_BOUND } from "../../../backend/_net/push_stream.ts";
+import { PushStreamIo, RECEIVE_BOUND, socketErrorListener } from "../../../backend/_net/push_stream.ts";
 import { entered, flush, inScope, probe } from "../_core/_helpers.ts";
 import { test } from "../../harness.ts";
 
@@ -73,15 +75,16 @@ const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytes = (s: string) => new TextEncoder().encode(s);
 const NOOP = () => {};
 
-function setup() {
+/** An I/O over a fake socket; `flowing`: the socket is not paused (as a TLS socket after its handshake). */
+function setup(flowing = true) {
   const socket = new FakeSocket();
+  socket.paused = !flowing;
   const io = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
   return { socket, io };
 }
 
 test("push stream: chunks are taken in order, a part of one or several joined", async () => {
   const { socket, io } = setup();
-  assert.equal(socket.paused, false); // resumed by the adapter
   socket.emit("data", bytes("hello"));
   socket.emit("data", bytes("world!"));
   assert.equal(text(await io.recv(3, NOOP)), "hel");
@@ -149,6 +152,7 @@ test("push stream: a socket wrapped twice feeds both adapters once each; detachi
   // The adapters share their listeners between sockets (found through a symbol on the socket): a second
   // adapter on the same socket must listen with its own, or the first would get every chunk twice.
   const socket = new FakeSocket();
+  socket.paused = false;
   const first = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
   const second = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
   socket.emit("data", bytes("once"));
@@ -162,5 +166,50 @@ test("push stream: a socket wrapped twice feeds both adapters once each; detachi
   await flush();
   assert.equal(text(p.value!), "more");
   first.detach();
-  assert.equal([...socket.listeners.values()].flat().length, 0); // every listener removed
+  // Every listener removed but the shared 'error' one, which ignores errors once no adapter owns the socket.
+  assert.deepEqual([...socket.listeners.values()].flat(), [socketErrorListener]);
+});
+
+// ---- The shared 'error' listener, and a socket's state when the adapter takes it ----
+
+test("push stream: a driver's shared 'error' listener is not added twice", () => {
+  const socket = new FakeSocket();
+  socket.on("error", socketErrorListener); // as the Node driver does at accept
+  new PushStreamIo(socket, new ResourceGuard(), (error) => error);
+  assert.deepEqual(socket.listeners.get("error"), [socketErrorListener]);
+});
+
+test("push stream: a paused socket is resumed; an error is kept for the next recv and send", async () => {
+  const { socket, io } = setup(false);
+  assert.equal(socket.paused, false);
+  const error = new Error("reset");
+  socket.emit("error", error);
+  await assert.rejects(io.recv(10, NOOP), (e) => e === error);
+  await assert.rejects(io.send(bytes("x"), NOOP), (e) => e === error);
+});
+
+test("push stream: a socket that ended or was destroyed before the adapter took it answers the first recv", async () => {
+  const ended = new FakeSocket() as FakeSocket & { readableEnded?: boolean };
+  ended.readableEnded = true;
+  const io = new PushStreamIo(ended, new ResourceGuard(), (error) => error);
+  assert.equal((await io.recv(10, NOOP)).length, 0);
+  const destroyed = new FakeSocket() as FakeSocket & { errored?: unknown };
+  const error = new Error("gone");
+  destroyed.destroyed = true;
+  destroyed.errored = error;
+  const other = new PushStreamIo(destroyed, new ResourceGuard(), (e) => e);
+  await assert.rejects(other.recv(10, NOOP), (e) => e === error);
+});
+
+test("push stream: a detached socket keeps the shared 'error' listener only; a new adapter takes it", () => {
+  const { socket, io } = setup(false);
+  assert.equal(io.detach(), socket);
+  assert.equal(socket.paused, true);
+  assert.deepEqual([...socket.listeners.values()].flat(), [socketErrorListener]);
+  // Owned by no adapter, the socket's errors are ignored; a new adapter takes it with the same listener.
+  socket.emit("error", new Error("ignored"));
+  const again = new PushStreamIo(socket, new ResourceGuard(), (error) => error);
+  assert.deepEqual(socket.listeners.get("error"), [socketErrorListener]);
+  again.close(new ClosedResourceError("closed"));
+  assert.equal(socket.destroyed, true);
 });

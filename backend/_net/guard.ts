@@ -50,7 +50,6 @@ const SENDING = 4;
  * after `close()` fails. Calls that wait park on the guard's wait queue, which
  * `close()` empties with `ClosedResourceError`.
  */
-
 export class ResourceGuard {
   /** {@linkcode CLOSING}, {@linkcode RECEIVING}, {@linkcode SENDING}. */
   #flags = 0;

@@ -156,12 +156,11 @@ export class PushStreamIo implements StreamIo {
     if (this.#own === null) {
       for (const [event, listener] of RECEIVE_LISTENERS) socket.on(event, listener);
     } else {
-      (["data", "end", "close"] as const).forEach((event, index) => {
-        const code = (index === 0 ? 0 : index === 1 ? 1 : 3) as 0 | 1 | 3;
+      for (const [event, code] of [["data", 0], ["end", 1], ["close", 3]] as const) {
         const listener = (value?: unknown) => this.handle(code, value);
         socket.on(event, listener);
-        this.#own!.push([event, listener]);
-      });
+        this.#own.push([event, listener]);
+      }
     }
     const ended = socket as { readableEnded?: boolean; errored?: unknown };
     if (socket.destroyed || ended.readableEnded === true) this.#eof = true;

@@ -18,6 +18,7 @@ import {
   portOf,
   recvAll,
   recvExactly,
+  sendUntilFailure,
   text,
   utf8,
   withCode,
@@ -456,17 +457,7 @@ export function register({ name, create }: BackendUnderTest): void {
         try {
           await gone.wait();
           assert.equal((await stream.recv(10)).length, 0);
-          const chunk = pattern(64 * 1024);
-          const failure = await (async () => {
-            for (let i = 0; i < 1000; i++) {
-              try {
-                await stream.sendall(chunk);
-              } catch (error) {
-                return error;
-              }
-            }
-            return undefined;
-          })();
+          const failure = await sendUntilFailure(stream);
           assert.ok(failure !== undefined, "writing to a closed peer never failed");
           withCode("EPIPE", "ECONNRESET")(failure);
         } finally {

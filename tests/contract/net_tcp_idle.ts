@@ -14,7 +14,7 @@ import type { AsyncBackend } from "../../backend/abc/async_backend.ts";
 import type { AsyncHalfCloseableStreamSocketAdapter } from "../../backend/abc/socket.ts";
 import type { BackendUnderTest } from "../backends.ts";
 import { test } from "../harness.ts";
-import { netOptions, pattern, portOf, recvAll, text, utf8, withCode } from "./net_util.ts";
+import { netOptions, portOf, recvAll, sendUntilFailure, text, utf8, withCode } from "./net_util.ts";
 
 /** A connected pair, both ends idle: `accepted` from the listener, `connected` from `createTcpConnection`. */
 async function idlePair(backend: AsyncBackend): Promise<{
@@ -34,19 +34,6 @@ async function idlePair(backend: AsyncBackend): Promise<{
       await listener.aclose();
     },
   };
-}
-
-/** Sends until the call fails, and returns its error (`undefined` if 1000 sends of 64 KiB all succeed). */
-async function sendUntilFailure(stream: AsyncHalfCloseableStreamSocketAdapter): Promise<unknown> {
-  const chunk = pattern(64 * 1024);
-  for (let i = 0; i < 1000; i++) {
-    try {
-      await stream.sendall(chunk);
-    } catch (error) {
-      return error;
-    }
-  }
-  return undefined;
 }
 
 /** Registers this area's tests for `backend`. */

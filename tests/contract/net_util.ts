@@ -47,6 +47,19 @@ export function pattern(size: number, seed = 0): Uint8Array {
   return bytes;
 }
 
+/** Sends 64 KiB chunks until a send fails, and returns its error (`undefined` if 1000 sends all succeed). */
+export async function sendUntilFailure(stream: AsyncStreamSocketAdapter): Promise<unknown> {
+  const chunk = pattern(64 * 1024);
+  for (let i = 0; i < 1000; i++) {
+    try {
+      await stream.sendall(chunk);
+    } catch (error) {
+      return error;
+    }
+  }
+  return undefined;
+}
+
 /** Joins chunks. */
 export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
